@@ -1,0 +1,18 @@
+// Addon entry point: registers the native classes and functions, nothing else.
+#include <napi.h>
+
+#include "AddonTensor.h"
+#include "ops.h"
+#include "runtime_bindings.h"
+
+namespace {
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  svae::InitRuntime(env, exports);
+  svae::AddonTensor::Init(env, exports);
+  svae::InitOps(env, exports);
+  return exports;
+}
+}  // namespace
+
+NODE_API_MODULE(sentencevae, Init)

@@ -1,0 +1,46 @@
+// Error vocabulary of the native layer and its translation into JS errors.
+// Every exception that leaves native code becomes a JS Error with a `code` the TypeScript
+// layer maps onto its typed error classes (lib/errors/). Nothing is allowed to abort.
+#pragma once
+#include <napi.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace svae {
+
+enum class ErrorCode { InvalidArgument, Shape, DType, Device, Disposed, Torch, Native };
+
+const char* error_code_name(ErrorCode code);
+
+struct Error : std::runtime_error {
+  ErrorCode code;
+  Error(ErrorCode c, const std::string& message) : std::runtime_error(message), code(c) {}
+};
+
+[[noreturn]] inline void fail(ErrorCode code, const std::string& message) { throw Error(code, message); }
+
+// A caught exception reduced to data, so it can cross from a worker thread to the main thread.
+struct CaughtError {
+  std::string code;
+  std::string message;
+};
+
+// Call only inside a catch block: describes the exception being handled.
+CaughtError describe_current_exception();
+
+Napi::Error to_js_error(Napi::Env env, const CaughtError& error);
+
+// Runs `fn` on the main thread, turning any C++ exception into a thrown JS error.
+template <class F>
+auto guard(Napi::Env env, F&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw to_js_error(env, describe_current_exception());
+  }
+}
+
+}  // namespace svae

@@ -1,0 +1,42 @@
+// The one place where LibTorch 1.13 (Debian, CPU) and 2.x (CUDA wheels) differ.
+// Everything else in native/ calls these helpers instead of the version-specific API.
+#pragma once
+#include <torch/torch.h>
+#include <torch/version.h>
+#include <ATen/autocast_mode.h>
+
+#include <string>
+
+#define SVAE_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+namespace svae::shim {
+
+inline std::string torch_version() {
+  return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+         std::to_string(TORCH_VERSION_PATCH);
+}
+
+// Enables or disables CUDA autocast with the given lower-precision dtype.
+inline void set_cuda_autocast(bool enabled, at::ScalarType dtype) {
+#if SVAE_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_enabled(at::kCUDA, enabled);
+  at::autocast::set_autocast_dtype(at::kCUDA, dtype);
+#else
+  at::autocast::set_enabled(enabled);
+  at::autocast::set_autocast_gpu_dtype(dtype);
+#endif
+}
+
+// c10::Error's message without the C++ backtrace that some builds append.
+inline std::string clean_torch_message(const c10::Error& e) {
+  std::string msg = e.what_without_backtrace();
+  for (const char* marker : {"\nException raised from ", "Exception raised from "}) {
+    auto pos = msg.find(marker);
+    if (pos != std::string::npos) msg.erase(pos);
+  }
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  return msg;
+}
+
+}  // namespace svae::shim

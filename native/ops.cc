@@ -1,0 +1,127 @@
+// Small tensor operations exposed to JS: enough for the demo forward pass and for tests of
+// the bridge, the async machinery and error translation. Model math lives in its modules.
+#include "ops.h"
+
+#include "AddonTensor.h"
+#include "bridge/dtype.h"
+#include "core/args.h"
+#include "core/async_task.h"
+#include "core/errors.h"
+#include "core/runtime.h"
+
+namespace svae {
+
+namespace {
+
+struct Operand {
+  at::Tensor tensor;
+  KeepAlive keep;
+  Napi::Object object;
+};
+
+Operand operand(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Value v = index < info.Length() ? info[index] : info.Env().Undefined();
+  AddonTensor* t = AddonTensor::From(v, name);
+  return {t->tensor(), t->keep_alive(), v.As<Napi::Object>()};
+}
+
+// Runs `fn(tensors...)` off the main thread and resolves with the resulting tensor.
+template <class F>
+Napi::Value async_op(const Napi::CallbackInfo& info, const char* name, std::vector<Operand> inputs, F fn) {
+  std::vector<at::Tensor> tensors;
+  std::vector<Napi::Object> owners;
+  KeepAlive keep;
+  for (auto& in : inputs) {
+    tensors.push_back(in.tensor);
+    owners.push_back(in.object);
+    keep.insert(keep.end(), in.keep.begin(), in.keep.end());
+  }
+  return run_async(
+      info.Env(), name,
+      [tensors, keep, fn]() -> Finish {
+        torch::NoGradGuard no_grad;  // not InferenceMode: results may later feed autograd
+        at::Tensor out = fn(tensors);
+        KeepAlive aliased;
+        for (const auto& t : tensors) {
+          KeepAlive a = aliases_of(out, t, keep);
+          aliased.insert(aliased.end(), a.begin(), a.end());
+        }
+        return [out, aliased](Napi::Env env) -> Napi::Value { return AddonTensor::Wrap(env, out, aliased); };
+      },
+      owners);
+}
+
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&] {
+    return async_op(info, "svae.ops.matmul", {operand(info, 0, "a"), operand(info, 1, "b")},
+                    [](const std::vector<at::Tensor>& t) { return at::matmul(t[0], t[1]); });
+  });
+}
+
+// linear(x, weight, bias | null): y = x W^T + b
+Napi::Value Linear(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&] {
+    std::vector<Operand> in = {operand(info, 0, "x"), operand(info, 1, "weight")};
+    const bool has_bias = info.Length() > 2 && !info[2].IsNull() && !info[2].IsUndefined();
+    if (has_bias) in.push_back(operand(info, 2, "bias"));
+    return async_op(info, "svae.ops.linear", in, [has_bias](const std::vector<at::Tensor>& t) {
+      return at::linear(t[0], t[1], has_bias ? c10::optional<at::Tensor>(t[2]) : c10::nullopt);
+    });
+  });
+}
+
+Napi::Value Relu(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&] {
+    return async_op(info, "svae.ops.relu", {operand(info, 0, "x")},
+                    [](const std::vector<at::Tensor>& t) { return at::relu(t[0]); });
+  });
+}
+
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&] {
+    Operand x = operand(info, 0, "x");
+    int64_t dim = args::integer(info, 1, "dim", -64, 63);
+    return async_op(info, "svae.ops.softmax", {x},
+                    [dim](const std::vector<at::Tensor>& t) { return at::softmax(t[0], dim, at::kFloat); });
+  });
+}
+
+Napi::Value Reshape(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&] {
+    Operand x = operand(info, 0, "x");
+    auto shape = args::shape(info, 1, "shape");
+    return async_op(info, "svae.ops.reshape", {x}, [shape](const std::vector<at::Tensor>& t) { return t[0].reshape(shape); });
+  });
+}
+
+// randn(shape, dtype, device, seed) with a private generator: reproducible for a given seed.
+Napi::Value Randn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto shape = args::shape(info, 0, "shape");
+    auto dtype = parse_dtype(args::string(info, 1, "dtype"));
+    auto device = resolve_device(args::string(info, 2, "device"));
+    auto seed = static_cast<uint64_t>(args::integer(info, 3, "seed", 0, 9007199254740991LL));
+    if (!at::isFloatingType(dtype)) fail(ErrorCode::DType, "Expected a floating dtype for randn but received '" + dtype_name(dtype) + "'");
+    return run_async(env, "svae.ops.randn", [shape, dtype, device, seed]() -> Finish {
+      auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+      at::Tensor out = at::randn(shape, gen, at::TensorOptions().dtype(at::kFloat)).to(device, dtype);
+      return [out](Napi::Env env) -> Napi::Value { return AddonTensor::Wrap(env, out); };
+    });
+  });
+}
+
+}  // namespace
+
+void InitOps(Napi::Env env, Napi::Object exports) {
+  Napi::Object ops = Napi::Object::New(env);
+  ops.Set("matmul", Napi::Function::New<Matmul>(env, "matmul"));
+  ops.Set("linear", Napi::Function::New<Linear>(env, "linear"));
+  ops.Set("relu", Napi::Function::New<Relu>(env, "relu"));
+  ops.Set("softmax", Napi::Function::New<Softmax>(env, "softmax"));
+  ops.Set("reshape", Napi::Function::New<Reshape>(env, "reshape"));
+  ops.Set("randn", Napi::Function::New<Randn>(env, "randn"));
+  exports.Set("ops", ops);
+}
+
+}  // namespace svae

@@ -1,0 +1,6 @@
+#pragma once
+#include <napi.h>
+
+namespace svae {
+void InitRuntime(Napi::Env env, Napi::Object exports);
+}
