@@ -25,7 +25,8 @@ function hints(attempts: readonly AddonAttempt[]): string[] {
     return [
       'The native addon has not been built.',
       '- Inside this repository: npm install (or npm run build:native).',
-      '- As a dependency installed with npm >= 11, its install script was skipped until approved:',
+      '- As a dependency: npm 11 skips the install script that builds it under --ignore-scripts,',
+      '  strict-allow-scripts or a denial in allowScripts. Approve it and build it once:',
       '    npm install-scripts approve sentencevae && npm rebuild sentencevae',
       '  (or run: npx sentencevae build).',
       '- The build needs LibTorch: Debian/Ubuntu: apt-get install libtorch-dev libgloo-dev libopenblas0-openmp cmake;',

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * The `sentencevae` command line. Each command imports what it needs lazily, so `build` and
+ * `help` work before the native addon exists.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+import { packageRoot } from '../native/loader.js';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const usage = `Usage: sentencevae <command> [options]
+
+Commands:
+  info            what the native layer is built with (LibTorch, CUDA, threads, BLAS)
+  build [--force] build the native addon (needed when npm skipped the install script)
+  help            this text
+`;
+
+const commands: Record<string, Command> = {
+  async info() {
+    const { info } = await import('../runtime.js');
+    const { buildConfig, ...rest } = info();
+    console.log(JSON.stringify(rest, null, 2));
+    return 0;
+  },
+  async build(argv) {
+    const r = spawnSync(process.execPath, [join(packageRoot, 'scripts', 'install.mjs'), ...argv], { stdio: 'inherit', cwd: packageRoot });
+    return r.status ?? 1;
+  },
+  async help() {
+    process.stdout.write(usage);
+    return 0;
+  },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name = 'help', ...rest] = argv;
+  const command = commands[name === '--help' || name === '-h' ? 'help' : name];
+  if (!command) {
+    process.stderr.write(`sentencevae: unknown command '${name}'\n\n${usage}`);
+    return 2;
+  }
+  try {
+    return await command(rest);
+  } catch (error) {
+    process.stderr.write(`sentencevae ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
