@@ -7,3 +7,22 @@ export { Tensor, type Device, type TensorOptions, type TensorFromOptions } from 
 export { type DType, type TensorData, dtypes } from './tensor/dtypes.js';
 export { matmul, linear, relu, softmax, reshape, randn, type RandnOptions } from './tensor/ops.js';
 export { info, setThreads, getThreads, resolveDevice, type RuntimeInfo } from './runtime.js';
+export { segment, segmentStream, defaultCutMarks, type SegmentOptions } from './text/segment.js';
+export { Tokenizer, builtinTokenizers, type BuiltinTokenizer, type SpecialIds, type EncodeOptions, type DecodeOptions } from './text/Tokenizer.js';
+export { splitIds, tokenizeSegments, tokenizeText, type SentencePiece, type PieceOptions } from './text/pieces.js';
+export {
+  padSentences, padParagraphs, bucketBatches, paddingRatio,
+  type SentenceBatch, type ParagraphBatch, type PadOptions, type PadParagraphOptions, type BucketOptions,
+} from './text/batch.js';
+export {
+  readCorpus, readPlainText, readJsonl, splitOf, filterSplit,
+  type Paragraph, type CorpusOptions, type PlainTextOptions, type JsonlOptions, type Split, type SplitOptions,
+} from './data/corpus.js';
+export { readBrown, detokenizeBrown } from './data/brown.js';
+export { readLines, type Line } from './data/lines.js';
+export { createRng, hashString, type Rng } from './data/rng.js';
+export { type DataPosition } from './data/position.js';
+export {
+  SentenceDataset, SentenceBatches, type SentenceDatasetOptions, type FromCorpusOptions, type SentenceBatchOptions, type IndexedSentenceBatch,
+} from './data/SentenceDataset.js';
+export { ParagraphDataset, ParagraphBatches, type ParagraphDatasetOptions, type IndexedParagraphBatch } from './data/ParagraphDataset.js';

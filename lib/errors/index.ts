@@ -5,5 +5,6 @@ export { DTypeError } from './DTypeError.js';
 export { DeviceError } from './DeviceError.js';
 export { DisposedError } from './DisposedError.js';
 export { NativeError } from './NativeError.js';
+export { FormatError } from './FormatError.js';
 export { AddonLoadError, type AddonAttempt } from './AddonLoadError.js';
 export { fromNative } from './fromNative.js';

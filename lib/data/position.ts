@@ -1,0 +1,54 @@
+import { expectInteger, invalid } from '../validate.js';
+
+/** Where a batch iterator is: save it in a checkpoint, restore it to resume exactly. */
+export interface DataPosition {
+  /** Completed passes over the data. */
+  epoch: number;
+  /** Batches already taken in the current epoch. */
+  batch: number;
+}
+
+export function checkPosition(value: unknown): DataPosition {
+  if (value === null || typeof value !== 'object') invalid('{ epoch, batch }', 'position', value);
+  const p = value as Record<string, unknown>;
+  return { epoch: expectInteger(p.epoch, 'position.epoch', 0), batch: expectInteger(p.batch, 'position.batch', 0) };
+}
+
+/**
+ * An endless, resumable sequence of index batches: epoch e uses `plan(e)` (a deterministic
+ * function of the epoch), so a position fully determines what comes next.
+ */
+export class BatchCursor {
+  readonly #plan: (epoch: number) => number[][];
+  #epoch = 0;
+  #batch = 0;
+  #current: number[][] | undefined;
+
+  constructor(plan: (epoch: number) => number[][], position?: DataPosition) {
+    this.#plan = plan;
+    if (position) this.restore(position);
+  }
+
+  get position(): DataPosition {
+    return { epoch: this.#epoch, batch: this.#batch };
+  }
+
+  restore(position: DataPosition): void {
+    const p = checkPosition(position);
+    this.#epoch = p.epoch;
+    this.#batch = p.batch;
+    this.#current = undefined;
+  }
+
+  /** The next batch of indices (wraps to the next epoch). */
+  next(): number[] {
+    this.#current ??= this.#plan(this.#epoch);
+    if (this.#current.length === 0) throw new RangeError('The dataset is empty: there is no batch to take');
+    if (this.#batch >= this.#current.length) {
+      this.#epoch++;
+      this.#batch = 0;
+      this.#current = this.#plan(this.#epoch);
+    }
+    return this.#current[this.#batch++]!;
+  }
+}

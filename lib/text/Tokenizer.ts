@@ -1,0 +1,242 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { Tokenizer as HfTokenizer } from 'tokenizers';
+
+import { FormatError } from '../errors/FormatError.js';
+import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import { packageRoot } from '../native/loader.js';
+import { expectString, invalid } from '../validate.js';
+import { PretokenCache } from './PretokenCache.js';
+
+/** Names of the tokenizer folders shipped in assets/tokenizers/ (see its README). */
+export type BuiltinTokenizer = 'gpt2-opt' | 'gpt2-opt-4k';
+export const builtinTokenizers: readonly BuiltinTokenizer[] = ['gpt2-opt', 'gpt2-opt-4k'];
+
+export interface SpecialIds {
+  /** Prepended to every sequence. OPT: `</s>` = 2. */
+  bos: number;
+  /** Ends a sentence. OPT: `</s>` = 2. */
+  eos: number;
+  /** Padding. OPT: `<pad>` = 1. */
+  pad: number;
+  /** Unknown token. OPT vocabularies: `<unk>` = 3. */
+  unk: number;
+}
+
+export interface EncodeOptions {
+  /** Prepend the bos id. @default true */
+  addBos?: boolean;
+}
+
+export interface DecodeOptions {
+  /** Drop special tokens (bos, eos, pad, unk). @default true */
+  skipSpecialTokens?: boolean;
+}
+
+type TokenSpec = string | { content?: string } | null | undefined;
+const tokenText = (spec: TokenSpec): string | undefined => (typeof spec === 'string' ? spec : spec?.content ?? undefined);
+
+async function readJsonIfExists(path: string): Promise<Record<string, TokenSpec> | undefined> {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Record<string, TokenSpec>;
+  } catch (error) {
+    throw new FormatError(`${path} is not valid JSON: ${(error as Error).message}`, { path });
+  }
+}
+
+/** A tokenizer.json (ByteLevel BPE) built in memory from GPT-2 style vocab.json + merges.txt. */
+function byteLevelJson(vocab: Record<string, number>, merges: string[], specials: string[]): string {
+  return JSON.stringify({
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: specials.filter((s) => s in vocab).map((content) => ({
+      id: vocab[content], content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+    })),
+    normalizer: null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: null,
+    decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    model: {
+      type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
+      fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges,
+    },
+  });
+}
+
+const builtinCache = new Map<BuiltinTokenizer, Promise<Tokenizer>>();
+
+/**
+ * OPT's byte-level BPE tokenizer over the `tokenizers` npm package, with OPT's conventions:
+ * bos = eos = `</s>`, prepended to every sequence; pad = `<pad>`; ids ≥ `vocabSize` (a model's
+ * logits may be wider than the vocabulary) are never decoded.
+ *
+ * @example
+ * ```ts
+ * const tok = await Tokenizer.fromPretrained('./opt-125m');   // or Tokenizer.builtin()
+ * const ids = await tok.encode('Hello world.');                 // Int32Array [2, ...]
+ * await tok.decode(ids);                                        // 'Hello world.'
+ * ```
+ */
+export class Tokenizer {
+  readonly #hf: HfTokenizer;
+  readonly #cache: PretokenCache | undefined;
+  /** Number of ids the tokenizer can produce (special tokens included). */
+  readonly vocabSize: number;
+  readonly special: SpecialIds;
+  /** Where it was loaded from (a folder), or the built-in name. */
+  readonly source: string;
+
+  private constructor(hf: HfTokenizer, special: SpecialIds, source: string, json: unknown) {
+    this.#hf = hf;
+    const added = ((json as { added_tokens?: { content?: string }[] } | null)?.added_tokens ?? []).map((t) => t.content ?? '');
+    this.#cache = PretokenCache.supports(json) ? new PretokenCache(hf, added) : undefined;
+    this.special = special;
+    this.source = source;
+    this.vocabSize = hf.getVocabSize(true);
+  }
+
+  get bosId(): number { return this.special.bos; }
+  get eosId(): number { return this.special.eos; }
+  get padId(): number { return this.special.pad; }
+  get unkId(): number { return this.special.unk; }
+
+  /**
+   * Loads a Hugging Face model folder: `tokenizer.json`, or `vocab.json` + `merges.txt`; special
+   * tokens from `special_tokens_map.json` / `tokenizer_config.json` when present (OPT's defaults
+   * otherwise).
+   */
+  static async fromPretrained(dir: string): Promise<Tokenizer> {
+    expectString(dir, 'dir');
+    const configs = [
+      await readJsonIfExists(join(dir, 'special_tokens_map.json')),
+      await readJsonIfExists(join(dir, 'tokenizer_config.json')),
+    ];
+    const pick = (key: string, fallback: string) =>
+      configs.map((c) => tokenText(c?.[key])).find((v) => v !== undefined) ?? fallback;
+    const names = { bos: pick('bos_token', '</s>'), eos: pick('eos_token', '</s>'), pad: pick('pad_token', '<pad>'), unk: pick('unk_token', '<unk>') };
+    // OPT's own files name unk '</s>'; prefer a real '<unk>' when the vocabulary has one.
+    const specialsList = [...new Set(['<s>', '<pad>', '</s>', '<unk>', ...Object.values(names)])];
+
+    let hf: HfTokenizer;
+    let json: string;
+    const tokenizerJson = join(dir, 'tokenizer.json');
+    if (existsSync(tokenizerJson)) {
+      try {
+        json = await readFile(tokenizerJson, 'utf8');
+        hf = HfTokenizer.fromString(json);
+      } catch (error) {
+        throw new FormatError(`${tokenizerJson} could not be loaded: ${(error as Error).message}`, { path: tokenizerJson });
+      }
+    } else if (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt'))) {
+      const vocabPath = join(dir, 'vocab.json');
+      let vocab: Record<string, number>;
+      try {
+        vocab = JSON.parse(await readFile(vocabPath, 'utf8')) as Record<string, number>;
+      } catch (error) {
+        throw new FormatError(`${vocabPath} is not valid JSON: ${(error as Error).message}`, { path: vocabPath });
+      }
+      const merges = (await readFile(join(dir, 'merges.txt'), 'utf8'))
+        .split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#version'));
+      try {
+        json = byteLevelJson(vocab, merges, specialsList);
+        hf = HfTokenizer.fromString(json);
+      } catch (error) {
+        throw new FormatError(`${dir}: vocab.json/merges.txt do not form a BPE tokenizer: ${(error as Error).message}`, { path: dir });
+      }
+    } else {
+      throw new FormatError(`Expected tokenizer.json, or vocab.json and merges.txt, in ${dir} but found neither`, { path: dir });
+    }
+
+    const idOf = (role: keyof SpecialIds, token: string): number => {
+      const id = hf.tokenToId(token);
+      if (id === null || id === undefined) {
+        throw new FormatError(`The ${role} token '${token}' is not in the vocabulary of ${dir}`, { path: dir });
+      }
+      return id;
+    };
+    const unkName = hf.tokenToId('<unk>') !== null ? '<unk>' : names.unk;
+    const special = { bos: idOf('bos', names.bos), eos: idOf('eos', names.eos), pad: idOf('pad', names.pad), unk: idOf('unk', unkName) };
+    return new Tokenizer(hf, special, dir, JSON.parse(json));
+  }
+
+  /** One of the tokenizers shipped with the package (loaded once per process). */
+  static builtin(name: BuiltinTokenizer = 'gpt2-opt'): Promise<Tokenizer> {
+    if (!builtinTokenizers.includes(name)) invalid(`one of ${builtinTokenizers.map((n) => `'${n}'`).join(', ')}`, 'name', name);
+    let cached = builtinCache.get(name);
+    if (!cached) {
+      cached = Tokenizer.fromPretrained(Tokenizer.builtinPath(name));
+      builtinCache.set(name, cached);
+    }
+    return cached;
+  }
+
+  /** The folder of a built-in tokenizer (to copy next to a saved model). */
+  static builtinPath(name: BuiltinTokenizer): string {
+    return join(packageRoot, 'assets', 'tokenizers', name);
+  }
+
+  /** Token ids of `text`, with bos first unless `addBos: false`. */
+  async encode(text: string, options: EncodeOptions = {}): Promise<Int32Array> {
+    expectString(text, 'text');
+    const [ids] = await this.#contentIds([text]);
+    return this.#withBos(ids!, options.addBos ?? true);
+  }
+
+  /** Token ids of each text (one call into the tokenizer: much faster than encode() in a loop). */
+  async encodeBatch(texts: readonly string[], options: EncodeOptions = {}): Promise<Int32Array[]> {
+    if (!Array.isArray(texts)) invalid('array of strings', 'texts', texts);
+    texts.forEach((t, i) => { if (typeof t !== 'string') invalid('string', `texts[${i}]`, t); });
+    if (texts.length === 0) return [];
+    const addBos = options.addBos ?? true;
+    const contents = await this.#contentIds(texts);
+    return addBos ? contents.map((ids) => this.#withBos(ids, true)) : contents;
+  }
+
+  /** Encoding straight through the `tokenizers` binding, without the pre-token cache (a reference for tests). */
+  async encodeUncached(texts: readonly string[]): Promise<Int32Array[]> {
+    if (texts.length === 0) return [];
+    const encodings = await this.#hf.encodeBatch(texts as string[], { addSpecialTokens: false });
+    return encodings.map((e) => Int32Array.from(e.getIds()));
+  }
+
+  #contentIds(texts: readonly string[]): Promise<Int32Array[]> {
+    return this.#cache ? this.#cache.encodeBatch(texts) : this.encodeUncached(texts);
+  }
+
+  /** Text of `ids`; ids outside [0, vocabSize) are dropped, special tokens too unless asked. */
+  async decode(ids: ArrayLike<number>, options: DecodeOptions = {}): Promise<string> {
+    return this.#hf.decode(this.#decodable(ids, 'ids'), options.skipSpecialTokens ?? true);
+  }
+
+  async decodeBatch(batch: readonly ArrayLike<number>[], options: DecodeOptions = {}): Promise<string[]> {
+    if (!Array.isArray(batch)) invalid('array of id arrays', 'batch', batch);
+    if (batch.length === 0) return [];
+    return this.#hf.decodeBatch(batch.map((ids, i) => this.#decodable(ids, `batch[${i}]`)), options.skipSpecialTokens ?? true);
+  }
+
+  /** The token string of one id (byte-level symbols, e.g. 'Ġworld'), or undefined. */
+  idToToken(id: number): string | undefined {
+    return this.#hf.idToToken(id) ?? undefined;
+  }
+
+  #withBos(ids: ArrayLike<number>, addBos: boolean): Int32Array {
+    const offset = addBos ? 1 : 0;
+    const out = new Int32Array(ids.length + offset);
+    if (addBos) out[0] = this.special.bos;
+    for (let i = 0; i < ids.length; i++) out[offset + i] = ids[i]!;
+    return out;
+  }
+
+  #decodable(ids: ArrayLike<number>, name: string): number[] {
+    if (ids === null || typeof ids !== 'object' || typeof ids.length !== 'number') invalid('array of ids', name, ids);
+    const out: number[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (!Number.isInteger(id)) throw new InvalidArgumentError(`Expected integer ids in ${name} but ${name}[${i}] is ${String(id)}`);
+      if (id >= 0 && id < this.vocabSize) out.push(id);
+    }
+    return out;
+  }
+}
