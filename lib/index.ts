@@ -5,7 +5,7 @@
 export * from './errors/index.js';
 export { Tensor, type Device, type TensorOptions, type TensorFromOptions } from './tensor/Tensor.js';
 export { type DType, type TensorData, dtypes } from './tensor/dtypes.js';
-export { matmul, linear, relu, softmax, reshape, randn, type RandnOptions } from './tensor/ops.js';
+export { matmul, linear, relu, softmax, reshape, randn, focalLoss, type RandnOptions } from './tensor/ops.js';
 export { info, setThreads, getThreads, resolveDevice, type RuntimeInfo } from './runtime.js';
 export { segment, segmentStream, defaultCutMarks, type SegmentOptions } from './text/segment.js';
 export { Tokenizer, builtinTokenizers, type BuiltinTokenizer, type SpecialIds, type EncodeOptions, type DecodeOptions } from './text/Tokenizer.js';
@@ -26,3 +26,6 @@ export {
   SentenceDataset, SentenceBatches, type SentenceDatasetOptions, type FromCorpusOptions, type SentenceBatchOptions, type IndexedSentenceBatch,
 } from './data/SentenceDataset.js';
 export { ParagraphDataset, ParagraphBatches, type ParagraphDatasetOptions, type IndexedParagraphBatch } from './data/ParagraphDataset.js';
+export { SentenceVAE, type CreateSentenceVAEOptions, type LoadSentenceVAEOptions, type GenerateOptions, type EvaluateOptions, type Evaluation, type TrainStepOptions, type StepResult, type ModelDType } from './models/SentenceVAE.js';
+export { presets, presetNames, type PresetName, type SentenceVAEConfig, type Preset } from './models/svaeConfig.js';
+export { readSafetensorsHeader, loadSafetensors, saveSafetensors, type SafetensorsHeader, type SafetensorsEntry } from './io/safetensors.js';

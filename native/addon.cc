@@ -1,7 +1,9 @@
 // Addon entry point: registers the native classes and functions, nothing else.
 #include <napi.h>
 
+#include "AddonSentenceVAE.h"
 #include "AddonTensor.h"
+#include "AddonTensorIO.h"
 #include "ops.h"
 #include "runtime_bindings.h"
 
@@ -11,6 +13,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   svae::InitRuntime(env, exports);
   svae::AddonTensor::Init(env, exports);
   svae::InitOps(env, exports);
+  svae::InitTensorIO(env, exports);
+  svae::AddonSentenceVAE::Init(env, exports);
   return exports;
 }
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/async_task.h"
 #include "core/errors.h"
 #include "core/runtime.h"
+#include "model/sentence_vae.h"
 
 namespace svae {
 
@@ -111,6 +112,37 @@ Napi::Value Randn(const Napi::CallbackInfo& info) {
   });
 }
 
+// focalLoss(logits [N, V], targets int64 [N], valid bool [N], gamma) -> Promise<{ loss, ce, tokens, correct }>
+Napi::Value FocalLoss(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    Operand logits = operand(info, 0, "logits"), targets = operand(info, 1, "targets"), valid = operand(info, 2, "valid");
+    const double gamma = args::number(info, 3, "gamma");
+    if (logits.tensor.dim() != 2 || targets.tensor.dim() != 1 || valid.tensor.dim() != 1 || targets.tensor.size(0) != logits.tensor.size(0) ||
+        valid.tensor.size(0) != logits.tensor.size(0)) {
+      fail(ErrorCode::Shape, "Expected logits [N, V], targets [N] and valid [N]");
+    }
+    at::Tensor l = logits.tensor, t = targets.tensor, v = valid.tensor;
+    KeepAlive keep = logits.keep;
+    keep.insert(keep.end(), targets.keep.begin(), targets.keep.end());
+    keep.insert(keep.end(), valid.keep.begin(), valid.keep.end());
+    return run_async(env, "svae.ops.focalLoss", [l, t, v, gamma, keep]() -> Finish {
+      torch::NoGradGuard no_grad;
+      LossResult r = focal_loss(l, t.to(torch::kLong), v.to(torch::kBool), gamma);
+      const double loss = r.loss.item<double>(), ce = r.ce.item<double>();
+      const double tokens = static_cast<double>(r.tokens), correct = static_cast<double>(r.correct);
+      return [loss, ce, tokens, correct](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("loss", loss);
+        o.Set("ce", ce);
+        o.Set("tokens", tokens);
+        o.Set("correct", correct);
+        return o;
+      };
+    }, {logits.object, targets.object, valid.object});
+  });
+}
+
 }  // namespace
 
 void InitOps(Napi::Env env, Napi::Object exports) {
@@ -121,6 +153,7 @@ void InitOps(Napi::Env env, Napi::Object exports) {
   ops.Set("softmax", Napi::Function::New<Softmax>(env, "softmax"));
   ops.Set("reshape", Napi::Function::New<Reshape>(env, "reshape"));
   ops.Set("randn", Napi::Function::New<Randn>(env, "randn"));
+  ops.Set("focalLoss", Napi::Function::New<FocalLoss>(env, "focalLoss"));
   exports.Set("ops", ops);
 }
 

@@ -55,6 +55,96 @@ export interface NativeOps {
   softmax(x: NativeTensor, dim: number): Promise<NativeTensor>;
   reshape(x: NativeTensor, shape: readonly number[]): Promise<NativeTensor>;
   randn(shape: readonly number[], dtype: NativeDType, device: string, seed: number): Promise<NativeTensor>;
+  focalLoss(logits: NativeTensor, targets: NativeTensor, valid: NativeTensor, gamma: number): Promise<{ loss: number; ce: number; tokens: number; correct: number }>;
+}
+
+export interface NativeTensorSlice {
+  dtype: NativeDType;
+  shape: number[];
+  offset: number;
+  nbytes: number;
+}
+
+export interface NativeIO {
+  readTensorSlices(path: string, slices: NativeTensorSlice[]): Promise<NativeTensor[]>;
+  writeTensorFile(path: string, header: Uint8Array, tensors: NativeTensor[]): Promise<void>;
+}
+
+/** The SentenceVAE config as the native layer reads it (lib/models/svaeConfig.ts documents it). */
+export interface NativeSvaeConfig {
+  vocabSize: number;
+  tokenizerSize: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  ffn: number;
+  maxTokens: number;
+  dropout: number;
+  norm: 'pre' | 'post';
+  activation: 'relu' | 'gelu';
+  padId: number;
+  bosId: number;
+  eosId: number;
+}
+
+export interface NativeLoss {
+  loss: number;
+  ce: number;
+  tokens: number;
+  correct: number;
+  rowsExact: number;
+}
+
+export interface NativeStep extends NativeLoss {
+  gradNorm: number;
+  skipped: boolean;
+}
+
+export interface NativeDecodeOptions {
+  maxTokens?: number;
+  greedy?: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  returnLogits?: boolean;
+}
+
+export interface NativeDecoded {
+  /** [n, steps] generated ids, row-major (eos included where reached; pad after). */
+  tokens: Int32Array;
+  steps: number;
+  /** Tokens before eos per row. */
+  lengths: Int32Array;
+  /** 1 where eos was generated. */
+  ended: Uint8Array;
+  logits?: NativeTensor;
+}
+
+export interface NativeTrainOptions {
+  gamma?: number;
+  lr?: number;
+  clip?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+}
+
+export interface NativeSentenceVAE {
+  readonly parameterCount: number;
+  encode(ids: Int32Array, shape: readonly number[], lengths: Int32Array): Promise<NativeTensor>;
+  decode(vectors: NativeTensor, options: NativeDecodeOptions): Promise<NativeDecoded>;
+  logits(ids: Int32Array, shape: readonly number[], lengths: Int32Array, vectors: NativeTensor, shortcut: boolean): Promise<NativeTensor>;
+  evaluate(ids: Int32Array, shape: readonly number[], lengths: Int32Array, gamma: number): Promise<NativeLoss>;
+  trainStep(ids: Int32Array, shape: readonly number[], lengths: Int32Array, options: NativeTrainOptions): Promise<NativeStep>;
+  namedTensors(): Record<string, NativeTensor>;
+  loadTensors(tensors: Record<string, NativeTensor>): Promise<void>;
+  dispose(): void;
+}
+
+export interface NativeSentenceVAEClass {
+  create(config: NativeSvaeConfig, device: string, dtype: NativeDType, seed: number): Promise<NativeSentenceVAE>;
 }
 
 export interface NativeAddon {
@@ -66,4 +156,6 @@ export interface NativeAddon {
   throwForTest(kind: 'torch' | 'std' | 'unknown'): never;
   NativeTensor: NativeTensorClass;
   ops: NativeOps;
+  io: NativeIO;
+  NativeSentenceVAE: NativeSentenceVAEClass;
 }

@@ -57,3 +57,13 @@ export async function randn(shape: readonly number[], options: RandnOptions = {}
   const seed = expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER);
   return new Tensor(await callAsync(() => addon().ops.randn(s, dtype, options.device ?? 'cpu', seed)));
 }
+
+/**
+ * Focal loss over the `valid` rows of `logits` [N, V] with integer `targets` [N]:
+ * mean of -(1 - p)^γ · log p, p the target's softmax probability. `ce` is the mean
+ * cross-entropy (focal loss at γ = 0).
+ */
+export async function focalLoss(logits: Tensor, targets: Tensor, valid: Tensor, gamma = 2): Promise<{ loss: number; ce: number; tokens: number; correct: number }> {
+  const [l, t, v] = [unwrap(logits, 'logits'), unwrap(targets, 'targets'), unwrap(valid, 'valid')];
+  return callAsync(() => addon().ops.focalLoss(l, t, v, gamma));
+}

@@ -6,6 +6,7 @@ namespace svae {
 
 struct AddonData {
   Napi::FunctionReference tensor_constructor;
+  Napi::FunctionReference svae_constructor;
 };
 
 AddonData& addon_data(Napi::Env env);

@@ -83,3 +83,47 @@ Napi::Object object(const Napi::CallbackInfo& info, size_t index, const char* na
 }
 
 }  // namespace svae::args
+
+namespace svae::args {
+
+namespace {
+bool absent(const Napi::Value& v) { return v.IsUndefined() || v.IsNull(); }
+}  // namespace
+
+double opt_number(const Napi::Object& o, const char* key, double fallback, double min, double max) {
+  Napi::Value v = o.Get(key);
+  if (absent(v)) return fallback;
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!v.IsNumber() || !std::isfinite(d) || d < min || d > max) {
+    fail(ErrorCode::InvalidArgument, std::string("Expected number between ") + std::to_string(min) + " and " + std::to_string(max) +
+                                         " for " + key + " but received " + describe(v));
+  }
+  return d;
+}
+
+int64_t opt_integer(const Napi::Object& o, const char* key, int64_t fallback, int64_t min, int64_t max) {
+  Napi::Value v = o.Get(key);
+  if (absent(v)) return fallback;
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!v.IsNumber() || !std::isfinite(d) || std::floor(d) != d || d < static_cast<double>(min) || d > static_cast<double>(max)) {
+    fail(ErrorCode::InvalidArgument, std::string("Expected integer between ") + std::to_string(min) + " and " + std::to_string(max) +
+                                         " for " + key + " but received " + describe(v));
+  }
+  return static_cast<int64_t>(d);
+}
+
+bool opt_boolean(const Napi::Object& o, const char* key, bool fallback) {
+  Napi::Value v = o.Get(key);
+  if (absent(v)) return fallback;
+  if (!v.IsBoolean()) fail(ErrorCode::InvalidArgument, std::string("Expected boolean for ") + key + " but received " + describe(v));
+  return v.As<Napi::Boolean>();
+}
+
+std::string opt_string(const Napi::Object& o, const char* key, const std::string& fallback) {
+  Napi::Value v = o.Get(key);
+  if (absent(v)) return fallback;
+  if (!v.IsString()) fail(ErrorCode::InvalidArgument, std::string("Expected string for ") + key + " but received " + describe(v));
+  return v.As<Napi::String>().Utf8Value();
+}
+
+}  // namespace svae::args

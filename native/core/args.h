@@ -17,3 +17,13 @@ std::vector<int64_t> shape(const Napi::CallbackInfo& info, size_t index, const c
 Napi::Object object(const Napi::CallbackInfo& info, size_t index, const char* name);
 
 }  // namespace svae::args
+
+namespace svae::args {
+
+// Optional fields of an options object; `name` is the field's name in error messages.
+double opt_number(const Napi::Object& o, const char* key, double fallback, double min, double max);
+int64_t opt_integer(const Napi::Object& o, const char* key, int64_t fallback, int64_t min, int64_t max);
+bool opt_boolean(const Napi::Object& o, const char* key, bool fallback);
+std::string opt_string(const Napi::Object& o, const char* key, const std::string& fallback);
+
+}  // namespace svae::args

@@ -1,0 +1,420 @@
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { FormatError } from '../errors/FormatError.js';
+import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import { DisposedError } from '../errors/DisposedError.js';
+import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
+import { callAsync, callSync } from '../native/call.js';
+import type { NativeSentenceVAE } from '../native/contract.js';
+import { addon } from '../native/loader.js';
+import type { SentenceDataset } from '../data/SentenceDataset.js';
+import { padSentences, type SentenceBatch } from '../text/batch.js';
+import { type BuiltinTokenizer, builtinTokenizers, Tokenizer } from '../text/Tokenizer.js';
+import type { Device } from '../tensor/Tensor.js';
+import { Tensor } from '../tensor/Tensor.js';
+import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.js';
+import { checkConfig, type PresetName, presetNames, presets, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
+
+export type ModelDType = 'float32' | 'bfloat16' | 'float16';
+
+export interface CreateSentenceVAEOptions {
+  /** A named shape (`tiny`, `small`, `SVAE-768-H1` … `SVAE-2048-H4`). @default 'tiny' */
+  preset?: PresetName;
+  /** Overrides of the preset's shape (e.g. `{ layers: 2, dropout: 0 }`). */
+  config?: Partial<SentenceVAEConfig>;
+  /** A Tokenizer, a built-in name, or a folder. @default the preset's built-in tokenizer */
+  tokenizer?: Tokenizer | BuiltinTokenizer | string;
+  /** @default 'cpu' */
+  device?: Device;
+  /** float16 needs CUDA. @default 'float32' */
+  dtype?: ModelDType;
+  /** Seed of the weight initialization. @default 0 */
+  seed?: number;
+}
+
+export interface LoadSentenceVAEOptions {
+  /** @default 'cpu' */
+  device?: Device;
+  /** @default 'float32' */
+  dtype?: ModelDType;
+}
+
+export interface GenerateOptions {
+  /** Most tokens generated per sentence (eos included). @default config.maxTokens */
+  maxTokens?: number;
+  /** Sample instead of taking the most likely token. @default false */
+  sample?: boolean;
+  /** Sampling temperature. @default 1 */
+  temperature?: number;
+  /** Keep only the k most likely tokens (0: all). @default 0 */
+  topK?: number;
+  /** Keep the smallest set of tokens whose probability reaches p (1: all). @default 1 */
+  topP?: number;
+  /** Seed of the sampling. @default 0 */
+  seed?: number;
+}
+
+export interface EncodeOptions {
+  /** Sentences per native call. @default 256 */
+  batchSize?: number;
+}
+
+export interface EvaluateOptions {
+  /** @default 64 */
+  batchSize?: number;
+  /** Focal loss γ. @default 2 */
+  gamma?: number;
+  /** Also decode greedily to measure exact-match reconstruction. @default true */
+  exactMatch?: boolean;
+}
+
+export interface Evaluation {
+  /** Mean focal loss per target token. */
+  loss: number;
+  /** exp(mean token cross-entropy), teacher-forced. */
+  ppl: number;
+  /** Teacher-forced next-token accuracy. */
+  tokenAccuracy: number;
+  /** Fraction of sentences reconstructed exactly by greedy decoding (NaN when not measured). */
+  exactMatch: number;
+  /** Fraction of sentences whose every token is predicted right, teacher-forced. */
+  teacherForcedExact: number;
+  sentences: number;
+  tokens: number;
+}
+
+export interface TrainStepOptions {
+  /** Learning rate of this step. */
+  lr: number;
+  /** Focal loss γ. @default 2 */
+  gamma?: number;
+  /** Global L2 norm the gradients are clipped to (0: off). @default 1 */
+  clip?: number;
+  /** AdamW weight decay on tensors with ≥ 2 dims (fixed at the first step). @default 0.01 */
+  weightDecay?: number;
+  /** AdamW betas (fixed at the first step). @default [0.9, 0.999] */
+  betas?: [number, number];
+}
+
+export interface StepResult {
+  loss: number;
+  ce: number;
+  tokens: number;
+  tokenAccuracy: number;
+  gradNorm: number;
+  /** The loss was NaN/Inf: no update happened. */
+  skipped: boolean;
+}
+
+async function resolveTokenizer(t: CreateSentenceVAEOptions['tokenizer'], fallback: BuiltinTokenizer): Promise<Tokenizer> {
+  if (t === undefined) return Tokenizer.builtin(fallback);
+  if (t instanceof Tokenizer) return t;
+  if (typeof t !== 'string') invalid('Tokenizer, built-in tokenizer name or folder', 'tokenizer', t);
+  return (builtinTokenizers as readonly string[]).includes(t) ? Tokenizer.builtin(t as BuiltinTokenizer) : Tokenizer.fromPretrained(t);
+}
+
+const tokenizerFiles = ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'];
+
+/**
+ * A SentenceVAE: `encode` squeezes each sentence into one vector, `decode` expands vectors back
+ * into sentences. The math runs natively (LibTorch) off the event loop.
+ *
+ * @example
+ * ```ts
+ * await using vae = await SentenceVAE.create({ preset: 'tiny' });
+ * const vectors = await vae.encode(['Hello world.', 'How are you?']);  // Float32Array 2 × 128
+ * const texts = await vae.decode(vectors);                              // untrained: noise
+ * await vae.save('./my-svae');
+ * const again = await SentenceVAE.load('./my-svae');
+ * ```
+ */
+export class SentenceVAE implements AsyncDisposable {
+  readonly config: Readonly<SentenceVAEConfig>;
+  readonly tokenizer: Tokenizer;
+  readonly device: string;
+  readonly dtype: ModelDType;
+  #native: NativeSentenceVAE | undefined;
+
+  private constructor(native: NativeSentenceVAE, config: SentenceVAEConfig, tokenizer: Tokenizer, device: string, dtype: ModelDType) {
+    this.#native = native;
+    this.config = Object.freeze({ ...config });
+    this.tokenizer = tokenizer;
+    this.device = device;
+    this.dtype = dtype;
+  }
+
+  /** A new model with freshly initialized weights. */
+  static async create(options: CreateSentenceVAEOptions = {}): Promise<SentenceVAE> {
+    const presetName = expectOneOf(options.preset ?? 'tiny', 'preset', presetNames);
+    const preset = presets[presetName];
+    const tokenizer = await resolveTokenizer(options.tokenizer, preset.tokenizer);
+    const config = checkConfig({
+      ...preset.shape,
+      vocabSize: roundUp(tokenizer.vocabSize, 8),
+      tokenizerSize: tokenizer.vocabSize,
+      padId: tokenizer.padId,
+      bosId: tokenizer.bosId,
+      eosId: tokenizer.eosId,
+      ...options.config,
+    });
+    const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
+    const seed = expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER);
+    const device = options.device ?? 'cpu';
+    const native = await callAsync(() => addon().NativeSentenceVAE.create(config, device, dtype, seed));
+    return new SentenceVAE(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
+  }
+
+  /** Loads a folder written by `save()`: config.json, model.safetensors, tokenizer files. */
+  static async load(dir: string, options: LoadSentenceVAEOptions = {}): Promise<SentenceVAE> {
+    const configPath = join(dir, 'config.json');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(configPath, 'utf8'));
+    } catch (error) {
+      throw new FormatError(`${configPath}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { path: configPath });
+    }
+    if ((raw as { architecture?: unknown })?.architecture !== 'SentenceVAE') {
+      throw new FormatError(`${configPath}: expected "architecture": "SentenceVAE"`, { path: configPath });
+    }
+    const config = checkConfig(raw, configPath);
+    const tokenizer = await Tokenizer.fromPretrained(dir);
+    if (tokenizer.vocabSize !== config.tokenizerSize) {
+      throw new FormatError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json says tokenizerSize ${config.tokenizerSize}`, { path: dir });
+    }
+    const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
+    const device = options.device ?? 'cpu';
+    const weights = await loadSafetensors(join(dir, 'model.safetensors'));
+    const native = await callAsync(() => addon().NativeSentenceVAE.create(config, device, dtype, 0));
+    try {
+      const byName = Object.fromEntries([...weights].map(([k, t]) => [k, t.native]));
+      await callAsync(() => native.loadTensors(byName)).catch((error: Error) => {
+        throw new FormatError(`${join(dir, 'model.safetensors')}: ${error.message}`, { path: join(dir, 'model.safetensors') });
+      });
+    } catch (error) {
+      native.dispose();
+      throw error;
+    } finally {
+      for (const t of weights.values()) t.dispose();
+    }
+    return new SentenceVAE(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
+  }
+
+  get #live(): NativeSentenceVAE {
+    if (!this.#native) throw new DisposedError('This SentenceVAE has been disposed');
+    return this.#native;
+  }
+
+  /** Number of trainable parameters. */
+  get parameterCount(): number {
+    return this.#live.parameterCount;
+  }
+
+  /** Token ids (bos first) of each text; a text over `maxTokens` tokens is an error. */
+  async tokenize(texts: readonly string[]): Promise<Int32Array[]> {
+    if (!Array.isArray(texts)) invalid('array of strings', 'texts', texts);
+    const ids = await this.tokenizer.encodeBatch(texts);
+    ids.forEach((x, i) => {
+      if (x.length > this.config.maxTokens) {
+        throw new InvalidArgumentError(
+          `texts[${i}] has ${x.length} tokens (bos included) but the model takes at most ${this.config.maxTokens}: split long text with segment() / tokenizeText()`,
+        );
+      }
+    });
+    return ids;
+  }
+
+  /** Sentence vectors on the model's device: [n, hidden]. The caller disposes the Tensor. */
+  async encodeToTensor(texts: readonly string[]): Promise<Tensor> {
+    const ids = await this.tokenize(texts);
+    const batch = padSentences(ids, { padId: this.config.padId });
+    const native = this.#live;
+    return new Tensor(await callAsync(() => native.encode(batch.ids, [batch.batchSize, batch.length], batch.lengths)));
+  }
+
+  /**
+   * One vector per sentence: a Float32Array of n × hidden, row-major.
+   * @example
+   * ```ts
+   * const v = await vae.encode(['It was warm,']); // v.length === vae.config.hidden
+   * ```
+   */
+  async encode(texts: readonly string[], options: EncodeOptions = {}): Promise<Float32Array> {
+    const batchSize = expectInteger(options.batchSize ?? 256, 'batchSize', 1);
+    const out = new Float32Array(texts.length * this.config.hidden);
+    for (let start = 0; start < texts.length; start += batchSize) {
+      const tensor = await this.encodeToTensor(texts.slice(start, start + batchSize));
+      try {
+        const f32 = tensor.dtype === 'float32' && tensor.device === 'cpu' ? tensor : await tensor.to('cpu', 'float32');
+        out.set((await f32.toArray()) as Float32Array, start * this.config.hidden);
+        if (f32 !== tensor) f32.dispose();
+      } finally {
+        tensor.dispose();
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Generated ids per vector (bos and eos excluded) and whether eos was reached. With
+   * `withLogits`, also the logits of every step ([n, steps, V], float32) for analysis.
+   */
+  async decodeIds(
+    vectors: Float32Array | Tensor,
+    options: GenerateOptions & { withLogits?: boolean } = {},
+  ): Promise<{ ids: Int32Array[]; ended: boolean[]; logits?: Tensor }> {
+    const native = this.#live;
+    const { hidden } = this.config;
+    let tensor: Tensor;
+    let owned = false;
+    if (vectors instanceof Tensor) {
+      tensor = vectors;
+    } else {
+      if (!(vectors instanceof Float32Array) || vectors.length % hidden !== 0) {
+        invalid(`Float32Array of n × ${hidden} numbers or a Tensor`, 'vectors', vectors);
+      }
+      tensor = Tensor.borrow(vectors, { shape: [vectors.length / hidden, hidden] });
+      owned = true;
+    }
+    const nativeOptions = {
+      maxTokens: expectInteger(options.maxTokens ?? this.config.maxTokens, 'maxTokens', 1, this.config.maxTokens),
+      greedy: !(options.sample ?? false),
+      temperature: expectNumber(options.temperature ?? 1, 'temperature', 1e-6),
+      topK: expectInteger(options.topK ?? 0, 'topK', 0),
+      topP: expectNumber(options.topP ?? 1, 'topP', 0, 1),
+      seed: expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER),
+      returnLogits: options.withLogits ?? false,
+    };
+    try {
+      const nt = tensor.native;
+      const r = await callAsync(() => native.decode(nt, nativeOptions));
+      const n = r.lengths.length;
+      const ids = Array.from({ length: n }, (_, i) => r.tokens.slice(i * r.steps, i * r.steps + r.lengths[i]!));
+      const ended = Array.from(r.ended, (e) => e === 1);
+      return r.logits ? { ids, ended, logits: new Tensor(r.logits) } : { ids, ended };
+    } finally {
+      if (owned) tensor.dispose();
+    }
+  }
+
+  /** Sentences from vectors (n × hidden Float32Array, or a Tensor from encodeToTensor). */
+  async decode(vectors: Float32Array | Tensor, options: GenerateOptions = {}): Promise<string[]> {
+    const { ids } = await this.decodeIds(vectors, options);
+    return this.tokenizer.decodeBatch(ids);
+  }
+
+  /** encode then decode: what the model makes of each sentence. */
+  async reconstruct(texts: readonly string[], options: GenerateOptions = {}): Promise<string[]> {
+    const vectors = await this.encodeToTensor(texts);
+    try {
+      return await this.decode(vectors, options);
+    } finally {
+      vectors.dispose();
+    }
+  }
+
+  /** Loss, perplexity, token accuracy and exact-match reconstruction on held-out sentences. */
+  async evaluate(data: SentenceDataset | readonly string[], options: EvaluateOptions = {}): Promise<Evaluation> {
+    const batchSize = expectInteger(options.batchSize ?? 64, 'batchSize', 1);
+    const gamma = expectNumber(options.gamma ?? 2, 'gamma', 0);
+    const pieces: Int32Array[] = Array.isArray(data)
+      ? await this.tokenize(data as readonly string[])
+      : Array.from({ length: (data as SentenceDataset).size }, (_, i) => (data as SentenceDataset).get(i));
+    const native = this.#live;
+    let loss = 0, ce = 0, tokens = 0, correct = 0, rowsExact = 0, exact = 0;
+    for (let start = 0; start < pieces.length; start += batchSize) {
+      const rows = pieces.slice(start, start + batchSize);
+      const b = padSentences(rows, { padId: this.config.padId });
+      const r = await callAsync(() => native.evaluate(b.ids, [b.batchSize, b.length], b.lengths, gamma));
+      loss += r.loss * r.tokens;
+      ce += r.ce * r.tokens;
+      tokens += r.tokens;
+      correct += r.correct;
+      rowsExact += r.rowsExact;
+      if (options.exactMatch ?? true) {
+        const omega = new Tensor(await callAsync(() => native.encode(b.ids, [b.batchSize, b.length], b.lengths)));
+        try {
+          const { ids, ended } = await this.decodeIds(omega, {});
+          rows.forEach((row, i) => {
+            const got = ids[i]!;
+            if (ended[i] && got.length === row.length - 1 && got.every((id, j) => id === row[j + 1])) exact++;
+          });
+        } finally {
+          omega.dispose();
+        }
+      }
+    }
+    const n = pieces.length;
+    return {
+      loss: loss / tokens,
+      ppl: Math.exp(ce / tokens),
+      tokenAccuracy: correct / tokens,
+      exactMatch: (options.exactMatch ?? true) ? exact / n : Number.NaN,
+      teacherForcedExact: rowsExact / n,
+      sentences: n,
+      tokens,
+    };
+  }
+
+  /**
+   * One optimizer step on a batch (forward, focal loss, backward, clipping, AdamW), natively.
+   * The Trainer (lib/train) drives this; it is public for custom loops.
+   */
+  async trainStep(batch: SentenceBatch, options: TrainStepOptions): Promise<StepResult> {
+    const native = this.#live;
+    const [beta1, beta2] = options.betas ?? [0.9, 0.999];
+    const r = await callAsync(() => native.trainStep(batch.ids, [batch.batchSize, batch.length], batch.lengths, {
+      lr: expectNumber(options.lr, 'lr', 0, 10),
+      gamma: expectNumber(options.gamma ?? 2, 'gamma', 0, 100),
+      clip: expectNumber(options.clip ?? 1, 'clip', 0),
+      weightDecay: expectNumber(options.weightDecay ?? 0.01, 'weightDecay', 0),
+      beta1, beta2,
+    }));
+    return { loss: r.loss, ce: r.ce, tokens: r.tokens, tokenAccuracy: r.correct / r.tokens, gradNorm: r.gradNorm, skipped: r.skipped };
+  }
+
+  /**
+   * Teacher-forced decoder logits [B, L, V] for sentences (texts, or ids with bos first) given
+   * their memory vectors. `shortcut` computes each cross-attention as its single-key constant.
+   */
+  async logits(sentences: readonly string[] | readonly Int32Array[], vectors: Tensor, options: { shortcut?: boolean } = {}): Promise<Tensor> {
+    const ids = typeof sentences[0] === 'string' ? await this.tokenize(sentences as readonly string[]) : (sentences as readonly Int32Array[]);
+    const b = padSentences(ids, { padId: this.config.padId });
+    const native = this.#live;
+    const nv = vectors.native;
+    return new Tensor(await callAsync(() => native.logits(b.ids, [b.batchSize, b.length], b.lengths, nv, options.shortcut ?? false)));
+  }
+
+  /** The weights by name (views of the live parameters: do not keep them across training steps). */
+  namedTensors(): Map<string, Tensor> {
+    const raw = callSync(() => this.#live.namedTensors());
+    return new Map(Object.entries(raw).map(([k, v]) => [k, new Tensor(v)]));
+  }
+
+  /** Writes config.json, model.safetensors (atomically) and the tokenizer's files to `dir`. */
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const tensors = this.namedTensors();
+    try {
+      await saveSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt', architecture: 'SentenceVAE' });
+    } finally {
+      for (const t of tensors.values()) t.dispose();
+    }
+    await writeFile(join(dir, 'config.json'), `${JSON.stringify({ architecture: 'SentenceVAE', ...this.config }, null, 2)}\n`);
+    for (const file of tokenizerFiles) {
+      const from = join(this.tokenizer.source, file);
+      if (existsSync(from) && from !== join(dir, file)) await copyFile(from, join(dir, file));
+    }
+  }
+
+  /** Frees the native model now (calls in flight finish first). Safe to call twice. */
+  dispose(): void {
+    this.#native?.dispose();
+    this.#native = undefined;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+  }
+}

@@ -1,0 +1,105 @@
+import { FormatError } from '../errors/FormatError.js';
+import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import type { BuiltinTokenizer } from '../text/Tokenizer.js';
+import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.js';
+
+/**
+ * The shape of a SentenceVAE (saved as config.json). Defaults, and why:
+ * - `norm: 'pre'` — LayerNorm before each sub-layer (plus a final one in the decoder). The
+ *   paper's reference code uses PyTorch's default post-LN; pre-LN trains more stably without a
+ *   careful warm-up. 'post' is available.
+ * - `activation: 'relu'`, `ffn: 2 × hidden`, `dropout: 0.1` — as the reference code.
+ * - `heads` — OPT's head count for the hidden size (head size 64).
+ */
+export interface SentenceVAEConfig {
+  hidden: number;
+  layers: number;
+  heads: number;
+  /** Inner size of the feed-forward layers. */
+  ffn: number;
+  /** Longest sentence, bos included (the paper: 64). */
+  maxTokens: number;
+  dropout: number;
+  norm: 'pre' | 'post';
+  activation: 'relu' | 'gelu';
+  /** Rows of the embeddings and logits: the tokenizer's size rounded up to a multiple of 8. */
+  vocabSize: number;
+  /** Ids at or above this are never predicted. */
+  tokenizerSize: number;
+  padId: number;
+  bosId: number;
+  eosId: number;
+}
+
+/** The shape-defining part a preset gives (the tokenizer fills in the vocabulary and ids). */
+export type SentenceVAEShape = Pick<SentenceVAEConfig, 'hidden' | 'layers' | 'heads' | 'ffn' | 'maxTokens' | 'dropout' | 'norm' | 'activation'>;
+
+export type PresetName =
+  | 'tiny' | 'small'
+  | 'SVAE-768-H1' | 'SVAE-768-H2' | 'SVAE-768-H4'
+  | 'SVAE-1024-H1' | 'SVAE-1024-H2' | 'SVAE-1024-H4'
+  | 'SVAE-2048-H1' | 'SVAE-2048-H2' | 'SVAE-2048-H4';
+
+export interface Preset {
+  shape: SentenceVAEShape;
+  /** The tokenizer a preset uses unless one is given. */
+  tokenizer: BuiltinTokenizer;
+}
+
+const base = { maxTokens: 64, dropout: 0.1, norm: 'pre', activation: 'relu' } as const;
+const paper = (hidden: number, heads: number, layers: number): Preset => ({
+  shape: { ...base, hidden, heads, layers, ffn: 2 * hidden },
+  tokenizer: 'gpt2-opt',
+});
+
+/** The paper's SentenceVAEs (hidden = OPT-125m/350m/1.3b's, 1/2/4 blocks) and small CPU ones. */
+export const presets: Readonly<Record<PresetName, Preset>> = {
+  tiny: { shape: { ...base, hidden: 128, heads: 4, layers: 1, ffn: 256 }, tokenizer: 'gpt2-opt-4k' },
+  small: { shape: { ...base, hidden: 256, heads: 4, layers: 2, ffn: 512 }, tokenizer: 'gpt2-opt-4k' },
+  'SVAE-768-H1': paper(768, 12, 1),
+  'SVAE-768-H2': paper(768, 12, 2),
+  'SVAE-768-H4': paper(768, 12, 4),
+  'SVAE-1024-H1': paper(1024, 16, 1),
+  'SVAE-1024-H2': paper(1024, 16, 2),
+  'SVAE-1024-H4': paper(1024, 16, 4),
+  'SVAE-2048-H1': paper(2048, 32, 1),
+  'SVAE-2048-H2': paper(2048, 32, 2),
+  'SVAE-2048-H4': paper(2048, 32, 4),
+};
+
+export const presetNames = Object.keys(presets) as PresetName[];
+
+export const roundUp = (n: number, multiple: number) => Math.ceil(n / multiple) * multiple;
+
+/** Checks a full config (e.g. read from config.json); `where` names its source in errors. */
+export function checkConfig(value: unknown, where = 'config'): SentenceVAEConfig {
+  if (value === null || typeof value !== 'object') invalid('object', where, value);
+  const c = value as Record<string, unknown>;
+  try {
+    const config: SentenceVAEConfig = {
+      hidden: expectInteger(c.hidden, `${where}.hidden`, 2),
+      layers: expectInteger(c.layers, `${where}.layers`, 1, 256),
+      heads: expectInteger(c.heads, `${where}.heads`, 1),
+      ffn: expectInteger(c.ffn, `${where}.ffn`, 1),
+      maxTokens: expectInteger(c.maxTokens, `${where}.maxTokens`, 2, 4096),
+      dropout: expectNumber(c.dropout, `${where}.dropout`, 0, 0.999),
+      norm: expectOneOf(c.norm, `${where}.norm`, ['pre', 'post'] as const),
+      activation: expectOneOf(c.activation, `${where}.activation`, ['relu', 'gelu'] as const),
+      vocabSize: expectInteger(c.vocabSize, `${where}.vocabSize`, 1),
+      tokenizerSize: expectInteger(c.tokenizerSize, `${where}.tokenizerSize`, 1),
+      padId: expectInteger(c.padId, `${where}.padId`, 0),
+      bosId: expectInteger(c.bosId, `${where}.bosId`, 0),
+      eosId: expectInteger(c.eosId, `${where}.eosId`, 0),
+    };
+    if (config.hidden % 2 !== 0 || config.hidden % config.heads !== 0) {
+      throw new InvalidArgumentError(`${where}: hidden (${config.hidden}) must be even and divisible by heads (${config.heads})`);
+    }
+    if (config.vocabSize < config.tokenizerSize) {
+      throw new InvalidArgumentError(`${where}: vocabSize (${config.vocabSize}) is smaller than tokenizerSize (${config.tokenizerSize})`);
+    }
+    return config;
+  } catch (error) {
+    if (where !== 'config' && error instanceof InvalidArgumentError) throw new FormatError(error.message, { path: where });
+    throw error;
+  }
+}

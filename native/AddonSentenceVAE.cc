@@ -1,0 +1,330 @@
+#include "AddonSentenceVAE.h"
+
+#include "AddonTensor.h"
+#include "bridge/dtype.h"
+#include "bridge/id_batch.h"
+#include "core/addon_data.h"
+#include "core/args.h"
+#include "core/async_task.h"
+#include "core/errors.h"
+#include "core/runtime.h"
+
+namespace svae {
+
+namespace {
+
+std::mutex g_init_mutex;  // torch::manual_seed + parameter init must not interleave
+
+Napi::Object loss_object(Napi::Env env, const LossResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("loss", r.loss.item<double>());
+  o.Set("ce", r.ce.item<double>());
+  o.Set("tokens", static_cast<double>(r.tokens));
+  o.Set("correct", static_cast<double>(r.correct));
+  o.Set("rowsExact", static_cast<double>(r.rows_exact));
+  return o;
+}
+
+at::Tensor to_int32_cpu(const at::Tensor& t) { return t.to(torch::kCPU, torch::kInt).contiguous(); }
+
+}  // namespace
+
+SvaeConfig read_svae_config(const Napi::Object& o) {
+  SvaeConfig c;
+  const int64_t big = 1LL << 31;
+  c.vocab_size = args::opt_integer(o, "vocabSize", 0, 1, big);
+  c.tokenizer_size = args::opt_integer(o, "tokenizerSize", c.vocab_size, 1, big);
+  c.hidden = args::opt_integer(o, "hidden", 0, 2, 1 << 16);
+  c.layers = args::opt_integer(o, "layers", 1, 1, 256);
+  c.heads = args::opt_integer(o, "heads", 1, 1, 1024);
+  c.ffn = args::opt_integer(o, "ffn", 2 * c.hidden, 1, 1 << 20);
+  c.max_tokens = args::opt_integer(o, "maxTokens", 64, 2, 4096);
+  c.dropout = args::opt_number(o, "dropout", 0.1, 0, 0.999);
+  c.pre_norm = args::opt_string(o, "norm", "pre") == "pre";
+  if (args::opt_string(o, "norm", "pre") != "pre" && args::opt_string(o, "norm", "pre") != "post") {
+    fail(ErrorCode::InvalidArgument, "Expected norm 'pre' or 'post' but received '" + args::opt_string(o, "norm", "") + "'");
+  }
+  c.activation = args::opt_string(o, "activation", "relu");
+  c.pad_id = args::opt_integer(o, "padId", 1, 0, big);
+  c.bos_id = args::opt_integer(o, "bosId", 2, 0, big);
+  c.eos_id = args::opt_integer(o, "eosId", 2, 0, big);
+  c.validate();
+  return c;
+}
+
+void AddonSentenceVAE::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = DefineClass(env, "NativeSentenceVAE",
+                                    {
+                                        StaticMethod<&AddonSentenceVAE::Create>("create"),
+                                        InstanceMethod<&AddonSentenceVAE::Encode>("encode"),
+                                        InstanceMethod<&AddonSentenceVAE::Decode>("decode"),
+                                        InstanceMethod<&AddonSentenceVAE::Logits>("logits"),
+                                        InstanceMethod<&AddonSentenceVAE::Evaluate>("evaluate"),
+                                        InstanceMethod<&AddonSentenceVAE::TrainStep>("trainStep"),
+                                        InstanceMethod<&AddonSentenceVAE::NamedTensors>("namedTensors"),
+                                        InstanceMethod<&AddonSentenceVAE::LoadTensors>("loadTensors"),
+                                        InstanceAccessor<&AddonSentenceVAE::ParameterCount>("parameterCount"),
+                                        InstanceMethod<&AddonSentenceVAE::Dispose>("dispose"),
+                                    });
+  addon_data(env).svae_constructor = Napi::Persistent(ctor);
+  exports.Set("NativeSentenceVAE", ctor);
+}
+
+AddonSentenceVAE::AddonSentenceVAE(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonSentenceVAE>(info) {
+  guard(info.Env(), [&] {
+    if (info.Length() != 1 || !info[0].IsExternal()) {
+      fail(ErrorCode::InvalidArgument, "NativeSentenceVAE cannot be constructed directly; use SentenceVAE.create()");
+    }
+    state_ = *info[0].As<Napi::External<std::shared_ptr<State>>>().Data();
+  });
+}
+
+std::shared_ptr<AddonSentenceVAE::State> AddonSentenceVAE::Live() const {
+  if (!state_) fail(ErrorCode::Disposed, "This SentenceVAE has been disposed");
+  return state_;
+}
+
+// create(config, device, dtype, seed) -> Promise<NativeSentenceVAE>
+Napi::Value AddonSentenceVAE::Create(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    SvaeConfig config = read_svae_config(args::object(info, 0, "config"));
+    torch::Device device = resolve_device(args::string(info, 1, "device"));
+    at::ScalarType dtype = parse_dtype(args::string(info, 2, "dtype"));
+    if (!at::isFloatingType(dtype)) fail(ErrorCode::DType, "Expected a floating dtype for a model but received '" + dtype_name(dtype) + "'");
+    if (dtype == at::kHalf && device.is_cpu()) fail(ErrorCode::DType, "float16 models need a CUDA device; use float32 or bfloat16 on the CPU");
+    const auto seed = static_cast<uint64_t>(args::integer(info, 3, "seed", 0, 9007199254740991LL));
+    return run_async(env, "svae.svae.create", [config, device, dtype, seed]() -> Finish {
+      auto state = std::make_shared<State>();
+      {
+        std::lock_guard<std::mutex> lock(g_init_mutex);
+        torch::manual_seed(seed);
+        state->model = SentenceVAE(config);
+      }
+      state->model->to(device, dtype);
+      state->device = device;
+      state->dtype = dtype;
+      return [state](Napi::Env env) -> Napi::Value {
+        auto holder = state;
+        return addon_data(env).svae_constructor.New({Napi::External<std::shared_ptr<State>>::New(env, &holder)});
+      };
+    });
+  });
+}
+
+// encode(ids, shape, lengths) -> Promise<NativeTensor Ω [B, H]>
+Napi::Value AddonSentenceVAE::Encode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    IdBatch batch = read_id_batch(info, 0);
+    auto owners = batch.owners;
+    owners.push_back(Value());
+    return run_async(env, "svae.svae.encode", [state, batch]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      torch::NoGradGuard no_grad;
+      state->model->eval();
+      auto [ids, lengths] = device_id_batch(batch, state->device, state->model->config.vocab_size);
+      torch::Tensor omega = state->model->encoder(ids, valid_from_lengths(lengths, ids.size(1)));
+      return [omega](Napi::Env env) -> Napi::Value { return AddonTensor::Wrap(env, omega); };
+    }, owners);
+  });
+}
+
+// decode(omega, options) -> Promise<{ tokens: Int32Array [B*T], steps, lengths, ended, logits? }>
+Napi::Value AddonSentenceVAE::Decode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    AddonTensor* omega_wrap = AddonTensor::From(info[0], "vectors");
+    Napi::Object o = args::object(info, 1, "options");
+    DecodeOptions d;
+    d.max_new_tokens = args::opt_integer(o, "maxTokens", state->model->config.max_tokens, 1, state->model->config.max_tokens);
+    d.greedy = args::opt_boolean(o, "greedy", true);
+    d.temperature = args::opt_number(o, "temperature", 1.0, 1e-6, 1e6);
+    d.top_k = args::opt_integer(o, "topK", 0, 0, 1 << 30);
+    d.top_p = args::opt_number(o, "topP", 1.0, 0, 1);
+    d.seed = static_cast<uint64_t>(args::opt_integer(o, "seed", 0, 0, 9007199254740991LL));
+    d.return_logits = args::opt_boolean(o, "returnLogits", false);
+    at::Tensor omega = omega_wrap->tensor();
+    const int64_t hidden = state->model->config.hidden;
+    if (omega.dim() != 2 || omega.size(1) != hidden) {
+      fail(ErrorCode::Shape, "Expected sentence vectors of shape [n, " + std::to_string(hidden) + "]");
+    }
+    return run_async(env, "svae.svae.decode", [state, omega, d]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      torch::NoGradGuard no_grad;
+      state->model->eval();
+      DecodeResult r = state->model->decoder->generate(omega.to(state->device, state->dtype), d);
+      at::Tensor tokens = to_int32_cpu(r.tokens), lengths = to_int32_cpu(r.lengths), ended = r.ended.to(torch::kCPU, torch::kByte).contiguous();
+      at::Tensor logits = r.logits;
+      const int64_t steps = r.tokens.size(1);
+      return [tokens, lengths, ended, logits, steps](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("tokens", typed_array_over(env, tokens));
+        out.Set("steps", static_cast<double>(steps));
+        out.Set("lengths", typed_array_over(env, lengths));
+        out.Set("ended", typed_array_over(env, ended));
+        if (logits.defined()) out.Set("logits", AddonTensor::Wrap(env, logits));
+        return out;
+      };
+    }, {Value(), info[0].As<Napi::Object>()});
+  });
+}
+
+// logits(ids, shape, lengths, omega, shortcut) -> Promise<NativeTensor [B, L, V]> (teacher forcing)
+Napi::Value AddonSentenceVAE::Logits(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    IdBatch batch = read_id_batch(info, 0);
+    at::Tensor omega = AddonTensor::From(info[3], "vectors")->tensor();
+    const bool shortcut = args::boolean(info, 4, "shortcut");
+    auto owners = batch.owners;
+    owners.push_back(Value());
+    owners.push_back(info[3].As<Napi::Object>());
+    return run_async(env, "svae.svae.logits", [state, batch, omega, shortcut]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      torch::NoGradGuard no_grad;
+      state->model->eval();
+      auto [ids, lengths] = device_id_batch(batch, state->device, state->model->config.vocab_size);
+      torch::Tensor logits = state->model->decoder(ids, valid_from_lengths(lengths, ids.size(1)), omega.to(state->device, state->dtype), shortcut);
+      return [logits](Napi::Env env) -> Napi::Value { return AddonTensor::Wrap(env, logits.to(torch::kFloat)); };
+    }, owners);
+  });
+}
+
+// evaluate(ids, shape, lengths, gamma) -> Promise<{ loss, ce, tokens, correct, rowsExact }>
+Napi::Value AddonSentenceVAE::Evaluate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    IdBatch batch = read_id_batch(info, 0);
+    const double gamma = args::number(info, 3, "gamma");
+    auto owners = batch.owners;
+    owners.push_back(Value());
+    return run_async(env, "svae.svae.evaluate", [state, batch, gamma]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      torch::NoGradGuard no_grad;
+      state->model->eval();
+      auto [ids, lengths] = device_id_batch(batch, state->device, state->model->config.vocab_size);
+      LossResult r = state->model->loss(ids, lengths, gamma);
+      return [r](Napi::Env env) -> Napi::Value { return loss_object(env, r); };
+    }, owners);
+  });
+}
+
+// trainStep(ids, shape, lengths, { gamma, lr, clip, beta1, beta2, eps, weightDecay })
+//   -> Promise<{ loss, ce, tokens, correct, rowsExact, gradNorm, skipped }>
+// One forward + backward + clip + AdamW update. A non-finite loss skips the update.
+Napi::Value AddonSentenceVAE::TrainStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    IdBatch batch = read_id_batch(info, 0);
+    Napi::Object o = args::object(info, 3, "options");
+    const double gamma = args::opt_number(o, "gamma", 2.0, 0, 100);
+    const double lr = args::opt_number(o, "lr", 1e-4, 0, 10);
+    const double clip = args::opt_number(o, "clip", 1.0, 0, 1e12);
+    AdamWOptions opt;
+    opt.beta1 = args::opt_number(o, "beta1", 0.9, 0, 0.999999);
+    opt.beta2 = args::opt_number(o, "beta2", 0.999, 0, 0.999999);
+    opt.eps = args::opt_number(o, "eps", 1e-8, 0, 1);
+    opt.weight_decay = args::opt_number(o, "weightDecay", 0.01, 0, 10);
+    auto owners = batch.owners;
+    owners.push_back(Value());
+    return run_async(env, "svae.svae.trainStep", [state, batch, gamma, lr, clip, opt]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      if (!state->optimizer) state->optimizer = std::make_unique<AdamW>(*state->model, opt);
+      state->model->train();
+      auto [ids, lengths] = device_id_batch(batch, state->device, state->model->config.vocab_size);
+      state->optimizer->zero_grad();
+      LossResult r = state->model->loss(ids, lengths, gamma);
+      const double loss = r.loss.item<double>();
+      double norm = 0;
+      const bool skipped = !std::isfinite(loss);
+      if (!skipped) {
+        r.loss.backward();
+        norm = state->optimizer->step(lr, clip);
+      }
+      state->optimizer->zero_grad();
+      state->model->eval();
+      return [r, norm, skipped](Napi::Env env) -> Napi::Value {
+        Napi::Object out = loss_object(env, r);
+        out.Set("gradNorm", norm);
+        out.Set("skipped", skipped);
+        return out;
+      };
+    }, owners);
+  });
+}
+
+// namedTensors() -> { name: NativeTensor } sharing the parameters' memory (detached).
+Napi::Value AddonSentenceVAE::NamedTensors(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    std::lock_guard<std::mutex> lock(state->mutex);
+    Napi::Object out = Napi::Object::New(env);
+    for (const auto& item : state->model->named_parameters()) out.Set(item.key(), AddonTensor::Wrap(env, item.value().detach()));
+    return out;
+  });
+}
+
+// loadTensors({ name: NativeTensor }) -> Promise<void>: every parameter present with its shape,
+// nothing unexpected; values converted to the model's device and dtype.
+Napi::Value AddonSentenceVAE::LoadTensors(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    Napi::Object given = args::object(info, 0, "tensors");
+    std::vector<std::pair<std::string, at::Tensor>> values;
+    Napi::Array names = given.GetPropertyNames();
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+      values.emplace_back(name, AddonTensor::From(given.Get(name), name.c_str())->tensor());
+    }
+    return run_async(env, "svae.svae.loadTensors", [state, values]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      auto params = state->model->named_parameters();
+      std::vector<std::string> unexpected, missing, wrong;
+      std::map<std::string, at::Tensor> by_name(values.begin(), values.end());
+      for (const auto& [name, t] : by_name) {
+        if (!params.contains(name)) unexpected.push_back(name);
+      }
+      for (const auto& item : params) {
+        auto it = by_name.find(item.key());
+        if (it == by_name.end()) missing.push_back(item.key());
+        else if (it->second.sizes() != item.value().sizes()) wrong.push_back(item.key() + " " + c10::str(it->second.sizes()) + " (expected " + c10::str(item.value().sizes()) + ")");
+      }
+      auto list = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (size_t i = 0; i < v.size() && i < 8; i++) s += (i ? ", " : "") + v[i];
+        return v.size() > 8 ? s + ", ... (" + std::to_string(v.size()) + ")" : s;
+      };
+      if (!missing.empty()) fail(ErrorCode::Shape, "weights do not match the config: missing " + list(missing));
+      if (!wrong.empty()) fail(ErrorCode::Shape, "weights do not match the config: wrong shape for " + list(wrong));
+      if (!unexpected.empty()) fail(ErrorCode::Shape, "weights do not match the config: unexpected " + list(unexpected));
+      torch::NoGradGuard no_grad;
+      for (auto& item : params) item.value().copy_(by_name[item.key()].to(state->device, state->dtype));
+      state->optimizer.reset();  // optimizer moments belong to the old weights
+      return nullptr;
+    }, {Value(), given});
+  });
+}
+
+Napi::Value AddonSentenceVAE::ParameterCount(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    auto state = Live();
+    double n = 0;
+    for (const auto& p : state->model->parameters()) n += static_cast<double>(p.numel());
+    return Napi::Number::New(info.Env(), n);
+  });
+}
+
+Napi::Value AddonSentenceVAE::Dispose(const Napi::CallbackInfo& info) {
+  state_.reset();  // calls in flight keep their own reference until they finish
+  return info.Env().Undefined();
+}
+
+}  // namespace svae

@@ -1,0 +1,46 @@
+// JS class `NativeSentenceVAE`: a SentenceVAE on one device, its optimizer state, and the
+// async calls that run it. Calls on one model are serialized by its mutex.
+#pragma once
+#include <napi.h>
+#include <torch/torch.h>
+
+#include "model/sentence_vae.h"
+#include "train/adamw.h"
+
+#include <memory>
+#include <mutex>
+
+namespace svae {
+
+class AddonSentenceVAE : public Napi::ObjectWrap<AddonSentenceVAE> {
+ public:
+  struct State {
+    SentenceVAE model{nullptr};
+    torch::Device device{torch::kCPU};
+    at::ScalarType dtype = at::kFloat;
+    std::unique_ptr<AdamW> optimizer;
+    std::mutex mutex;
+  };
+
+  static void Init(Napi::Env env, Napi::Object exports);
+  explicit AddonSentenceVAE(const Napi::CallbackInfo& info);
+
+ private:
+  static Napi::Value Create(const Napi::CallbackInfo& info);
+  Napi::Value Encode(const Napi::CallbackInfo& info);
+  Napi::Value Decode(const Napi::CallbackInfo& info);
+  Napi::Value Logits(const Napi::CallbackInfo& info);
+  Napi::Value Evaluate(const Napi::CallbackInfo& info);
+  Napi::Value TrainStep(const Napi::CallbackInfo& info);
+  Napi::Value NamedTensors(const Napi::CallbackInfo& info);
+  Napi::Value LoadTensors(const Napi::CallbackInfo& info);
+  Napi::Value ParameterCount(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<State> Live() const;
+  std::shared_ptr<State> state_;
+};
+
+SvaeConfig read_svae_config(const Napi::Object& o);
+
+}  // namespace svae

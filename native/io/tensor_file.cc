@@ -1,0 +1,106 @@
+#include "io/tensor_file.h"
+
+#include "core/errors.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <random>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace svae {
+
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+void write_all(int fd, const uint8_t* data, size_t size, const std::string& path) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(ErrorCode::Native, "writing " + path + ": " + errno_text());
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+std::vector<torch::Tensor> read_tensor_slices(const std::string& path, const std::vector<TensorSlice>& slices) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) fail(ErrorCode::Native, "opening " + path + ": " + errno_text());
+  std::vector<torch::Tensor> out;
+  for (const auto& slice : slices) {
+    torch::Tensor t = torch::empty(slice.shape, torch::TensorOptions().dtype(slice.dtype));
+    if (static_cast<int64_t>(t.nbytes()) != slice.nbytes) {
+      fail(ErrorCode::Shape, path + ": a tensor of " + std::to_string(t.nbytes()) + " bytes was declared with " + std::to_string(slice.nbytes));
+    }
+    auto* data = static_cast<uint8_t*>(t.data_ptr());
+    int64_t done = 0;
+    while (done < slice.nbytes) {
+      ssize_t n = ::pread(fd.get(), data + done, static_cast<size_t>(slice.nbytes - done), slice.offset + done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        fail(ErrorCode::Native, "reading " + path + ": " + errno_text());
+      }
+      if (n == 0) fail(ErrorCode::Native, path + " is truncated: tensor data ends at byte " + std::to_string(slice.offset + done));
+      done += n;
+    }
+    out.push_back(t);
+  }
+  return out;
+}
+
+void write_tensor_file_atomic(const std::string& path, const std::vector<uint8_t>& header, const std::vector<torch::Tensor>& tensors) {
+  std::random_device rd;
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
+  {
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (fd.get() < 0) fail(ErrorCode::Native, "creating " + tmp + ": " + errno_text());
+    try {
+      write_all(fd.get(), header.data(), header.size(), tmp);
+      for (const auto& t : tensors) {
+        torch::Tensor c = t.to(torch::kCPU).contiguous();
+        write_all(fd.get(), static_cast<const uint8_t*>(c.data_ptr()), c.nbytes(), tmp);
+      }
+      if (::fsync(fd.get()) != 0) fail(ErrorCode::Native, "fsync " + tmp + ": " + errno_text());
+      if (::close(fd.release()) != 0) fail(ErrorCode::Native, "closing " + tmp + ": " + errno_text());
+    } catch (...) {
+      ::unlink(tmp.c_str());
+      throw;
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = errno_text();
+    ::unlink(tmp.c_str());
+    fail(ErrorCode::Native, "renaming " + tmp + " to " + path + ": " + why);
+  }
+  const auto slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dfd.get() >= 0) ::fsync(dfd.get());
+}
+
+}  // namespace svae

@@ -1,0 +1,26 @@
+// Raw tensor bytes to and from files (the data part of safetensors). What the bytes mean (the
+// header) is decided in TypeScript; this layer only moves bytes, never through JS buffers.
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace svae {
+
+struct TensorSlice {
+  at::ScalarType dtype;
+  std::vector<int64_t> shape;
+  int64_t offset;  // absolute byte offset in the file
+  int64_t nbytes;
+};
+
+// Reads each slice into a new CPU tensor. Short reads are a clear "truncated" error.
+std::vector<torch::Tensor> read_tensor_slices(const std::string& path, const std::vector<TensorSlice>& slices);
+
+// Writes `header` then each tensor's bytes (CPU, contiguous) to a temporary file beside `path`,
+// fsyncs it, renames it over `path` and fsyncs the folder: `path` is either the old file or
+// the complete new one, never a half-written one.
+void write_tensor_file_atomic(const std::string& path, const std::vector<uint8_t>& header, const std::vector<torch::Tensor>& tensors);
+
+}  // namespace svae
