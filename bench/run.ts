@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 
 import { info } from '../lib/index.js';
 import { packageRoot } from '../lib/native/loader.js';
+import { benchSvae, renderSvae } from './svae.js';
 import { benchTextPipeline, renderTextPipeline } from './text-pipeline.js';
 
 const args = process.argv.slice(2);
@@ -16,12 +17,16 @@ const flag = (name: string) => {
 };
 const repeats = Number(flag('--repeats') ?? 5);
 const out = flag('--out') ?? join(packageRoot, 'bench', 'results', 'latest.json');
-const selected = args.length > 0 ? args : ['text-pipeline'];
+const selected = args.length > 0 ? args : ['text-pipeline', 'svae'];
 
 const benches: Record<string, () => Promise<{ result: unknown; text: string }>> = {
   'text-pipeline': async () => {
     const result = await benchTextPipeline({ repeats });
     return { result, text: renderTextPipeline(result) };
+  },
+  svae: async () => {
+    const result = await benchSvae({ repeats: Math.min(repeats, 3), threads: info().threads });
+    return { result, text: renderSvae(result) };
   },
 };
 

@@ -57,7 +57,7 @@ export interface GenerateOptions {
 }
 
 export interface EncodeOptions {
-  /** Sentences per native call. @default 256 */
+  /** Sentences per native call (texts are grouped by length, so batches pad little). @default 256 */
   batchSize?: number;
 }
 
@@ -242,12 +242,20 @@ export class SentenceVAE implements AsyncDisposable {
    */
   async encode(texts: readonly string[], options: EncodeOptions = {}): Promise<Float32Array> {
     const batchSize = expectInteger(options.batchSize ?? 256, 'batchSize', 1);
-    const out = new Float32Array(texts.length * this.config.hidden);
-    for (let start = 0; start < texts.length; start += batchSize) {
-      const tensor = await this.encodeToTensor(texts.slice(start, start + batchSize));
+    const { hidden, padId } = this.config;
+    const ids = await this.tokenize(texts);
+    // Batches of similar length pad little; results go back to the callers' order.
+    const order = Array.from(ids.keys()).sort((a, b) => ids[a]!.length - ids[b]!.length);
+    const out = new Float32Array(texts.length * hidden);
+    const native = this.#live;
+    for (let start = 0; start < order.length; start += batchSize) {
+      const rows = order.slice(start, start + batchSize);
+      const batch = padSentences(rows.map((i) => ids[i]!), { padId });
+      const tensor = new Tensor(await callAsync(() => native.encode(batch.ids, [batch.batchSize, batch.length], batch.lengths)));
       try {
         const f32 = tensor.dtype === 'float32' && tensor.device === 'cpu' ? tensor : await tensor.to('cpu', 'float32');
-        out.set((await f32.toArray()) as Float32Array, start * this.config.hidden);
+        const values = (await f32.toArray()) as Float32Array;
+        rows.forEach((i, k) => out.set(values.subarray(k * hidden, (k + 1) * hidden), i * hidden));
         if (f32 !== tensor) f32.dispose();
       } finally {
         tensor.dispose();
