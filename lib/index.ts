@@ -29,3 +29,9 @@ export { ParagraphDataset, ParagraphBatches, type ParagraphDatasetOptions, type 
 export { SentenceVAE, type CreateSentenceVAEOptions, type LoadSentenceVAEOptions, type GenerateOptions, type EvaluateOptions, type Evaluation, type TrainStepOptions, type StepResult, type ModelDType } from './models/SentenceVAE.js';
 export { presets, presetNames, type PresetName, type SentenceVAEConfig, type Preset } from './models/svaeConfig.js';
 export { readSafetensorsHeader, loadSafetensors, saveSafetensors, type SafetensorsHeader, type SafetensorsEntry } from './io/safetensors.js';
+export { Trainer, type TrainerOptions, type RunOptions, type RunResult, type StepReport, type EvalReport } from './train/Trainer.js';
+export { learningRate, type ScheduleOptions } from './train/schedule.js';
+export { type TrainableModel, type BatchSource, type TrainingSetup, type TrainingSnapshot } from './train/TrainableModel.js';
+export { readCheckpoint, writeCheckpoint, checkpointFile, type TrainerState } from './train/checkpoint.js';
+export { writeCurves } from './train/curves.js';
+export { MetricsLog, type MetricRecord } from './train/metrics.js';

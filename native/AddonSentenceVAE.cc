@@ -8,6 +8,7 @@
 #include "core/async_task.h"
 #include "core/errors.h"
 #include "core/runtime.h"
+#include "model/dropout.h"
 
 namespace svae {
 
@@ -61,6 +62,12 @@ void AddonSentenceVAE::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&AddonSentenceVAE::Logits>("logits"),
                                         InstanceMethod<&AddonSentenceVAE::Evaluate>("evaluate"),
                                         InstanceMethod<&AddonSentenceVAE::TrainStep>("trainStep"),
+                                        InstanceMethod<&AddonSentenceVAE::ConfigureTraining>("configureTraining"),
+                                        InstanceMethod<&AddonSentenceVAE::Accumulate>("accumulate"),
+                                        InstanceMethod<&AddonSentenceVAE::ApplyStep>("applyStep"),
+                                        InstanceMethod<&AddonSentenceVAE::TrainingState>("trainingState"),
+                                        InstanceMethod<&AddonSentenceVAE::LoadTrainingState>("loadTrainingState"),
+                                        InstanceMethod<&AddonSentenceVAE::SwapEma>("swapEma"),
                                         InstanceMethod<&AddonSentenceVAE::NamedTensors>("namedTensors"),
                                         InstanceMethod<&AddonSentenceVAE::LoadTensors>("loadTensors"),
                                         InstanceAccessor<&AddonSentenceVAE::ParameterCount>("parameterCount"),
@@ -102,6 +109,7 @@ Napi::Value AddonSentenceVAE::Create(const Napi::CallbackInfo& info) {
         state->model = SentenceVAE(config);
       }
       state->model->to(device, dtype);
+      state->rng = make_generator(device, seed);
       state->device = device;
       state->dtype = dtype;
       return [state](Napi::Env env) -> Napi::Value {
@@ -214,9 +222,105 @@ Napi::Value AddonSentenceVAE::Evaluate(const Napi::CallbackInfo& info) {
   });
 }
 
-// trainStep(ids, shape, lengths, { gamma, lr, clip, beta1, beta2, eps, weightDecay })
+namespace {
+
+TrainingOptions read_training_options(const Napi::Object& o) {
+  TrainingOptions t;
+  t.beta1 = args::opt_number(o, "beta1", 0.9, 0, 0.999999);
+  t.beta2 = args::opt_number(o, "beta2", 0.999, 0, 0.999999);
+  t.eps = args::opt_number(o, "eps", 1e-8, 0, 1);
+  t.weight_decay = args::opt_number(o, "weightDecay", 0.01, 0, 10);
+  t.ema_decay = args::opt_number(o, "emaDecay", 0, 0, 0.999999999);
+  t.amp = args::opt_string(o, "amp", "off");
+  t.initial_loss_scale = args::opt_number(o, "lossScale", 65536, 1, 1e12);
+  return t;
+}
+
+// Forward + backward of one micro-batch (the caller holds the model's mutex).
+LossResult accumulate_locked(AddonSentenceVAE::State& state, const IdBatch& batch, double gamma, double scale) {
+  if (!state.training) fail(ErrorCode::InvalidArgument, "call configureTraining() before training steps");
+  state.model->train();
+  auto [ids, lengths] = device_id_batch(batch, state.device, state.model->config.vocab_size);
+  LossResult r;
+  {
+    RngScope rng(state.rng);
+    Training::ForwardScope amp(*state.training);
+    r = state.model->loss(ids, lengths, gamma);
+  }
+  state.training->backward(r.loss, scale);
+  state.model->eval();
+  return r;
+}
+
+}  // namespace
+
+// configureTraining({ beta1, beta2, eps, weightDecay, emaDecay, amp, lossScale }, seed | null) -> Promise<void>
+// Fresh optimizer state (and EMA from the current weights); reseeds the model's generator when given.
+Napi::Value AddonSentenceVAE::ConfigureTraining(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    TrainingOptions options = read_training_options(args::object(info, 0, "options"));
+    const bool seeded = info.Length() > 1 && info[1].IsNumber();
+    const auto seed = seeded ? static_cast<uint64_t>(args::integer(info, 1, "seed", 0, 9007199254740991LL)) : 0;
+    return run_async(env, "svae.svae.configureTraining", [state, options, seeded, seed]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      if (seeded) state->rng.set_current_seed(seed);
+      state->training = std::make_unique<Training>(*state->model, options, state->device, state->rng);
+      return nullptr;
+    }, {Value()});
+  });
+}
+
+// accumulate(ids, shape, lengths, { gamma, scale }) -> Promise<{ loss, ce, tokens, correct, rowsExact }>
+Napi::Value AddonSentenceVAE::Accumulate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    IdBatch batch = read_id_batch(info, 0);
+    Napi::Object o = args::object(info, 3, "options");
+    const double gamma = args::opt_number(o, "gamma", 2.0, 0, 100);
+    Napi::Value scale_value = o.Get("scale");
+    const double scale = scale_value.IsNumber() ? scale_value.As<Napi::Number>().DoubleValue() : 1.0;  // NaN allowed: poisons the step
+    auto owners = batch.owners;
+    owners.push_back(Value());
+    return run_async(env, "svae.svae.accumulate", [state, batch, gamma, scale]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      LossResult r = accumulate_locked(*state, batch, gamma, scale);
+      return [r](Napi::Env env) -> Napi::Value { return loss_object(env, r); };
+    }, owners);
+  });
+}
+
+// applyStep({ lr, clip }) -> Promise<{ gradNorm, skipped, lossScale, adamStep }>
+Napi::Value AddonSentenceVAE::ApplyStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    Napi::Object o = args::object(info, 0, "options");
+    const double lr = args::opt_number(o, "lr", 1e-4, 0, 10);
+    const double clip = args::opt_number(o, "clip", 1.0, 0, 1e12);
+    return run_async(env, "svae.svae.applyStep", [state, lr, clip]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      if (!state->training) fail(ErrorCode::InvalidArgument, "call configureTraining() before training steps");
+      StepOutcome out = state->training->apply(lr, clip);
+      const double scale = state->training->loss_scale();
+      const double step = static_cast<double>(state->training->adam_step());
+      return [out, scale, step](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("gradNorm", out.grad_norm);
+        o.Set("skipped", out.skipped);
+        o.Set("lossScale", scale);
+        o.Set("adamStep", step);
+        return o;
+      };
+    }, {Value()});
+  });
+}
+
+// trainStep(ids, shape, lengths, { gamma, lr, clip, ...training options })
 //   -> Promise<{ loss, ce, tokens, correct, rowsExact, gradNorm, skipped }>
-// One forward + backward + clip + AdamW update. A non-finite loss skips the update.
+// One micro-batch and one update (configures training with the options on first use).
 Napi::Value AddonSentenceVAE::TrainStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
@@ -226,36 +330,83 @@ Napi::Value AddonSentenceVAE::TrainStep(const Napi::CallbackInfo& info) {
     const double gamma = args::opt_number(o, "gamma", 2.0, 0, 100);
     const double lr = args::opt_number(o, "lr", 1e-4, 0, 10);
     const double clip = args::opt_number(o, "clip", 1.0, 0, 1e12);
-    AdamWOptions opt;
-    opt.beta1 = args::opt_number(o, "beta1", 0.9, 0, 0.999999);
-    opt.beta2 = args::opt_number(o, "beta2", 0.999, 0, 0.999999);
-    opt.eps = args::opt_number(o, "eps", 1e-8, 0, 1);
-    opt.weight_decay = args::opt_number(o, "weightDecay", 0.01, 0, 10);
+    TrainingOptions options = read_training_options(o);
     auto owners = batch.owners;
     owners.push_back(Value());
-    return run_async(env, "svae.svae.trainStep", [state, batch, gamma, lr, clip, opt]() -> Finish {
+    return run_async(env, "svae.svae.trainStep", [state, batch, gamma, lr, clip, options]() -> Finish {
       std::lock_guard<std::mutex> lock(state->mutex);
-      if (!state->optimizer) state->optimizer = std::make_unique<AdamW>(*state->model, opt);
-      state->model->train();
-      auto [ids, lengths] = device_id_batch(batch, state->device, state->model->config.vocab_size);
-      state->optimizer->zero_grad();
-      LossResult r = state->model->loss(ids, lengths, gamma);
-      const double loss = r.loss.item<double>();
-      double norm = 0;
-      const bool skipped = !std::isfinite(loss);
-      if (!skipped) {
-        r.loss.backward();
-        norm = state->optimizer->step(lr, clip);
-      }
-      state->optimizer->zero_grad();
-      state->model->eval();
-      return [r, norm, skipped](Napi::Env env) -> Napi::Value {
-        Napi::Object out = loss_object(env, r);
-        out.Set("gradNorm", norm);
-        out.Set("skipped", skipped);
-        return out;
+      if (!state->training) state->training = std::make_unique<Training>(*state->model, options, state->device, state->rng);
+      LossResult r = accumulate_locked(*state, batch, gamma, 1.0);
+      StepOutcome out = state->training->apply(lr, clip);
+      return [r, out](Napi::Env env) -> Napi::Value {
+        Napi::Object o = loss_object(env, r);
+        o.Set("gradNorm", out.grad_norm);
+        o.Set("skipped", out.skipped);
+        return o;
       };
     }, owners);
+  });
+}
+
+// trainingState() -> Promise<{ tensors: { name: NativeTensor }, adamStep, lossScale }>
+Napi::Value AddonSentenceVAE::TrainingState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    return run_async(env, "svae.svae.trainingState", [state]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      if (!state->training) fail(ErrorCode::InvalidArgument, "call configureTraining() first");
+      std::map<std::string, torch::Tensor> tensors;
+      for (const auto& [name, t] : state->training->state_tensors()) tensors[name] = t.detach().clone();
+      const double step = static_cast<double>(state->training->adam_step());
+      const double scale = state->training->loss_scale();
+      return [tensors, step, scale](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        Napi::Object ts = Napi::Object::New(env);
+        for (const auto& [name, t] : tensors) ts.Set(name, AddonTensor::Wrap(env, t));
+        out.Set("tensors", ts);
+        out.Set("adamStep", step);
+        out.Set("lossScale", scale);
+        return out;
+      };
+    }, {Value()});
+  });
+}
+
+// loadTrainingState({ name: NativeTensor }, adamStep, lossScale) -> Promise<void>
+Napi::Value AddonSentenceVAE::LoadTrainingState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    Napi::Object given = args::object(info, 0, "tensors");
+    const int64_t step = args::integer(info, 1, "adamStep", 0, 9007199254740991LL);
+    const double scale = args::number(info, 2, "lossScale");
+    std::map<std::string, torch::Tensor> tensors;
+    Napi::Array names = given.GetPropertyNames();
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+      tensors[name] = AddonTensor::From(given.Get(name), name.c_str())->tensor();
+    }
+    return run_async(env, "svae.svae.loadTrainingState", [state, tensors, step, scale]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      if (!state->training) fail(ErrorCode::InvalidArgument, "call configureTraining() first");
+      state->training->load_state_tensors(tensors, step, scale);
+      return nullptr;
+    }, {Value(), given});
+  });
+}
+
+// swapEma() -> Promise<void>: exchanges the live weights and the EMA weights.
+Napi::Value AddonSentenceVAE::SwapEma(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    return run_async(env, "svae.svae.swapEma", [state]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      if (!state->training) fail(ErrorCode::InvalidArgument, "call configureTraining() first");
+      state->training->swap_ema();
+      return nullptr;
+    }, {Value()});
   });
 }
 
@@ -307,7 +458,7 @@ Napi::Value AddonSentenceVAE::LoadTensors(const Napi::CallbackInfo& info) {
       if (!unexpected.empty()) fail(ErrorCode::Shape, "weights do not match the config: unexpected " + list(unexpected));
       torch::NoGradGuard no_grad;
       for (auto& item : params) item.value().copy_(by_name[item.key()].to(state->device, state->dtype));
-      state->optimizer.reset();  // optimizer moments belong to the old weights
+      state->training.reset();  // optimizer moments and EMA belong to the old weights
       return nullptr;
     }, {Value(), given});
   });

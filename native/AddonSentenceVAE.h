@@ -5,7 +5,7 @@
 #include <torch/torch.h>
 
 #include "model/sentence_vae.h"
-#include "train/adamw.h"
+#include "train/training.h"
 
 #include <memory>
 #include <mutex>
@@ -18,7 +18,8 @@ class AddonSentenceVAE : public Napi::ObjectWrap<AddonSentenceVAE> {
     SentenceVAE model{nullptr};
     torch::Device device{torch::kCPU};
     at::ScalarType dtype = at::kFloat;
-    std::unique_ptr<AdamW> optimizer;
+    std::unique_ptr<Training> training;
+    at::Generator rng;  // the model's own stream: dropout (RngScope)
     std::mutex mutex;
   };
 
@@ -32,6 +33,12 @@ class AddonSentenceVAE : public Napi::ObjectWrap<AddonSentenceVAE> {
   Napi::Value Logits(const Napi::CallbackInfo& info);
   Napi::Value Evaluate(const Napi::CallbackInfo& info);
   Napi::Value TrainStep(const Napi::CallbackInfo& info);
+  Napi::Value ConfigureTraining(const Napi::CallbackInfo& info);
+  Napi::Value Accumulate(const Napi::CallbackInfo& info);
+  Napi::Value ApplyStep(const Napi::CallbackInfo& info);
+  Napi::Value TrainingState(const Napi::CallbackInfo& info);
+  Napi::Value LoadTrainingState(const Napi::CallbackInfo& info);
+  Napi::Value SwapEma(const Napi::CallbackInfo& info);
   Napi::Value NamedTensors(const Napi::CallbackInfo& info);
   Napi::Value LoadTensors(const Napi::CallbackInfo& info);
   Napi::Value ParameterCount(const Napi::CallbackInfo& info);

@@ -6,5 +6,6 @@ export { DeviceError } from './DeviceError.js';
 export { DisposedError } from './DisposedError.js';
 export { NativeError } from './NativeError.js';
 export { FormatError } from './FormatError.js';
+export { TrainingError } from './TrainingError.js';
 export { AddonLoadError, type AddonAttempt } from './AddonLoadError.js';
 export { fromNative } from './fromNative.js';

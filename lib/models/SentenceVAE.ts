@@ -10,6 +10,7 @@ import { callAsync, callSync } from '../native/call.js';
 import type { NativeSentenceVAE } from '../native/contract.js';
 import { addon } from '../native/loader.js';
 import type { SentenceDataset } from '../data/SentenceDataset.js';
+import type { AppliedStep, EvalMetrics, MicroStep, TrainableModel, TrainingSetup, TrainingSnapshot } from '../train/TrainableModel.js';
 import { padSentences, type SentenceBatch } from '../text/batch.js';
 import { type BuiltinTokenizer, builtinTokenizers, Tokenizer } from '../text/Tokenizer.js';
 import type { Device } from '../tensor/Tensor.js';
@@ -130,12 +131,13 @@ const tokenizerFiles = ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer
  * const again = await SentenceVAE.load('./my-svae');
  * ```
  */
-export class SentenceVAE implements AsyncDisposable {
+export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatch, SentenceDataset | readonly string[]> {
   readonly config: Readonly<SentenceVAEConfig>;
   readonly tokenizer: Tokenizer;
   readonly device: string;
   readonly dtype: ModelDType;
   #native: NativeSentenceVAE | undefined;
+  #hasEma = false;
 
   private constructor(native: NativeSentenceVAE, config: SentenceVAEConfig, tokenizer: Tokenizer, device: string, dtype: ModelDType) {
     this.#native = native;
@@ -367,7 +369,8 @@ export class SentenceVAE implements AsyncDisposable {
 
   /**
    * One optimizer step on a batch (forward, focal loss, backward, clipping, AdamW), natively.
-   * The Trainer (lib/train) drives this; it is public for custom loops.
+   * The first call sets up the optimizer with this call's weightDecay/betas. The Trainer
+   * (lib/train) uses the finer-grained calls below (accumulation, EMA, checkpoints).
    */
   async trainStep(batch: SentenceBatch, options: TrainStepOptions): Promise<StepResult> {
     const native = this.#live;
@@ -380,6 +383,56 @@ export class SentenceVAE implements AsyncDisposable {
       beta1, beta2,
     }));
     return { loss: r.loss, ce: r.ce, tokens: r.tokens, tokenAccuracy: r.correct / r.tokens, gradNorm: r.gradNorm, skipped: r.skipped };
+  }
+
+  /** Fresh optimizer state (and EMA of the current weights); seeds the global RNG when `seed` is a number. */
+  async configureTraining(setup: TrainingSetup, seed: number | null): Promise<void> {
+    const native = this.#live;
+    await callAsync(() => native.configureTraining(setup, seed));
+    this.#hasEma = setup.emaDecay > 0;
+  }
+
+  /** Forward + backward of one micro-batch; gradients add up until applyStep(). */
+  async accumulate(batch: SentenceBatch, options: { gamma: number; scale: number }): Promise<MicroStep> {
+    const native = this.#live;
+    return callAsync(() => native.accumulate(batch.ids, [batch.batchSize, batch.length], batch.lengths, options));
+  }
+
+  /** Clip + AdamW update + EMA, or a skip when a loss or gradient was not finite. */
+  async applyStep(options: { lr: number; clip: number }): Promise<AppliedStep> {
+    const native = this.#live;
+    return callAsync(() => native.applyStep(options));
+  }
+
+  async trainingSnapshot(): Promise<TrainingSnapshot> {
+    const native = this.#live;
+    const s = await callAsync(() => native.trainingState());
+    return { tensors: new Map(Object.entries(s.tensors).map(([k, v]) => [k, new Tensor(v)])), adamStep: s.adamStep, lossScale: s.lossScale };
+  }
+
+  async restoreTraining(snapshot: TrainingSnapshot): Promise<void> {
+    const native = this.#live;
+    const tensors = Object.fromEntries([...snapshot.tensors].map(([k, t]) => [k, t.native]));
+    await callAsync(() => native.loadTrainingState(tensors, snapshot.adamStep, snapshot.lossScale));
+  }
+
+  /** Runs `fn` with the EMA weights swapped in (when training keeps an EMA), then swaps back. */
+  async withEma<T>(fn: () => Promise<T>): Promise<T> {
+    const native = this.#live;
+    if (!this.#hasEma) return fn();
+    await callAsync(() => native.swapEma());
+    try {
+      return await fn();
+    } finally {
+      await callAsync(() => native.swapEma());
+    }
+  }
+
+  /** Replaces the weights (same names and shapes as namedTensors()). */
+  async loadNamedTensors(tensors: Map<string, Tensor>): Promise<void> {
+    const native = this.#live;
+    const byName = Object.fromEntries([...tensors].map(([k, t]) => [k, t.native]));
+    await callAsync(() => native.loadTensors(byName));
   }
 
   /**

@@ -121,14 +121,34 @@ export interface NativeDecoded {
   logits?: NativeTensor;
 }
 
-export interface NativeTrainOptions {
-  gamma?: number;
-  lr?: number;
-  clip?: number;
+export interface NativeTrainingOptions {
   beta1?: number;
   beta2?: number;
   eps?: number;
   weightDecay?: number;
+  /** 0: no EMA. */
+  emaDecay?: number;
+  amp?: 'off' | 'bf16' | 'fp16';
+  lossScale?: number;
+}
+
+export interface NativeTrainOptions extends NativeTrainingOptions {
+  gamma?: number;
+  lr?: number;
+  clip?: number;
+}
+
+export interface NativeApplied {
+  gradNorm: number;
+  skipped: boolean;
+  lossScale: number;
+  adamStep: number;
+}
+
+export interface NativeTrainingState {
+  tensors: Record<string, NativeTensor>;
+  adamStep: number;
+  lossScale: number;
 }
 
 export interface NativeSentenceVAE {
@@ -138,6 +158,13 @@ export interface NativeSentenceVAE {
   logits(ids: Int32Array, shape: readonly number[], lengths: Int32Array, vectors: NativeTensor, shortcut: boolean): Promise<NativeTensor>;
   evaluate(ids: Int32Array, shape: readonly number[], lengths: Int32Array, gamma: number): Promise<NativeLoss>;
   trainStep(ids: Int32Array, shape: readonly number[], lengths: Int32Array, options: NativeTrainOptions): Promise<NativeStep>;
+  configureTraining(options: NativeTrainingOptions, seed: number | null): Promise<void>;
+  /** `scale` multiplies the loss before backward (1/accumulation; NaN poisons the step). */
+  accumulate(ids: Int32Array, shape: readonly number[], lengths: Int32Array, options: { gamma?: number; scale?: number }): Promise<NativeLoss>;
+  applyStep(options: { lr: number; clip: number }): Promise<NativeApplied>;
+  trainingState(): Promise<NativeTrainingState>;
+  loadTrainingState(tensors: Record<string, NativeTensor>, adamStep: number, lossScale: number): Promise<void>;
+  swapEma(): Promise<void>;
   namedTensors(): Record<string, NativeTensor>;
   loadTensors(tensors: Record<string, NativeTensor>): Promise<void>;
   dispose(): void;

@@ -1,6 +1,7 @@
 #include "model/attention.h"
 
 #include "core/errors.h"
+#include "model/dropout.h"
 
 #include <cmath>
 
@@ -26,7 +27,7 @@ torch::Tensor AttentionImpl::attend(const torch::Tensor& q, const torch::Tensor&
   torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2));
   if (mask.defined()) scores = scores.to(torch::kFloat) + mask;
   torch::Tensor probs = torch::softmax(scores, -1, torch::kFloat).to(v.scalar_type());
-  if (is_training() && dropout > 0) probs = torch::dropout(probs, dropout, true);
+  probs = svae::dropout(probs, dropout, is_training());
   torch::Tensor out = torch::matmul(probs, v);  // [B, heads, T, hd]
   return out.transpose(1, 2).reshape({out.size(0), out.size(2), heads * head_dim});
 }

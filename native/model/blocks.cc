@@ -1,6 +1,7 @@
 #include "model/blocks.h"
 
 #include "core/errors.h"
+#include "model/dropout.h"
 
 #include <cmath>
 
@@ -10,7 +11,7 @@ namespace {
 torch::nn::LayerNorm layer_norm(int64_t hidden) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({hidden}).eps(1e-5));
 }
-torch::Tensor drop(const torch::Tensor& x, double p, bool training) { return training && p > 0 ? torch::dropout(x, p, true) : x; }
+torch::Tensor drop(const torch::Tensor& x, double p, bool training) { return svae::dropout(x, p, training); }
 }  // namespace
 
 FeedForwardImpl::FeedForwardImpl(const BlockOptions& o) : gelu(o.activation == "gelu"), dropout(o.dropout) {

@@ -1,6 +1,7 @@
 #include "model/sentence_vae.h"
 
 #include "core/errors.h"
+#include "model/dropout.h"
 #include "model/sampling.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -39,7 +40,7 @@ SentenceEncoderImpl::SentenceEncoderImpl(const SvaeConfig& c) : dropout(c.dropou
 torch::Tensor SentenceEncoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& valid) {
   const int64_t length = ids.size(1);
   torch::Tensor x = embed_tokens(ids) + positions.narrow(0, 0, length).to(embed_tokens->weight.scalar_type());
-  if (is_training() && dropout > 0) x = torch::dropout(x, dropout, true);
+  x = svae::dropout(x, dropout, is_training());
   torch::Tensor mask = padding_mask(valid);
   for (const auto& layer : *layers) x = layer->as<EncoderBlock>()->forward(x, mask);
   x = x * valid.unsqueeze(-1).to(x.scalar_type());  // pads contribute nothing to the sum
@@ -63,7 +64,7 @@ torch::Tensor SentenceDecoderImpl::embed(const torch::Tensor& ids, int64_t start
     fail(ErrorCode::InvalidArgument, "sentence of " + s(start + length) + " tokens is longer than maxTokens " + s(positions.size(0)));
   }
   torch::Tensor x = embed_tokens->forward(ids) + positions.narrow(0, start, length).to(embed_tokens->weight.scalar_type());
-  return is_training() && config.dropout > 0 ? torch::dropout(x, config.dropout, true) : x;
+  return svae::dropout(x, config.dropout, is_training());
 }
 
 torch::Tensor SentenceDecoderImpl::head(const torch::Tensor& h) {

@@ -1,0 +1,63 @@
+import type { DataPosition } from '../data/position.js';
+import type { Tensor } from '../tensor/Tensor.js';
+
+/** What the Trainer needs from a model (SentenceVAE now, the SLLM later). */
+export interface TrainingSetup {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 0: no EMA. */
+  emaDecay: number;
+  amp: 'off' | 'bf16' | 'fp16';
+}
+
+export interface MicroStep {
+  loss: number;
+  ce: number;
+  tokens: number;
+  correct: number;
+}
+
+export interface AppliedStep {
+  gradNorm: number;
+  skipped: boolean;
+  lossScale: number;
+}
+
+export interface TrainingSnapshot {
+  /** Optimizer moments, EMA weights, RNG state. */
+  tensors: Map<string, Tensor>;
+  adamStep: number;
+  lossScale: number;
+}
+
+export interface EvalMetrics {
+  loss: number;
+  ppl: number;
+  tokenAccuracy: number;
+  exactMatch: number;
+}
+
+export interface TrainableModel<Batch, Data> {
+  readonly device: string;
+  configureTraining(setup: TrainingSetup, seed: number | null): Promise<void>;
+  accumulate(batch: Batch, options: { gamma: number; scale: number }): Promise<MicroStep>;
+  applyStep(options: { lr: number; clip: number }): Promise<AppliedStep>;
+  trainingSnapshot(): Promise<TrainingSnapshot>;
+  restoreTraining(snapshot: TrainingSnapshot): Promise<void>;
+  /** Runs `fn` with the EMA weights in place (or the live weights when there is no EMA). */
+  withEma<T>(fn: () => Promise<T>): Promise<T>;
+  evaluate(data: Data, options: { gamma: number }): Promise<EvalMetrics>;
+  namedTensors(): Map<string, Tensor>;
+  loadNamedTensors(tensors: Map<string, Tensor>): Promise<void>;
+  /** Writes a loadable model folder. */
+  save(dir: string): Promise<void>;
+}
+
+/** Batches for training: take one, and report/restore where the stream is. */
+export interface BatchSource<Batch> {
+  next(): Batch;
+  readonly position: DataPosition;
+  restore(position: DataPosition): void;
+}

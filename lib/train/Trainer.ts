@@ -1,0 +1,298 @@
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { TrainingError } from '../errors/TrainingError.js';
+import { expectInteger, expectNumber, expectOneOf } from '../validate.js';
+import { readCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint.js';
+import { writeCurves } from './curves.js';
+import { MetricsLog } from './metrics.js';
+import { Progress } from './progress.js';
+import { learningRate, type ScheduleOptions } from './schedule.js';
+import type { BatchSource, EvalMetrics, TrainableModel, TrainingSetup } from './TrainableModel.js';
+
+export interface TrainerOptions {
+  /** Folder for checkpoint.safetensors, metrics.jsonl, curves.svg, best/ and final/. */
+  out: string;
+  /** Optimizer updates to run (in total, counting those before a resume). */
+  maxSteps: number;
+  /** Learning-rate schedule (warm-up + cosine). */
+  schedule: ScheduleOptions;
+  /** Micro-batches per update (gradient accumulation). @default 1 */
+  accumulation?: number;
+  /** Focal loss γ. @default 2 */
+  gamma?: number;
+  /** Global gradient L2 norm clip (0: off). @default 1 */
+  clip?: number;
+  /** AdamW weight decay (tensors with ≥ 2 dims). @default 0.01 */
+  weightDecay?: number;
+  /** AdamW betas. @default [0.9, 0.999] */
+  betas?: [number, number];
+  /** AdamW epsilon. @default 1e-8 */
+  eps?: number;
+  /** EMA decay of the weights (0: none). Evaluation and exports use the EMA weights. @default 0.9998 */
+  emaDecay?: number;
+  /** Mixed precision on CUDA: 'bf16' autocast, or 'fp16' with dynamic loss scaling. @default 'off' */
+  amp?: 'off' | 'bf16' | 'fp16';
+  /** Seed of dropout and of the data order. @default 0 */
+  seed?: number;
+  /** Evaluate (EMA weights) every N updates; 0: only at the end. @default 1000 */
+  evalEvery?: number;
+  /** Write a checkpoint every N updates. @default evalEvery (or 1000) */
+  checkpointEvery?: number;
+  /** A metrics line every N updates. @default 10 */
+  logEvery?: number;
+  /** Stop with a TrainingError after this many non-finite steps in a row. @default 20 */
+  maxConsecutiveSkips?: number;
+  /** Continue from out/checkpoint.safetensors when it exists. @default false */
+  resume?: boolean;
+  /** Stop (with a checkpoint) after this much wall time, in seconds. @default Infinity */
+  maxSeconds?: number;
+  /** Show progress on stderr (a bar on a TTY, lines otherwise). @default true */
+  progress?: boolean;
+}
+
+export interface StepReport {
+  step: number;
+  loss: number;
+  ce: number;
+  lr: number;
+  gradNorm: number;
+  tokenAccuracy: number;
+  tokensPerSecond: number;
+  skipped: boolean;
+  elapsedSeconds: number;
+}
+
+export interface EvalReport extends EvalMetrics {
+  step: number;
+  best: boolean;
+}
+
+export interface RunOptions<Batch, Data> {
+  /** Training batches (e.g. `dataset.batches({ batchSize, seed })`). */
+  batches: BatchSource<Batch>;
+  /** Held-out data for evaluation. */
+  validation?: Data;
+  /** Stops cleanly (after writing a checkpoint) when aborted. */
+  signal?: AbortSignal;
+  onStep?: (report: StepReport) => void;
+  onEval?: (report: EvalReport) => void;
+}
+
+export interface RunResult {
+  step: number;
+  /** Why the run ended. */
+  stopped: 'max-steps' | 'max-seconds' | 'aborted';
+  skippedSteps: number;
+  elapsedSeconds: number;
+  lastEval?: EvalReport;
+  best?: { value: number; step: number };
+}
+
+/**
+ * The training loop: each update is one or more native calls (forward + backward per
+ * micro-batch, then clip + AdamW + EMA); everything around it — schedule, evaluation,
+ * checkpoints, metrics, curves, resume — lives here.
+ *
+ * @example
+ * ```ts
+ * const vae = await SentenceVAE.create({ preset: 'small' });
+ * const train = await SentenceDataset.fromCorpus('brown', vae.tokenizer, { split: 'train' });
+ * const held = await SentenceDataset.fromCorpus('brown', vae.tokenizer, { split: 'validation' });
+ * const trainer = new Trainer(vae, { out: 'runs/svae', maxSteps: 5000, schedule: { baseLr: 1e-3, warmupSteps: 200 } });
+ * await trainer.run({ batches: train.batches({ batchSize: 64, seed: 1 }), validation: held });
+ * ```
+ */
+export class Trainer<Batch extends { lengths: Int32Array }, Data> {
+  readonly model: TrainableModel<Batch, Data>;
+  readonly options: Readonly<Required<Omit<TrainerOptions, 'schedule'>>> & { schedule: ScheduleOptions };
+
+  constructor(model: TrainableModel<Batch, Data>, options: TrainerOptions) {
+    this.model = model;
+    const evalEvery = expectInteger(options.evalEvery ?? 1000, 'evalEvery', 0);
+    this.options = {
+      out: options.out,
+      maxSteps: expectInteger(options.maxSteps, 'maxSteps', 1),
+      schedule: options.schedule,
+      accumulation: expectInteger(options.accumulation ?? 1, 'accumulation', 1),
+      gamma: expectNumber(options.gamma ?? 2, 'gamma', 0),
+      clip: expectNumber(options.clip ?? 1, 'clip', 0),
+      weightDecay: expectNumber(options.weightDecay ?? 0.01, 'weightDecay', 0),
+      betas: options.betas ?? [0.9, 0.999],
+      eps: expectNumber(options.eps ?? 1e-8, 'eps', 0),
+      emaDecay: expectNumber(options.emaDecay ?? 0.9998, 'emaDecay', 0, 0.999999999),
+      amp: expectOneOf(options.amp ?? 'off', 'amp', ['off', 'bf16', 'fp16'] as const),
+      seed: expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER),
+      evalEvery,
+      checkpointEvery: expectInteger(options.checkpointEvery ?? (evalEvery || 1000), 'checkpointEvery', 1),
+      logEvery: expectInteger(options.logEvery ?? 10, 'logEvery', 1),
+      maxConsecutiveSkips: expectInteger(options.maxConsecutiveSkips ?? 20, 'maxConsecutiveSkips', 1),
+      resume: options.resume ?? false,
+      maxSeconds: options.maxSeconds === undefined || options.maxSeconds === Infinity ? Infinity : expectNumber(options.maxSeconds, 'maxSeconds', 0),
+      progress: options.progress ?? true,
+    };
+    learningRate(0, options.schedule); // validates the schedule now
+  }
+
+  #setup(): TrainingSetup {
+    const o = this.options;
+    return { beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, emaDecay: o.emaDecay, amp: o.amp };
+  }
+
+  async run(run: RunOptions<Batch, Data>): Promise<RunResult> {
+    const o = this.options;
+    await mkdir(o.out, { recursive: true });
+    const metrics = new MetricsLog(join(o.out, 'metrics.jsonl'));
+    const progress = new Progress(process.stderr, o.progress ? undefined : false);
+    const quiet = !o.progress;
+    let state: TrainerState = {
+      format: 1, step: 0, position: run.batches.position, tokensSeen: 0, skippedSteps: 0, consecutiveSkips: 0,
+      elapsedSeconds: 0, best: null, adamStep: 0, lossScale: 1,
+    };
+
+    const checkpoint = o.resume ? await readCheckpoint(o.out) : undefined;
+    if (checkpoint) {
+      await this.model.loadNamedTensors(checkpoint.model);
+      await this.model.configureTraining(this.#setup(), null);
+      await this.model.restoreTraining(checkpoint.snapshot);
+      for (const t of [...checkpoint.model.values(), ...checkpoint.snapshot.tensors.values()]) t.dispose();
+      state = checkpoint.state;
+      run.batches.restore(state.position);
+      await metrics.truncateAfter(state.step);
+      if (!quiet) progress.log(`resumed from ${join(o.out, 'checkpoint.safetensors')} at step ${state.step}`);
+    } else {
+      await this.model.configureTraining(this.#setup(), o.seed);
+      if (!o.resume || !existsSync(metrics.path)) await metrics.truncateAfter(-1);
+    }
+    let lastCheckpointStep: number | undefined = checkpoint ? state.step : undefined;
+
+    const saveCheckpoint = async () => {
+      const snapshot = await this.model.trainingSnapshot();
+      const weights = this.model.namedTensors();
+      try {
+        state.position = run.batches.position;
+        state.adamStep = snapshot.adamStep;
+        state.lossScale = snapshot.lossScale;
+        await writeCheckpoint(o.out, weights, snapshot, state);
+        lastCheckpointStep = state.step;
+      } finally {
+        for (const t of [...weights.values(), ...snapshot.tensors.values()]) t.dispose();
+      }
+    };
+
+    const evaluate = async (): Promise<EvalReport | undefined> => {
+      if (run.validation === undefined) return undefined;
+      const m = await this.model.withEma(() => this.model.evaluate(run.validation as Data, { gamma: o.gamma }));
+      const better = state.best === null || m.loss < state.best.value;
+      if (better) {
+        state.best = { value: m.loss, step: state.step };
+        await this.model.withEma(() => exportModel(this.model, join(o.out, 'best')));
+      }
+      const report: EvalReport = { ...m, step: state.step, best: better };
+      await metrics.append({ type: 'eval', step: state.step, loss: m.loss, ppl: m.ppl, tokenAccuracy: m.tokenAccuracy, exactMatch: m.exactMatch });
+      await writeCurves(join(o.out, 'curves.svg'), await metrics.read(), `training (${o.out})`);
+      run.onEval?.(report);
+      if (!quiet) progress.log(`eval @ ${state.step}: loss ${m.loss.toFixed(4)}, PPL ${m.ppl.toFixed(3)}, token accuracy ${(100 * m.tokenAccuracy).toFixed(2)}%, exact ${(100 * m.exactMatch).toFixed(2)}%${better ? ' (best)' : ''}`);
+      return report;
+    };
+
+    const started = performance.now();
+    const elapsed = () => state.elapsedSeconds + (performance.now() - started) / 1000;
+    const sessionStartStep = state.step;
+    let windowTokens = 0;
+    let windowStart = performance.now();
+    let tokensPerSecond = 0;
+    let stopped: RunResult['stopped'] = 'max-steps';
+    let lastEval: EvalReport | undefined;
+    const elapsedBase = state.elapsedSeconds;
+
+    while (state.step < o.maxSteps) {
+      if (run.signal?.aborted) {
+        stopped = 'aborted';
+        break;
+      }
+      if (elapsed() - elapsedBase >= o.maxSeconds) {
+        stopped = 'max-seconds';
+        break;
+      }
+      let loss = 0, ce = 0, tokens = 0, correct = 0;
+      for (let k = 0; k < o.accumulation; k++) {
+        const batch = run.batches.next();
+        const r = await this.model.accumulate(batch, { gamma: o.gamma, scale: 1 / o.accumulation });
+        loss += r.loss * r.tokens;
+        ce += r.ce * r.tokens;
+        tokens += r.tokens;
+        correct += r.correct;
+      }
+      const lr = learningRate(state.step, o.schedule);
+      const applied = await this.model.applyStep({ lr, clip: o.clip });
+      state.tokensSeen += tokens;
+      windowTokens += tokens;
+      if (applied.skipped) {
+        state.skippedSteps++;
+        state.consecutiveSkips++;
+      } else {
+        state.consecutiveSkips = 0;
+        state.step++;
+      }
+      const now = performance.now();
+      if (now - windowStart > 1000) {
+        tokensPerSecond = (windowTokens * 1000) / (now - windowStart);
+        windowTokens = 0;
+        windowStart = now;
+      } else if (tokensPerSecond === 0) {
+        tokensPerSecond = (windowTokens * 1000) / Math.max(1, now - windowStart);
+      }
+      const report: StepReport = {
+        step: state.step, loss: loss / tokens, ce: ce / tokens, lr, gradNorm: applied.gradNorm, tokenAccuracy: correct / tokens,
+        tokensPerSecond, skipped: applied.skipped, elapsedSeconds: elapsed(),
+      };
+      run.onStep?.(report);
+      if (state.consecutiveSkips >= o.maxConsecutiveSkips) {
+        progress.end();
+        throw new TrainingError(
+          `training stopped: ${state.consecutiveSkips} steps in a row had a non-finite loss or gradient (at update ${state.step}). ` +
+            (lastCheckpointStep === undefined ? 'No checkpoint was written yet.' : `The last good checkpoint (update ${lastCheckpointStep}) in ${o.out} is intact.`),
+          lastCheckpointStep,
+        );
+      }
+      if (!applied.skipped && state.step % o.logEvery === 0) {
+        await metrics.append({
+          type: 'step', step: state.step, loss: report.loss, ppl: Math.exp(report.ce), tokenAccuracy: report.tokenAccuracy,
+          lr, gradNorm: applied.gradNorm, tokensPerSecond, elapsedSeconds: report.elapsedSeconds,
+        });
+        if (!quiet) {
+          const rate = (state.step - sessionStartStep) / Math.max(1e-9, (performance.now() - started) / 1000);
+          progress.update({ step: state.step, maxSteps: o.maxSteps, loss: report.loss, lr, tokensPerSecond, etaSeconds: (o.maxSteps - state.step) / rate });
+        }
+      }
+      if (!applied.skipped && o.evalEvery > 0 && state.step % o.evalEvery === 0) lastEval = (await evaluate()) ?? lastEval;
+      if (!applied.skipped && state.step % o.checkpointEvery === 0) {
+        state.elapsedSeconds = elapsed();
+        await saveCheckpoint();
+      }
+    }
+    state.elapsedSeconds = elapsed();
+    if (stopped === 'max-steps' && (o.evalEvery === 0 || state.step % o.evalEvery !== 0)) lastEval = (await evaluate()) ?? lastEval;
+    await saveCheckpoint();
+    await this.model.withEma(() => exportModel(this.model, join(o.out, 'final')));
+    progress.end();
+    const result: RunResult = { step: state.step, stopped, skippedSteps: state.skippedSteps, elapsedSeconds: state.elapsedSeconds };
+    if (lastEval) result.lastEval = lastEval;
+    if (state.best) result.best = state.best;
+    return result;
+  }
+}
+
+/** Writes a model folder next to its final place, then swaps it in (never a half-written folder). */
+async function exportModel(model: { save(dir: string): Promise<void> }, dir: string): Promise<void> {
+  const tmp = `${dir}.tmp`;
+  const old = `${dir}.old`;
+  await rm(tmp, { recursive: true, force: true });
+  await model.save(tmp);
+  await rm(old, { recursive: true, force: true });
+  if (existsSync(dir)) await rename(dir, old);
+  await rename(tmp, dir);
+  await rm(old, { recursive: true, force: true });
+}
