@@ -9,6 +9,7 @@ import { info } from '../lib/index.js';
 import { packageRoot } from '../lib/native/loader.js';
 import { benchSvae, renderSvae } from './svae.js';
 import { benchTextPipeline, renderTextPipeline } from './text-pipeline.js';
+import { benchTrainVsPytorch, renderTrainVsPytorch } from './train-vs-pytorch.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -17,12 +18,16 @@ const flag = (name: string) => {
 };
 const repeats = Number(flag('--repeats') ?? 5);
 const out = flag('--out') ?? join(packageRoot, 'bench', 'results', 'latest.json');
-const selected = args.length > 0 ? args : ['text-pipeline', 'svae'];
+const selected = args.length > 0 ? args : ['text-pipeline', 'svae', 'train-vs-pytorch'];
 
 const benches: Record<string, () => Promise<{ result: unknown; text: string }>> = {
   'text-pipeline': async () => {
     const result = await benchTextPipeline({ repeats });
     return { result, text: renderTextPipeline(result) };
+  },
+  'train-vs-pytorch': async () => {
+    const result = await benchTrainVsPytorch({ threads: info().threads, rounds: 3 });
+    return { result, text: renderTrainVsPytorch(result) };
   },
   svae: async () => {
     const result = await benchSvae({ repeats: Math.min(repeats, 3), threads: info().threads });

@@ -15,6 +15,7 @@ const usage = `Usage: sentencevae <command> [options]
 Commands:
   info            what the native layer is built with (LibTorch, CUDA, threads, BLAS)
   build [--force] build the native addon (needed when npm skipped the install script)
+  train-vae       train a SentenceVAE (sentencevae train-vae --help)
   help            this text
 `;
 
@@ -28,6 +29,10 @@ const commands: Record<string, Command> = {
   async build(argv) {
     const r = spawnSync(process.execPath, [join(packageRoot, 'scripts', 'install.mjs'), ...argv], { stdio: 'inherit', cwd: packageRoot });
     return r.status ?? 1;
+  },
+  async 'train-vae'(argv) {
+    const { trainVae } = await import('./trainVae.js');
+    return trainVae(argv);
   },
   async help() {
     process.stdout.write(usage);

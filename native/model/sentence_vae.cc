@@ -167,7 +167,9 @@ LossResult focal_loss(const torch::Tensor& logits, const torch::Tensor& targets,
   r.ce = (-logp).mean();
   r.tokens = idx.size(0);
   torch::NoGradGuard no_grad;
-  r.correct = (chosen.argmax(-1) == target).sum().item<int64_t>();
+  torch::Tensor hit = chosen.argmax(-1) == target;
+  r.correct = hit.sum().item<int64_t>();
+  r.right = torch::ones({valid.size(0)}, valid.options()).index_put_({idx}, hit);
   return r;
 }
 
@@ -178,9 +180,7 @@ LossResult SentenceVAEImpl::loss(const torch::Tensor& ids, const torch::Tensor& 
   torch::Tensor logits = decoder(ids, valid, omega);  // [B, L, V]
   torch::Tensor targets = shifted_targets(ids, lengths, config.eos_id, config.pad_id);
   LossResult r = focal_loss(logits.view({batch * length, -1}), targets.view({-1}), valid.view({-1}), gamma);
-  torch::NoGradGuard no_grad;
-  torch::Tensor right = (logits.argmax(-1) == targets).logical_or(valid.logical_not());
-  r.rows_exact = right.all(1).sum().item<int64_t>();
+  r.rows_exact = r.right.view({batch, length}).all(1).sum().item<int64_t>();
   return r;
 }
 

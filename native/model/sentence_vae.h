@@ -90,6 +90,7 @@ struct LossResult {
   int64_t tokens = 0;     // target tokens counted
   int64_t correct = 0;    // argmax == target
   int64_t rows_exact = 0; // rows whose every target is predicted
+  torch::Tensor right;    // [N] bool: valid position predicted right, or not valid (for rows_exact)
 };
 
 class SentenceVAEImpl : public torch::nn::Module {

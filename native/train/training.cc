@@ -80,8 +80,8 @@ StepOutcome Training::apply(double lr, double clip) {
   const double bc2 = 1 - std::pow(options_.beta2, static_cast<double>(adam_step_));
   for (auto& [name, p] : params_) {
     if (!p.grad().defined()) continue;
-    torch::Tensor g = p.grad();
-    if (clip_scale != 1) g = g * clip_scale;
+    if (clip_scale != 1) p.grad().mul_(clip_scale);  // in place, as torch.nn.utils.clip_grad_norm_
+    const torch::Tensor& g = p.grad();
     if (options_.weight_decay > 0 && p.dim() >= 2) p.mul_(1 - lr * options_.weight_decay);
     torch::Tensor& m = exp_avg_[name];
     torch::Tensor& v = exp_avg_sq_[name];

@@ -1,0 +1,125 @@
+/**
+ * `sentencevae train-vae --config cfg.json [flags]`: trains a SentenceVAE with the Trainer.
+ * Flags override the config file; the config file overrides the defaults below.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { SentenceDataset } from '../data/SentenceDataset.js';
+import { FormatError } from '../errors/FormatError.js';
+import { SentenceVAE } from '../models/SentenceVAE.js';
+import type { PresetName } from '../models/svaeConfig.js';
+import { Trainer } from '../train/Trainer.js';
+import { parseFlags } from './args.js';
+
+export const trainVaeUsage = `Usage: sentencevae train-vae [--config cfg.json] [flags]
+
+  --data <file|dir|brown>  training corpus (default: brown)
+  --out <dir>              output folder (default: runs/svae)
+  --preset <name>          tiny | small | SVAE-768-H1 ... (default: small)
+  --max-steps N            optimizer updates (default: 10000)
+  --eval-every N           evaluate every N updates (default: 500)
+  --batch-size N           sentences per micro-batch (default: 64)
+  --lr X                   peak learning rate (default: 1e-3)
+  --warmup N               warm-up updates (default: 500)
+  --max-minutes X          stop after this wall time (checkpoint written)
+  --device <cpu|cuda|auto> (default: cpu)
+  --amp <off|bf16|fp16>    mixed precision on CUDA (default: off)
+  --tokenizer <name|dir>   gpt2-opt | gpt2-opt-4k | a folder (default: the preset's)
+  --seed N                 (default: 0)
+  --resume                 continue from <out>/checkpoint.safetensors
+
+The config file takes the same keys in camelCase (maxSteps, evalEvery, batchSize, ...), plus
+"model": { ...SentenceVAE config overrides } and "trainer": { ...Trainer options }.`;
+
+interface TrainVaeConfig {
+  data: string;
+  out: string;
+  preset: PresetName;
+  maxSteps: number;
+  evalEvery: number;
+  batchSize: number;
+  lr: number;
+  warmup: number;
+  maxMinutes?: number;
+  device: string;
+  amp: 'off' | 'bf16' | 'fp16';
+  tokenizer?: string;
+  seed: number;
+  resume: boolean;
+  validationFraction: number;
+  validationLimit: number;
+  model: Record<string, unknown>;
+  trainer: Record<string, unknown>;
+}
+
+const defaults: TrainVaeConfig = {
+  data: 'brown', out: 'runs/svae', preset: 'small', maxSteps: 10000, evalEvery: 500, batchSize: 64, lr: 1e-3, warmup: 500,
+  device: 'cpu', amp: 'off', seed: 0, resume: false, validationFraction: 0.02, validationLimit: 1000, model: {}, trainer: {},
+};
+
+export async function trainVae(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(trainVaeUsage);
+    return 0;
+  }
+  const flags = parseFlags(argv, {
+    config: 'string', data: 'string', out: 'string', preset: 'string', 'max-steps': 'number', 'eval-every': 'number',
+    'batch-size': 'number', lr: 'number', warmup: 'number', 'max-minutes': 'number', device: 'string', amp: 'string',
+    tokenizer: 'string', seed: 'number', resume: 'boolean',
+  });
+  let fileConfig: Partial<TrainVaeConfig> = {};
+  if (typeof flags.config === 'string') {
+    try {
+      fileConfig = JSON.parse(await readFile(flags.config, 'utf8')) as Partial<TrainVaeConfig>;
+    } catch (error) {
+      throw new FormatError(`${flags.config}: ${(error as Error).message}`, { path: flags.config });
+    }
+  }
+  const camel = (k: string) => k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+  const fromFlags = Object.fromEntries(Object.entries(flags).filter(([k]) => k !== 'config').map(([k, v]) => [camel(k), v]));
+  const cfg = { ...defaults, ...fileConfig, ...fromFlags } as TrainVaeConfig;
+
+  // Resuming reuses the model config saved at the start; a new run saves it.
+  const savedConfig = join(cfg.out, 'run-config.json');
+  let vae: SentenceVAE;
+  if (cfg.resume && existsSync(join(cfg.out, 'checkpoint.safetensors')) && existsSync(join(cfg.out, 'final'))) {
+    vae = await SentenceVAE.load(join(cfg.out, 'final'), { device: cfg.device as 'cpu' });
+  } else {
+    vae = await SentenceVAE.create({
+      preset: cfg.preset, config: cfg.model, device: cfg.device as 'cpu', seed: cfg.seed,
+      ...(cfg.tokenizer ? { tokenizer: cfg.tokenizer } : {}),
+    });
+  }
+  await mkdir(cfg.out, { recursive: true });
+  await writeFile(savedConfig, `${JSON.stringify(cfg, null, 2)}\n`);
+  console.error(`[train-vae] ${cfg.preset}: ${vae.parameterCount.toLocaleString('en-US')} parameters on ${vae.device}; data ${cfg.data}`);
+  const train = await SentenceDataset.fromCorpus(cfg.data, vae.tokenizer, { split: 'train', validationFraction: cfg.validationFraction, maxTokens: vae.config.maxTokens });
+  const held = await SentenceDataset.fromCorpus(cfg.data, vae.tokenizer, { split: 'validation', validationFraction: cfg.validationFraction, maxTokens: vae.config.maxTokens, limit: cfg.validationLimit });
+  console.error(`[train-vae] ${train.size.toLocaleString('en-US')} training sentences (${train.tokens.toLocaleString('en-US')} tokens), ${held.size} held out`);
+
+  const controller = new AbortController();
+  const stop = () => {
+    console.error('\n[train-vae] stopping after this step (a checkpoint is written)...');
+    controller.abort();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const trainer = new Trainer(vae, {
+      out: cfg.out, maxSteps: cfg.maxSteps, evalEvery: cfg.evalEvery, amp: cfg.amp, seed: cfg.seed, resume: cfg.resume,
+      schedule: { baseLr: cfg.lr, warmupSteps: cfg.warmup, cosinePeriod: cfg.maxSteps },
+      ...(cfg.maxMinutes ? { maxSeconds: cfg.maxMinutes * 60 } : {}),
+      ...cfg.trainer,
+    });
+    const result = await trainer.run({ batches: train.batches({ batchSize: cfg.batchSize, seed: cfg.seed }), validation: held, signal: controller.signal });
+    console.error(`[train-vae] stopped (${result.stopped}) at update ${result.step} after ${result.elapsedSeconds.toFixed(0)} s; model in ${join(cfg.out, 'final')}`);
+    if (result.lastEval) console.log(JSON.stringify(result.lastEval));
+    return 0;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    vae.dispose();
+  }
+}
