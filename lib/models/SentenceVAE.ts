@@ -131,7 +131,7 @@ const tokenizerFiles = ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer
  * const again = await SentenceVAE.load('./my-svae');
  * ```
  */
-export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatch, SentenceDataset | readonly string[]> {
+export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatch, SentenceDataset | readonly string[] | readonly Int32Array[]> {
   readonly config: Readonly<SentenceVAEConfig>;
   readonly tokenizer: Tokenizer;
   readonly device: string;
@@ -324,13 +324,21 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     }
   }
 
-  /** Loss, perplexity, token accuracy and exact-match reconstruction on held-out sentences. */
-  async evaluate(data: SentenceDataset | readonly string[], options: EvaluateOptions = {}): Promise<Evaluation> {
+  /**
+   * Loss, perplexity, token accuracy and exact-match reconstruction on held-out sentences:
+   * texts, token-id pieces (bos first), or a SentenceDataset.
+   */
+  async evaluate(data: SentenceDataset | readonly string[] | readonly Int32Array[], options: EvaluateOptions = {}): Promise<Evaluation> {
     const batchSize = expectInteger(options.batchSize ?? 64, 'batchSize', 1);
     const gamma = expectNumber(options.gamma ?? 2, 'gamma', 0);
-    const pieces: Int32Array[] = Array.isArray(data)
-      ? await this.tokenize(data as readonly string[])
-      : Array.from({ length: (data as SentenceDataset).size }, (_, i) => (data as SentenceDataset).get(i));
+    let pieces: Int32Array[];
+    if (Array.isArray(data)) {
+      pieces = data.length > 0 && typeof data[0] === 'string' ? await this.tokenize(data as readonly string[]) : [...(data as readonly Int32Array[])];
+    } else {
+      const ds = data as SentenceDataset;
+      pieces = Array.from({ length: ds.size }, (_, i) => ds.get(i));
+    }
+    if (pieces.length === 0) invalid('at least one sentence', 'data', data);
     const native = this.#live;
     let loss = 0, ce = 0, tokens = 0, correct = 0, rowsExact = 0, exact = 0;
     for (let start = 0; start < pieces.length; start += batchSize) {
@@ -345,7 +353,8 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
       if (options.exactMatch ?? true) {
         const omega = new Tensor(await callAsync(() => native.encode(b.ids, [b.batchSize, b.length], b.lengths)));
         try {
-          const { ids, ended } = await this.decodeIds(omega, {});
+          // An exact match needs at most the target's tokens + eos: decoding further is wasted.
+          const { ids, ended } = await this.decodeIds(omega, { maxTokens: Math.min(this.config.maxTokens, b.length) });
           rows.forEach((row, i) => {
             const got = ids[i]!;
             if (ended[i] && got.length === row.length - 1 && got.every((id, j) => id === row[j + 1])) exact++;
