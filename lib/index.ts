@@ -35,3 +35,9 @@ export { type TrainableModel, type BatchSource, type TrainingSetup, type Trainin
 export { readCheckpoint, writeCheckpoint, checkpointFile, type TrainerState } from './train/checkpoint.js';
 export { writeCurves } from './train/curves.js';
 export { MetricsLog, type MetricRecord } from './train/metrics.js';
+export { OPT, type LoadOptOptions, type OptGenerateOptions, type TokenEvent, type ForwardInput } from './models/OPT.js';
+export { readOptConfig, type OptConfig } from './models/optConfig.js';
+export { readOptWeights, type OptWeights } from './models/optWeights.js';
+export { loadTorchCheckpoint } from './io/torchCheckpoint.js';
+export { parseStateDictPickle, type TensorRef, type StorageRef } from './io/torchPickle.js';
+export { readZipDirectory, type ZipEntry } from './io/zip.js';

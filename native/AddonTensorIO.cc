@@ -62,12 +62,50 @@ Napi::Value WriteTensorFile(const Napi::CallbackInfo& info) {
   });
 }
 
+// readStridedViews(path, storages: [{ dtype, offset, nbytes }], views: [{ storage, offset, shape, stride }])
+//   -> Promise<NativeTensor[]> (CPU, contiguous)
+Napi::Value ReadStridedViews(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    std::string path = args::string(info, 0, "path");
+    if (!info[1].IsArray() || !info[2].IsArray()) fail(ErrorCode::InvalidArgument, "Expected arrays of storages and views");
+    auto num = [](const Napi::Object& o, const char* k) { return static_cast<int64_t>(o.Get(k).As<Napi::Number>().DoubleValue()); };
+    auto ints = [](const Napi::Value& v) {
+      std::vector<int64_t> out;
+      Napi::Array a = v.As<Napi::Array>();
+      for (uint32_t i = 0; i < a.Length(); i++) out.push_back(static_cast<int64_t>(a.Get(i).As<Napi::Number>().DoubleValue()));
+      return out;
+    };
+    std::vector<TensorSlice> storages;
+    Napi::Array sa = info[1].As<Napi::Array>();
+    for (uint32_t i = 0; i < sa.Length(); i++) {
+      Napi::Object s = sa.Get(i).As<Napi::Object>();
+      storages.push_back({parse_dtype(s.Get("dtype").As<Napi::String>().Utf8Value()), {}, num(s, "offset"), num(s, "nbytes")});
+    }
+    std::vector<StridedView> views;
+    Napi::Array va = info[2].As<Napi::Array>();
+    for (uint32_t i = 0; i < va.Length(); i++) {
+      Napi::Object v = va.Get(i).As<Napi::Object>();
+      views.push_back({static_cast<size_t>(num(v, "storage")), num(v, "offset"), ints(v.Get("shape")), ints(v.Get("stride"))});
+    }
+    return run_async(env, "svae.io.readStrided", [path, storages, views]() -> Finish {
+      auto tensors = read_strided_views(path, storages, views);
+      return [tensors](Napi::Env env) -> Napi::Value {
+        Napi::Array out = Napi::Array::New(env, tensors.size());
+        for (size_t i = 0; i < tensors.size(); i++) out.Set(static_cast<uint32_t>(i), AddonTensor::Wrap(env, tensors[i]));
+        return out;
+      };
+    });
+  });
+}
+
 }  // namespace
 
 void InitTensorIO(Napi::Env env, Napi::Object exports) {
   Napi::Object io = Napi::Object::New(env);
   io.Set("readTensorSlices", Napi::Function::New<ReadTensorSlices>(env, "readTensorSlices"));
   io.Set("writeTensorFile", Napi::Function::New<WriteTensorFile>(env, "writeTensorFile"));
+  io.Set("readStridedViews", Napi::Function::New<ReadStridedViews>(env, "readStridedViews"));
   exports.Set("io", io);
 }
 

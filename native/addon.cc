@@ -1,6 +1,7 @@
 // Addon entry point: registers the native classes and functions, nothing else.
 #include <napi.h>
 
+#include "AddonOPT.h"
 #include "AddonSentenceVAE.h"
 #include "AddonTensor.h"
 #include "AddonTensorIO.h"
@@ -15,6 +16,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   svae::InitOps(env, exports);
   svae::InitTensorIO(env, exports);
   svae::AddonSentenceVAE::Init(env, exports);
+  svae::AddonOPT::Init(env, exports);
+  svae::AddonOPTSession::Init(env, exports);
   return exports;
 }
 }  // namespace

@@ -68,6 +68,46 @@ export interface NativeTensorSlice {
 export interface NativeIO {
   readTensorSlices(path: string, slices: NativeTensorSlice[]): Promise<NativeTensor[]>;
   writeTensorFile(path: string, header: Uint8Array, tensors: NativeTensor[]): Promise<void>;
+  readStridedViews(
+    path: string,
+    storages: { dtype: string; offset: number; nbytes: number }[],
+    views: { storage: number; offset: number; shape: number[]; stride: number[] }[],
+  ): Promise<NativeTensor[]>;
+}
+
+export interface NativeOptConfig {
+  vocabSize: number;
+  hidden: number;
+  ffn: number;
+  layers: number;
+  heads: number;
+  maxPositions: number;
+  wordEmbedProjDim: number;
+  preNorm: boolean;
+  finalNorm: boolean;
+  padId: number;
+  bosId: number;
+  eosId: number;
+  tokenizerSize: number;
+}
+
+export interface NativeOptSession {
+  next(): Promise<{ tokens: Int32Array; finished: Uint8Array; done: boolean; logits?: Float32Array }>;
+  dispose(): void;
+}
+
+export interface NativeOPT {
+  readonly parameterCount: number;
+  loadTensors(tensors: Record<string, NativeTensor>): Promise<void>;
+  namedTensors(): Record<string, NativeTensor>;
+  logits(ids: Int32Array, shape: readonly number[], mask: Uint8Array): Promise<NativeTensor>;
+  nll(ids: Int32Array, shape: readonly number[], mask: Uint8Array): Promise<{ nll: number; tokens: number }>;
+  generate(ids: Int32Array, shape: readonly number[], mask: Uint8Array, options: NativeDecodeOptions & { maxNewTokens?: number }): NativeOptSession;
+  dispose(): void;
+}
+
+export interface NativeOPTClass {
+  create(config: NativeOptConfig, device: string, dtype: NativeDType, seed: number): Promise<NativeOPT>;
 }
 
 /** The SentenceVAE config as the native layer reads it (lib/models/svaeConfig.ts documents it). */
@@ -185,4 +225,5 @@ export interface NativeAddon {
   ops: NativeOps;
   io: NativeIO;
   NativeSentenceVAE: NativeSentenceVAEClass;
+  NativeOPT: NativeOPTClass;
 }

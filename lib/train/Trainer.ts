@@ -46,7 +46,7 @@ export interface TrainerOptions {
   maxConsecutiveSkips?: number;
   /** Continue from out/checkpoint.safetensors when it exists. @default false */
   resume?: boolean;
-  /** Stop (with a checkpoint) after this much wall time, in seconds. @default Infinity */
+  /** Stop (with a checkpoint) after this much wall time of this run, in seconds. @default Infinity */
   maxSeconds?: number;
   /** Show progress on stderr (a bar on a TTY, lines otherwise). @default true */
   progress?: boolean;
@@ -197,22 +197,24 @@ export class Trainer<Batch extends { lengths: Int32Array }, Data> {
       return report;
     };
 
+    // Wall time: what earlier runs of this training took (from the checkpoint) + this run's.
     const started = performance.now();
-    const elapsed = () => state.elapsedSeconds + (performance.now() - started) / 1000;
+    const carried = state.elapsedSeconds;
+    const sessionSeconds = () => (performance.now() - started) / 1000;
+    const elapsed = () => carried + sessionSeconds();
     const sessionStartStep = state.step;
     let windowTokens = 0;
     let windowStart = performance.now();
     let tokensPerSecond = 0;
     let stopped: RunResult['stopped'] = 'max-steps';
     let lastEval: EvalReport | undefined;
-    const elapsedBase = state.elapsedSeconds;
 
     while (state.step < o.maxSteps) {
       if (run.signal?.aborted) {
         stopped = 'aborted';
         break;
       }
-      if (elapsed() - elapsedBase >= o.maxSeconds) {
+      if (sessionSeconds() >= o.maxSeconds) {
         stopped = 'max-seconds';
         break;
       }

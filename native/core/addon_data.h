@@ -7,6 +7,8 @@ namespace svae {
 struct AddonData {
   Napi::FunctionReference tensor_constructor;
   Napi::FunctionReference svae_constructor;
+  Napi::FunctionReference opt_constructor;
+  Napi::FunctionReference opt_session_constructor;
 };
 
 AddonData& addon_data(Napi::Env env);

@@ -73,6 +73,34 @@ std::vector<torch::Tensor> read_tensor_slices(const std::string& path, const std
   return out;
 }
 
+std::vector<torch::Tensor> read_strided_views(const std::string& path, const std::vector<TensorSlice>& storages, const std::vector<StridedView>& views) {
+  std::vector<TensorSlice> flat = storages;
+  for (auto& s : flat) {
+    const int64_t item = static_cast<int64_t>(c10::elementSize(s.dtype));
+    if (s.nbytes % item != 0) fail(ErrorCode::Shape, path + ": a storage of " + std::to_string(s.nbytes) + " bytes is not a whole number of elements");
+    s.shape = {s.nbytes / item};
+  }
+  std::vector<torch::Tensor> data = read_tensor_slices(path, flat);
+  std::vector<torch::Tensor> out;
+  for (const auto& v : views) {
+    if (v.storage >= data.size()) fail(ErrorCode::Shape, path + ": a tensor refers to a missing storage");
+    if (v.shape.size() != v.stride.size()) fail(ErrorCode::Shape, path + ": a tensor's size and stride differ in length");
+    const int64_t numel = data[v.storage].numel();
+    bool empty = false;
+    int64_t last = v.offset;
+    for (size_t d = 0; d < v.shape.size(); d++) {
+      if (v.shape[d] < 0 || v.stride[d] < 0) fail(ErrorCode::Shape, path + ": negative size or stride");
+      if (v.shape[d] == 0) empty = true;
+      else last += (v.shape[d] - 1) * v.stride[d];
+    }
+    if (v.offset < 0 || (!empty && last >= numel)) {
+      fail(ErrorCode::Shape, path + ": a tensor view reaches element " + std::to_string(last) + " of a storage of " + std::to_string(numel));
+    }
+    out.push_back(empty ? torch::empty(v.shape, data[v.storage].options()) : data[v.storage].as_strided(v.shape, v.stride, v.offset).clone(at::MemoryFormat::Contiguous));
+  }
+  return out;
+}
+
 void write_tensor_file_atomic(const std::string& path, const std::vector<uint8_t>& header, const std::vector<torch::Tensor>& tensors) {
   std::random_device rd;
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd());

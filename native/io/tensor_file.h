@@ -18,6 +18,18 @@ struct TensorSlice {
 // Reads each slice into a new CPU tensor. Short reads are a clear "truncated" error.
 std::vector<torch::Tensor> read_tensor_slices(const std::string& path, const std::vector<TensorSlice>& slices);
 
+struct StridedView {
+  size_t storage;  // index into the storages read
+  int64_t offset;  // elements
+  std::vector<int64_t> shape;
+  std::vector<int64_t> stride;
+};
+
+// Reads each storage slice once (1-D), then materializes each view (as_strided, contiguous
+// copy) after checking that it stays inside its storage: a file can never make us read out of
+// bounds. Shared storages (e.g. a tied lm_head) are read once.
+std::vector<torch::Tensor> read_strided_views(const std::string& path, const std::vector<TensorSlice>& storages, const std::vector<StridedView>& views);
+
 // Writes `header` then each tensor's bytes (CPU, contiguous) to a temporary file beside `path`,
 // fsyncs it, renames it over `path` and fsyncs the folder: `path` is either the old file or
 // the complete new one, never a half-written one.

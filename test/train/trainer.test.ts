@@ -165,3 +165,15 @@ test('a checkpoint write killed midway leaves the previous checkpoint loadable',
   const step = ck!.state.step;
   t.true(step === 1 || step === 2, `a whole checkpoint (step ${step}), never a partial one`);
 });
+
+test('maxSeconds bounds the wall time of a run, checkpoints included', async (t) => {
+  const { vae, train } = await tinySetup(8);
+  const started = performance.now();
+  const result = await new Trainer(vae, { ...quiet, out: out(), maxSteps: 100000, evalEvery: 0, checkpointEvery: 3, maxSeconds: 2 })
+    .run({ batches: train.batches({ batchSize: 8 }) });
+  const wall = (performance.now() - started) / 1000;
+  t.is(result.stopped, 'max-seconds');
+  // Checkpoints every 3 steps must not make the budget run out early (it once did: time counted twice).
+  t.true(result.elapsedSeconds >= 2 && result.elapsedSeconds <= wall, `elapsed ${result.elapsedSeconds} s, wall ${wall} s`);
+  vae.dispose();
+});

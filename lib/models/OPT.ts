@@ -1,0 +1,296 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { DisposedError } from '../errors/DisposedError.js';
+import { FormatError } from '../errors/FormatError.js';
+import { callAsync, callSync } from '../native/call.js';
+import type { NativeOPT } from '../native/contract.js';
+import { addon } from '../native/loader.js';
+import type { ParagraphDataset } from '../data/ParagraphDataset.js';
+import type { Device } from '../tensor/Tensor.js';
+import { Tensor } from '../tensor/Tensor.js';
+import { Tokenizer } from '../text/Tokenizer.js';
+import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.js';
+import { type OptConfig, readOptConfig } from './optConfig.js';
+import { readOptWeights } from './optWeights.js';
+import type { ModelDType } from './SentenceVAE.js';
+
+export interface LoadOptOptions {
+  /** @default 'cpu' */
+  device?: Device;
+  /** Weights are converted to this dtype on load. @default 'float32' */
+  dtype?: ModelDType;
+  /** A tokenizer when the folder has none. @default the folder's */
+  tokenizer?: Tokenizer;
+}
+
+export interface OptGenerateOptions {
+  /** @default 32 */
+  maxNewTokens?: number;
+  /** Sample instead of greedy decoding. @default false */
+  sample?: boolean;
+  /** @default 1 */
+  temperature?: number;
+  /** 0: all tokens. @default 0 */
+  topK?: number;
+  /** 1: all tokens. @default 1 */
+  topP?: number;
+  /** @default 0 */
+  seed?: number;
+  /** Stops generation (the iterator ends; generate() resolves with what was produced). */
+  signal?: AbortSignal;
+  /** Called for every new token of every prompt. */
+  onToken?: (event: TokenEvent) => void;
+}
+
+/** One generated token of one prompt. */
+export interface TokenEvent {
+  /** Index of the prompt. */
+  row: number;
+  token: number;
+  /** The text this token adds (may be '' while a multi-byte character is incomplete). */
+  text: string;
+  /** 1-based index of the token in this row's completion. */
+  index: number;
+}
+
+export interface ForwardInput {
+  /** Token ids per row (bos first, as OPT expects). Rows of different lengths are left-padded. */
+  inputIds: readonly ArrayLike<number>[];
+  /** 1 for real tokens, per row, same lengths as inputIds. @default all ones */
+  attentionMask?: readonly ArrayLike<number>[];
+}
+
+/** Left-pads rows into [B, T] ids and a 0/1 mask. */
+function leftPad(rows: readonly ArrayLike<number>[], masks: readonly ArrayLike<number>[] | undefined, padId: number) {
+  const t = rows.reduce((m, r) => Math.max(m, r.length), 0);
+  if (rows.length === 0 || t === 0) invalid('at least one non-empty row', 'inputIds', rows);
+  const ids = new Int32Array(rows.length * t).fill(padId);
+  const mask = new Uint8Array(rows.length * t);
+  rows.forEach((r, b) => {
+    const start = b * t + (t - r.length);
+    for (let i = 0; i < r.length; i++) {
+      ids[start + i] = r[i]!;
+      mask[start + i] = masks ? (masks[b]![i]! ? 1 : 0) : 1;
+    }
+  });
+  return { ids, mask, shape: [rows.length, t] };
+}
+
+/**
+ * OPT (Hugging Face checkpoints: facebook/opt-125m, -350m, -1.3b, ...) in native code:
+ * forward, token-by-token generation with a KV cache, and evaluation. The baseline every SLLM
+ * number is measured against.
+ *
+ * @example
+ * ```ts
+ * await using opt = await OPT.load('./opt-125m');
+ * const [text] = await opt.generate(['Hello, my dog is'], { maxNewTokens: 20 });
+ * for await (const t of opt.stream(['Once upon a time'])) process.stdout.write(t.text);
+ * ```
+ */
+export class OPT implements AsyncDisposable {
+  readonly config: Readonly<OptConfig>;
+  readonly tokenizer: Tokenizer;
+  readonly device: string;
+  readonly dtype: ModelDType;
+  #native: NativeOPT | undefined;
+
+  private constructor(native: NativeOPT, config: OptConfig, tokenizer: Tokenizer, device: string, dtype: ModelDType) {
+    this.#native = native;
+    this.config = Object.freeze({ ...config });
+    this.tokenizer = tokenizer;
+    this.device = device;
+    this.dtype = dtype;
+  }
+
+  /** Loads a Hugging Face OPT folder (config.json, weights, tokenizer files). */
+  static async load(dir: string, options: LoadOptOptions = {}): Promise<OPT> {
+    const config = await readOptConfig(dir);
+    const tokenizer = options.tokenizer ?? (await Tokenizer.fromPretrained(dir));
+    if (tokenizer.vocabSize > config.vocabSize) {
+      throw new FormatError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but the model only ${config.vocabSize}`, { path: dir });
+    }
+    const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
+    const device = options.device ?? 'cpu';
+    const weights = await readOptWeights(dir);
+    const native = await callAsync(() => addon().NativeOPT.create({ ...config, tokenizerSize: tokenizer.vocabSize }, device, dtype, 0));
+    try {
+      const byName = Object.fromEntries([...weights.tensors].map(([k, t]) => [k, t.native]));
+      await callAsync(() => native.loadTensors(byName)).catch((error: Error) => {
+        throw new FormatError(`${weights.files.join(', ')}: ${error.message}`, { path: weights.files[0]! });
+      });
+    } catch (error) {
+      native.dispose();
+      throw error;
+    } finally {
+      for (const t of weights.tensors.values()) t.dispose();
+    }
+    return new OPT(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
+  }
+
+  /** True when `dir` looks like a Hugging Face OPT folder. */
+  static isOptFolder(dir: string): boolean {
+    return existsSync(join(dir, 'config.json')) && ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'].some((f) => existsSync(join(dir, f)));
+  }
+
+  get #live(): NativeOPT {
+    if (!this.#native) throw new DisposedError('This OPT model has been disposed');
+    return this.#native;
+  }
+
+  get parameterCount(): number {
+    return this.#live.parameterCount;
+  }
+
+  /** Full-sequence logits (float32) for left-padded rows: `logits` is row-major [B, T, V]. */
+  async forward(input: ForwardInput): Promise<{ logits: Float32Array; dims: [number, number, number] }> {
+    const { ids, mask, shape } = leftPad(input.inputIds, input.attentionMask, this.config.padId);
+    const native = this.#live;
+    const t = new Tensor(await callAsync(() => native.logits(ids, shape, mask)));
+    try {
+      return { logits: (await t.toArray()) as Float32Array, dims: [shape[0]!, shape[1]!, this.config.vocabSize] };
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /**
+   * Streams generated tokens of one or more prompts (batched together, left-padded). Each
+   * prompt stops at eos or `maxNewTokens`; aborting the signal ends the stream.
+   */
+  async *stream(prompts: string | readonly string[], options: OptGenerateOptions = {}): AsyncGenerator<TokenEvent> {
+    const list = typeof prompts === 'string' ? [prompts] : prompts;
+    if (!Array.isArray(list) || list.length === 0) invalid('a prompt or a non-empty array of prompts', 'prompts', prompts);
+    const maxNewTokens = expectInteger(options.maxNewTokens ?? 32, 'maxNewTokens', 1);
+    const nativeOptions = {
+      maxNewTokens,
+      greedy: !(options.sample ?? false),
+      temperature: expectNumber(options.temperature ?? 1, 'temperature', 1e-6),
+      topK: expectInteger(options.topK ?? 0, 'topK', 0),
+      topP: expectNumber(options.topP ?? 1, 'topP', 0, 1),
+      seed: expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER),
+    };
+    const encoded = await this.tokenizer.encodeBatch(list as string[]);
+    const { ids, mask, shape } = leftPad(encoded, undefined, this.config.padId);
+    const native = this.#live;
+    const session = callSync(() => native.generate(ids, shape, mask, nativeOptions));
+    const generated: number[][] = list.map(() => []);
+    const shown = list.map(() => '');
+    const finished = list.map(() => false);
+    try {
+      for (;;) {
+        if (options.signal?.aborted) return;
+        const step = await callAsync(() => session.next());
+        for (let row = 0; row < list.length; row++) {
+          if (finished[row]) continue;
+          const token = step.tokens[row]!;
+          if (token === this.config.eosId) {
+            finished[row] = true;
+            continue;
+          }
+          generated[row]!.push(token);
+          // Decode the whole completion and emit what is new; hold back a trailing partial character.
+          const text = await this.tokenizer.decode(generated[row]!);
+          const stable = text.endsWith('\ufffd') ? text.slice(0, text.lastIndexOf('\ufffd')) : text;
+          const delta = stable.startsWith(shown[row]!) ? stable.slice(shown[row]!.length) : '';
+          if (delta) shown[row] = stable;
+          const event: TokenEvent = { row, token, text: delta, index: generated[row]!.length };
+          options.onToken?.(event);
+          yield event;
+        }
+        if (step.done) return;
+      }
+    } finally {
+      session.dispose();
+    }
+  }
+
+  /**
+   * Greedy (or sampled) decoding of id rows, returning each step's tokens [B] and, with
+   * `withLogits`, each step's logits (row-major [B, V], float32) from the KV-cached path.
+   * For tests and analysis; `stream()` / `generate()` are the everyday API.
+   */
+  async decodeSteps(input: ForwardInput, options: Omit<OptGenerateOptions, 'onToken' | 'signal'> & { withLogits?: boolean } = {}): Promise<{ tokens: Int32Array[]; logits: Float32Array[] }> {
+    const { ids, mask, shape } = leftPad(input.inputIds, input.attentionMask, this.config.padId);
+    const native = this.#live;
+    const session = callSync(() => native.generate(ids, shape, mask, {
+      maxNewTokens: expectInteger(options.maxNewTokens ?? 32, 'maxNewTokens', 1),
+      greedy: !(options.sample ?? false), temperature: options.temperature ?? 1, topK: options.topK ?? 0, topP: options.topP ?? 1,
+      seed: options.seed ?? 0, returnLogits: options.withLogits ?? false,
+    }));
+    const tokens: Int32Array[] = [];
+    const logits: Float32Array[] = [];
+    try {
+      for (;;) {
+        const step = await callAsync(() => session.next());
+        tokens.push(step.tokens);
+        if (step.logits) logits.push(step.logits);
+        if (step.done) return { tokens, logits };
+      }
+    } finally {
+      session.dispose();
+    }
+  }
+
+  /**
+   * Completions (the generated text only) for each prompt.
+   * @example
+   * ```ts
+   * const [a, b] = await opt.generate(['Hello', 'The capital of France is'], { maxNewTokens: 10, onToken: (t) => {} });
+   * ```
+   */
+  async generate(prompts: string | readonly string[], options: OptGenerateOptions = {}): Promise<string[]> {
+    const list = typeof prompts === 'string' ? [prompts] : prompts;
+    const ids: number[][] = (list as readonly string[]).map(() => []);
+    for await (const e of this.stream(list, options)) ids[e.row]!.push(e.token);
+    return this.tokenizer.decodeBatch(ids);
+  }
+
+  /**
+   * Perplexity over paragraphs: mean next-token cross-entropy of each paragraph's tokens given
+   * everything before them in that paragraph (bos first).
+   */
+  async evaluate(data: readonly string[] | ParagraphDataset, options: { batchSize?: number } = {}): Promise<{ loss: number; ppl: number; tokens: number }> {
+    const batchSize = expectInteger(options.batchSize ?? 8, 'batchSize', 1);
+    const rows: Int32Array[] = Array.isArray(data)
+      ? await this.tokenizer.encodeBatch(data as string[])
+      : Array.from({ length: (data as ParagraphDataset).size }, (_, p) => {
+          // A paragraph's pieces each start with bos: keep the first, join the content of all.
+          const pieces = (data as ParagraphDataset).get(p);
+          return Int32Array.from([this.tokenizer.bosId, ...pieces.flatMap((s) => Array.from(s.subarray(1)))]);
+        });
+    const native = this.#live;
+    let nll = 0;
+    let tokens = 0;
+    for (let start = 0; start < rows.length; start += batchSize) {
+      const batch = rows.slice(start, start + batchSize);
+      const t = batch.reduce((m, r) => Math.max(m, r.length), 0);
+      // Right padding: positions follow the mask, and padded pairs are excluded.
+      const ids = new Int32Array(batch.length * t).fill(this.config.padId);
+      const mask = new Uint8Array(batch.length * t);
+      batch.forEach((r, b) => {
+        ids.set(r, b * t);
+        mask.fill(1, b * t, b * t + r.length);
+      });
+      const r = await callAsync(() => native.nll(ids, [batch.length, t], mask));
+      nll += r.nll;
+      tokens += r.tokens;
+    }
+    return { loss: nll / tokens, ppl: Math.exp(nll / tokens), tokens };
+  }
+
+  /** The weights by name (decoder.*; views of the live parameters). */
+  namedTensors(): Map<string, Tensor> {
+    return new Map(Object.entries(callSync(() => this.#live.namedTensors())).map(([k, v]) => [k, new Tensor(v)]));
+  }
+
+  dispose(): void {
+    this.#native?.dispose();
+    this.#native = undefined;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+  }
+}

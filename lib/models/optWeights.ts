@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { FormatError } from '../errors/FormatError.js';
+import { loadSafetensors } from '../io/safetensors.js';
+import { loadTorchCheckpoint } from '../io/torchCheckpoint.js';
+import type { Tensor } from '../tensor/Tensor.js';
+
+export interface OptWeights {
+  /** Tensors under our names (decoder.*). */
+  tensors: Map<string, Tensor>;
+  /** The file(s) read. */
+  files: string[];
+  /** Names in the files we ignore on purpose (a tied lm_head.weight). */
+  ignored: string[];
+}
+
+async function shardFiles(dir: string, index: string): Promise<string[]> {
+  const path = join(dir, index);
+  try {
+    const map = (JSON.parse(await readFile(path, 'utf8')) as { weight_map?: Record<string, string> }).weight_map;
+    if (!map || typeof map !== 'object') throw new Error('no weight_map');
+    return [...new Set(Object.values(map))].map((f) => join(dir, f));
+  } catch (error) {
+    throw new FormatError(`${path}: ${(error as Error).message}`, { path });
+  }
+}
+
+/**
+ * Finds and reads an OPT folder's weights: model.safetensors (single or sharded with
+ * model.safetensors.index.json), else pytorch_model.bin (single or sharded). Accepts
+ * "model.decoder.*" and bare "decoder.*" names; lm_head.weight is tied to the token embedding.
+ */
+export async function readOptWeights(dir: string): Promise<OptWeights> {
+  let files: string[];
+  let load: (file: string) => Promise<Map<string, Tensor>>;
+  if (existsSync(join(dir, 'model.safetensors.index.json'))) {
+    files = await shardFiles(dir, 'model.safetensors.index.json');
+    load = (f) => loadSafetensors(f);
+  } else if (existsSync(join(dir, 'model.safetensors'))) {
+    files = [join(dir, 'model.safetensors')];
+    load = (f) => loadSafetensors(f);
+  } else if (existsSync(join(dir, 'pytorch_model.bin.index.json'))) {
+    files = await shardFiles(dir, 'pytorch_model.bin.index.json');
+    load = loadTorchCheckpoint;
+  } else if (existsSync(join(dir, 'pytorch_model.bin'))) {
+    files = [join(dir, 'pytorch_model.bin')];
+    load = loadTorchCheckpoint;
+  } else {
+    throw new FormatError(`Expected model.safetensors or pytorch_model.bin (or a sharded index) in ${dir} but found none`, { path: dir });
+  }
+  const tensors = new Map<string, Tensor>();
+  const ignored: string[] = [];
+  for (const file of files) {
+    for (const [raw, t] of await load(file)) {
+      if (raw === 'lm_head.weight' || raw === 'model.lm_head.weight') {
+        ignored.push(raw);
+        t.dispose();
+        continue;
+      }
+      const name = raw.startsWith('model.decoder.') ? raw.slice('model.'.length) : raw;
+      if (tensors.has(name)) throw new FormatError(`${file}: tensor ${name} appears twice`, { path: file });
+      tensors.set(name, t);
+    }
+  }
+  return { tensors, files, ignored };
+}

@@ -1,0 +1,330 @@
+#include "AddonOPT.h"
+
+#include "AddonTensor.h"
+#include "bridge/dtype.h"
+#include "bridge/tensor_bridge.h"
+#include "core/addon_data.h"
+#include "core/args.h"
+#include "core/async_task.h"
+#include "core/errors.h"
+#include "core/runtime.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <map>
+
+namespace svae {
+
+namespace {
+
+OptConfig read_opt_config(const Napi::Object& o) {
+  OptConfig c;
+  const int64_t big = 1LL << 31;
+  c.vocab_size = args::opt_integer(o, "vocabSize", 50272, 1, big);
+  c.hidden = args::opt_integer(o, "hidden", 768, 1, 1 << 16);
+  c.ffn = args::opt_integer(o, "ffn", 4 * c.hidden, 1, 1 << 20);
+  c.layers = args::opt_integer(o, "layers", 12, 1, 1024);
+  c.heads = args::opt_integer(o, "heads", 12, 1, 1024);
+  c.max_positions = args::opt_integer(o, "maxPositions", 2048, 1, 1 << 20);
+  c.word_embed_proj_dim = args::opt_integer(o, "wordEmbedProjDim", c.hidden, 1, 1 << 16);
+  c.pre_norm = args::opt_boolean(o, "preNorm", true);
+  c.final_norm = args::opt_boolean(o, "finalNorm", c.pre_norm);
+  c.pad_id = args::opt_integer(o, "padId", 1, 0, big);
+  c.bos_id = args::opt_integer(o, "bosId", 2, 0, big);
+  c.eos_id = args::opt_integer(o, "eosId", 2, 0, big);
+  c.tokenizer_size = args::opt_integer(o, "tokenizerSize", c.vocab_size, 1, big);
+  c.validate();
+  return c;
+}
+
+struct Batch {
+  at::Tensor ids;   // [B, T] int32 borrowed
+  at::Tensor mask;  // [B, T] uint8 borrowed
+  std::vector<Napi::Object> owners;
+  KeepAlive keep;
+};
+
+Batch read_batch(const Napi::CallbackInfo& info, size_t i) {
+  auto shape = args::shape(info, i + 1, "shape");
+  if (shape.size() != 2 || shape[0] < 1 || shape[1] < 1) fail(ErrorCode::Shape, "Expected shape [batch, length] with both >= 1");
+  BorrowedTensor ids = borrow_typed_array(info[i], shape, at::kInt);
+  BorrowedTensor mask = borrow_typed_array(info[i + 2], shape, at::kByte);
+  Batch b{ids.tensor, mask.tensor, {info[i].As<Napi::Object>(), info[i + 2].As<Napi::Object>()}, ids.keep_alive};
+  b.keep.insert(b.keep.end(), mask.keep_alive.begin(), mask.keep_alive.end());
+  return b;
+}
+
+std::pair<torch::Tensor, torch::Tensor> to_device(const Batch& b, const OptState& s) {
+  const int64_t lo = b.ids.min().item<int64_t>(), hi = b.ids.max().item<int64_t>();
+  if (lo < 0 || hi >= s.model->config.vocab_size) {
+    fail(ErrorCode::InvalidArgument, "Expected token ids in [0, " + std::to_string(s.model->config.vocab_size) + ") but found " + std::to_string(lo < 0 ? lo : hi));
+  }
+  if ((b.mask > 1).any().item<bool>()) fail(ErrorCode::InvalidArgument, "Expected an attention mask of 0/1");
+  return {b.ids.to(s.device, torch::kLong), b.mask.to(s.device, torch::kLong)};
+}
+
+}  // namespace
+
+void AddonOPT::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = DefineClass(env, "NativeOPT",
+                                    {
+                                        StaticMethod<&AddonOPT::Create>("create"),
+                                        InstanceMethod<&AddonOPT::LoadTensors>("loadTensors"),
+                                        InstanceMethod<&AddonOPT::NamedTensors>("namedTensors"),
+                                        InstanceMethod<&AddonOPT::Logits>("logits"),
+                                        InstanceMethod<&AddonOPT::Nll>("nll"),
+                                        InstanceMethod<&AddonOPT::Generate>("generate"),
+                                        InstanceAccessor<&AddonOPT::ParameterCount>("parameterCount"),
+                                        InstanceMethod<&AddonOPT::Dispose>("dispose"),
+                                    });
+  addon_data(env).opt_constructor = Napi::Persistent(ctor);
+  exports.Set("NativeOPT", ctor);
+}
+
+AddonOPT::AddonOPT(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonOPT>(info) {
+  guard(info.Env(), [&] {
+    if (info.Length() != 1 || !info[0].IsExternal()) fail(ErrorCode::InvalidArgument, "NativeOPT cannot be constructed directly; use OPT.load()");
+    state_ = *info[0].As<Napi::External<std::shared_ptr<OptState>>>().Data();
+  });
+}
+
+std::shared_ptr<OptState> AddonOPT::Live() const {
+  if (!state_) fail(ErrorCode::Disposed, "This OPT model has been disposed");
+  return state_;
+}
+
+// create(config, device, dtype, seed) -> Promise<NativeOPT> (random weights until loadTensors)
+Napi::Value AddonOPT::Create(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    OptConfig config = read_opt_config(args::object(info, 0, "config"));
+    torch::Device device = resolve_device(args::string(info, 1, "device"));
+    at::ScalarType dtype = parse_dtype(args::string(info, 2, "dtype"));
+    if (!at::isFloatingType(dtype)) fail(ErrorCode::DType, "Expected a floating dtype for a model but received '" + dtype_name(dtype) + "'");
+    if (dtype == at::kHalf && device.is_cpu()) fail(ErrorCode::DType, "float16 models need a CUDA device; use float32 or bfloat16 on the CPU");
+    const auto seed = static_cast<uint64_t>(args::integer(info, 3, "seed", 0, 9007199254740991LL));
+    return run_async(env, "svae.opt.create", [config, device, dtype, seed]() -> Finish {
+      auto state = std::make_shared<OptState>();
+      {
+        static std::mutex init_mutex;
+        std::lock_guard<std::mutex> lock(init_mutex);
+        torch::manual_seed(seed);
+        state->model = Opt(config);
+      }
+      state->model->to(device, dtype);
+      state->model->eval();
+      state->device = device;
+      state->dtype = dtype;
+      return [state](Napi::Env env) -> Napi::Value {
+        auto holder = state;
+        return addon_data(env).opt_constructor.New({Napi::External<std::shared_ptr<OptState>>::New(env, &holder)});
+      };
+    });
+  });
+}
+
+// loadTensors({ name: NativeTensor }) -> Promise<void>: names as namedTensors() (decoder.*),
+// every one present with its shape; unexpected names are an error (the caller filters known extras).
+Napi::Value AddonOPT::LoadTensors(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    Napi::Object given = args::object(info, 0, "tensors");
+    std::map<std::string, at::Tensor> values;
+    Napi::Array names = given.GetPropertyNames();
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+      values[name] = AddonTensor::From(given.Get(name), name.c_str())->tensor();
+    }
+    return run_async(env, "svae.opt.loadTensors", [state, values]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      auto params = state->model->named_parameters();
+      std::vector<std::string> missing, wrong, unexpected;
+      for (const auto& [name, t] : values) if (!params.contains(name)) unexpected.push_back(name);
+      for (const auto& item : params) {
+        auto it = values.find(item.key());
+        if (it == values.end()) missing.push_back(item.key());
+        else if (it->second.sizes() != item.value().sizes()) wrong.push_back(item.key() + " " + c10::str(it->second.sizes()) + " (expected " + c10::str(item.value().sizes()) + ")");
+      }
+      auto list = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (size_t i = 0; i < v.size() && i < 6; i++) s += (i ? ", " : "") + v[i];
+        return v.size() > 6 ? s + ", ... (" + std::to_string(v.size()) + ")" : s;
+      };
+      if (!missing.empty()) fail(ErrorCode::Shape, "checkpoint does not match the config: missing " + list(missing));
+      if (!wrong.empty()) fail(ErrorCode::Shape, "checkpoint does not match the config: wrong shape for " + list(wrong));
+      if (!unexpected.empty()) fail(ErrorCode::Shape, "checkpoint does not match the config: unexpected " + list(unexpected));
+      torch::NoGradGuard no_grad;
+      for (auto& item : params) item.value().copy_(values.at(item.key()).to(state->device, state->dtype));
+      return nullptr;
+    }, {Value(), given});
+  });
+}
+
+Napi::Value AddonOPT::NamedTensors(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    std::lock_guard<std::mutex> lock(state->mutex);
+    Napi::Object out = Napi::Object::New(env);
+    for (const auto& item : state->model->named_parameters()) out.Set(item.key(), AddonTensor::Wrap(env, item.value().detach()));
+    return out;
+  });
+}
+
+// logits(ids, shape, mask) -> Promise<NativeTensor [B, T, V] float32> (full sequence, no cache)
+Napi::Value AddonOPT::Logits(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    Batch b = read_batch(info, 0);
+    auto owners = b.owners;
+    owners.push_back(Value());
+    return run_async(env, "svae.opt.logits", [state, b]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      c10::InferenceMode inference;
+      auto [ids, mask] = to_device(b, *state);
+      torch::Tensor logits = state->model->logits(ids, mask, nullptr);
+      return [logits](Napi::Env env) -> Napi::Value { return AddonTensor::Wrap(env, logits); };
+    }, owners);
+  });
+}
+
+// nll(ids, shape, mask) -> Promise<{ nll, tokens }>: summed next-token NLL over real pairs.
+Napi::Value AddonOPT::Nll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    Batch b = read_batch(info, 0);
+    auto owners = b.owners;
+    owners.push_back(Value());
+    return run_async(env, "svae.opt.nll", [state, b]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      c10::InferenceMode inference;
+      auto [ids, mask] = to_device(b, *state);
+      auto [nll, tokens] = state->model->nll(ids, mask);
+      return [nll, tokens](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("nll", nll);
+        o.Set("tokens", static_cast<double>(tokens));
+        return o;
+      };
+    }, owners);
+  });
+}
+
+// generate(ids, shape, mask, { maxNewTokens, greedy, temperature, topK, topP, seed }) -> NativeOPTSession
+// Prompts are left-padded (mask 0 on the left). Nothing runs until the session's next().
+Napi::Value AddonOPT::Generate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    Batch b = read_batch(info, 0);
+    Napi::Object o = args::object(info, 3, "options");
+    auto gen = std::make_shared<OptGeneration>();
+    gen->state = state;
+    gen->max_new = args::opt_integer(o, "maxNewTokens", 32, 1, 1 << 20);
+    gen->sampling.greedy = args::opt_boolean(o, "greedy", true);
+    gen->sampling.temperature = args::opt_number(o, "temperature", 1.0, 1e-6, 1e6);
+    gen->sampling.top_k = args::opt_integer(o, "topK", 0, 0, 1 << 30);
+    gen->sampling.top_p = args::opt_number(o, "topP", 1.0, 0, 1);
+    gen->return_logits = args::opt_boolean(o, "returnLogits", false);
+    gen->generator = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(args::opt_integer(o, "seed", 0, 0, 9007199254740991LL)));
+    gen->prompt = b.ids.clone();  // copied now: the JS arrays may change before next()
+    gen->mask = b.mask.clone();
+    gen->prompt_length = b.ids.size(1);
+    if (gen->prompt_length + gen->max_new > state->model->config.max_positions) {
+      fail(ErrorCode::InvalidArgument, "prompt (" + std::to_string(gen->prompt_length) + ") + maxNewTokens (" + std::to_string(gen->max_new) +
+                                           ") exceeds max_position_embeddings " + std::to_string(state->model->config.max_positions));
+    }
+    auto* holder = &gen;
+    return addon_data(env).opt_session_constructor.New({Napi::External<std::shared_ptr<OptGeneration>>::New(env, holder), Value()});
+  });
+}
+
+Napi::Value AddonOPT::ParameterCount(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    double n = 0;
+    for (const auto& p : Live()->model->parameters()) n += static_cast<double>(p.numel());
+    return Napi::Number::New(info.Env(), n);
+  });
+}
+
+Napi::Value AddonOPT::Dispose(const Napi::CallbackInfo& info) {
+  state_.reset();
+  return info.Env().Undefined();
+}
+
+// ---------------------------------------------------------------- session
+
+void AddonOPTSession::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = DefineClass(env, "NativeOPTSession",
+                                    {InstanceMethod<&AddonOPTSession::Next>("next"), InstanceMethod<&AddonOPTSession::Dispose>("dispose")});
+  addon_data(env).opt_session_constructor = Napi::Persistent(ctor);
+  exports.Set("NativeOPTSession", ctor);
+}
+
+AddonOPTSession::AddonOPTSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonOPTSession>(info) {
+  guard(info.Env(), [&] {
+    if (info.Length() < 1 || !info[0].IsExternal()) fail(ErrorCode::InvalidArgument, "NativeOPTSession cannot be constructed directly; use OPT.generate()");
+    gen_ = *info[0].As<Napi::External<std::shared_ptr<OptGeneration>>>().Data();
+  });
+}
+
+// next() -> Promise<{ tokens: Int32Array [B], finished: Uint8Array [B], done: boolean }>
+// The first call runs the prompt (prefill); each later call one cached step. Finished rows get pad.
+Napi::Value AddonOPTSession::Next(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    if (!gen_) fail(ErrorCode::Disposed, "This generation has been disposed");
+    auto gen = gen_;
+    return run_async(env, "svae.opt.next", [gen]() -> Finish {
+      OptState& s = *gen->state;
+      std::lock_guard<std::mutex> lock(s.mutex);
+      c10::InferenceMode inference;
+      const OptConfig& c = s.model->config;
+      torch::Tensor logits;
+      if (!gen->started) {
+        const int64_t batch = gen->prompt.size(0);
+        torch::Tensor ids = gen->prompt.to(s.device, torch::kLong);
+        torch::Tensor mask = torch::zeros({batch, gen->prompt_length + gen->max_new}, torch::TensorOptions().dtype(torch::kLong).device(s.device));
+        mask.narrow(1, 0, gen->prompt_length).copy_(gen->mask.to(s.device, torch::kLong));
+        gen->mask = mask;
+        gen->caches = s.model->decoder->make_caches(batch, gen->prompt_length + gen->max_new, torch::TensorOptions().dtype(s.dtype).device(s.device));
+        gen->finished = torch::zeros({batch}, torch::TensorOptions().dtype(torch::kBool).device(s.device));
+        logits = s.model->logits(ids, mask.narrow(1, 0, gen->prompt_length), &gen->caches).select(1, gen->prompt_length - 1);
+        gen->started = true;
+      } else {
+        if (gen->generated >= gen->max_new) fail(ErrorCode::InvalidArgument, "the generation is done (maxNewTokens reached)");
+        const int64_t length = gen->prompt_length + gen->generated;
+        logits = s.model->logits(gen->last, gen->mask.narrow(1, 0, length), &gen->caches).select(1, 0);
+      }
+      torch::Tensor next = next_tokens(logits, gen->sampling, gen->generator);
+      next = torch::where(gen->finished, torch::full_like(next, c.pad_id), next);
+      gen->finished = gen->finished.logical_or(next == c.eos_id);
+      gen->mask.select(1, gen->prompt_length + gen->generated).fill_(1);
+      gen->last = next.unsqueeze(1);
+      gen->generated++;
+      const bool done = gen->generated >= gen->max_new || gen->finished.all().item<bool>();
+      at::Tensor tokens = next.to(torch::kCPU, torch::kInt).contiguous();
+      at::Tensor finished = gen->finished.to(torch::kCPU, torch::kByte).contiguous();
+      at::Tensor step_logits = gen->return_logits ? logits.to(torch::kCPU).contiguous() : at::Tensor();
+      if (done) gen->caches.clear();  // free the cache as soon as nothing more can come
+      return [tokens, finished, done, step_logits](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        if (step_logits.defined()) o.Set("logits", typed_array_over(env, step_logits));
+        o.Set("tokens", typed_array_over(env, tokens));
+        o.Set("finished", typed_array_over(env, finished));
+        o.Set("done", done);
+        return o;
+      };
+    }, {Value()});
+  });
+}
+
+Napi::Value AddonOPTSession::Dispose(const Napi::CallbackInfo& info) {
+  gen_.reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace svae

@@ -1,0 +1,67 @@
+// JS classes `NativeOPT` (an OPT on one device) and `NativeOPTSession` (one generation in
+// progress: KV caches, attention mask, sampler, per-row stop flags; one native step per next()).
+#pragma once
+#include <napi.h>
+#include <torch/torch.h>
+
+#include "model/opt.h"
+#include "model/sampling.h"
+
+#include <memory>
+#include <mutex>
+
+namespace svae {
+
+struct OptState {
+  Opt model{nullptr};
+  torch::Device device{torch::kCPU};
+  at::ScalarType dtype = at::kFloat;
+  std::mutex mutex;
+};
+
+class AddonOPT : public Napi::ObjectWrap<AddonOPT> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports);
+  explicit AddonOPT(const Napi::CallbackInfo& info);
+
+ private:
+  static Napi::Value Create(const Napi::CallbackInfo& info);
+  Napi::Value LoadTensors(const Napi::CallbackInfo& info);
+  Napi::Value NamedTensors(const Napi::CallbackInfo& info);
+  Napi::Value Logits(const Napi::CallbackInfo& info);
+  Napi::Value Nll(const Napi::CallbackInfo& info);
+  Napi::Value Generate(const Napi::CallbackInfo& info);
+  Napi::Value ParameterCount(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+  std::shared_ptr<OptState> Live() const;
+  std::shared_ptr<OptState> state_;
+};
+
+struct OptGeneration {
+  std::shared_ptr<OptState> state;
+  torch::Tensor prompt;  // [B, T] long, on device
+  torch::Tensor mask;    // [B, T + max_new] long, on device; grows by one column per step
+  std::vector<KVCache> caches;
+  torch::Tensor last;      // [B, 1] last tokens
+  torch::Tensor finished;  // [B] bool
+  int64_t prompt_length = 0;
+  int64_t generated = 0;
+  int64_t max_new = 0;
+  SamplingOptions sampling;
+  at::Generator generator;
+  bool started = false;
+  bool return_logits = false;
+};
+
+class AddonOPTSession : public Napi::ObjectWrap<AddonOPTSession> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports);
+  explicit AddonOPTSession(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value Next(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+  std::shared_ptr<OptGeneration> gen_;
+};
+
+}  // namespace svae

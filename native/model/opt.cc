@@ -1,0 +1,110 @@
+#include "model/opt.h"
+
+#include "core/errors.h"
+
+namespace svae {
+
+void OptConfig::validate() const {
+  auto require = [](bool ok, const std::string& what) {
+    if (!ok) fail(ErrorCode::InvalidArgument, "Invalid OPT config: " + what);
+  };
+  require(hidden > 0 && heads > 0 && hidden % heads == 0, "hidden must be divisible by heads");
+  require(layers >= 1 && ffn >= 1 && vocab_size >= 1 && max_positions >= 1, "sizes must be positive");
+  require(word_embed_proj_dim >= 1, "word_embed_proj_dim must be positive");
+  require(tokenizer_size >= 1 && tokenizer_size <= vocab_size, "tokenizer size must be in [1, vocab_size]");
+}
+
+OptLayerImpl::OptLayerImpl(const OptConfig& c) : pre_norm(c.pre_norm) {
+  self_attn = register_module("self_attn", Attention(c.hidden, c.heads, 0.0));
+  self_attn_layer_norm = register_module("self_attn_layer_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden}).eps(1e-5)));
+  fc1 = register_module("fc1", torch::nn::Linear(c.hidden, c.ffn));
+  fc2 = register_module("fc2", torch::nn::Linear(c.ffn, c.hidden));
+  final_layer_norm = register_module("final_layer_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden}).eps(1e-5)));
+}
+
+torch::Tensor OptLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mask, KVCache* cache) {
+  auto attend = [&](const torch::Tensor& h) { return cache ? self_attn->forward_cached(h, *cache, mask) : self_attn(h, h, mask); };
+  torch::Tensor h = pre_norm ? x + attend(self_attn_layer_norm(x)) : self_attn_layer_norm(x + attend(x));
+  if (pre_norm) return h + fc2(torch::relu(fc1(final_layer_norm(h))));
+  return final_layer_norm(h + fc2(torch::relu(fc1(h))));
+}
+
+OptDecoderImpl::OptDecoderImpl(const OptConfig& c) : config(c) {
+  c.validate();
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(torch::nn::EmbeddingOptions(c.vocab_size, c.word_embed_proj_dim).padding_idx(c.pad_id)));
+  embed_positions = register_module("embed_positions", torch::nn::Embedding(c.max_positions + 2, c.hidden));
+  if (c.word_embed_proj_dim != c.hidden) {
+    project_in = register_module("project_in", torch::nn::Linear(torch::nn::LinearOptions(c.word_embed_proj_dim, c.hidden).bias(false)));
+    project_out = register_module("project_out", torch::nn::Linear(torch::nn::LinearOptions(c.hidden, c.word_embed_proj_dim).bias(false)));
+  }
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.layers; i++) layers->push_back(OptLayer(c));
+  if (c.pre_norm && c.final_norm) {
+    final_layer_norm = register_module("final_layer_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden}).eps(1e-5)));
+  }
+}
+
+torch::Tensor OptDecoderImpl::positions(const torch::Tensor& mask, int64_t new_tokens) {
+  // OPT: position = (cumsum(mask) * mask - 1) over all positions, the new ones taken, + 2.
+  torch::Tensor m = mask.to(torch::kLong);
+  torch::Tensor pos = (m.cumsum(1) * m - 1).narrow(1, mask.size(1) - new_tokens, new_tokens);
+  return pos + 2;
+}
+
+std::vector<KVCache> OptDecoderImpl::make_caches(int64_t batch, int64_t capacity, const torch::TensorOptions& options) {
+  std::vector<KVCache> caches;
+  for (const auto& layer : *layers) caches.push_back(layer->as<OptLayer>()->self_attn->make_cache(batch, capacity, options));
+  return caches;
+}
+
+torch::Tensor opt_attention_mask(const torch::Tensor& mask, int64_t new_tokens) {
+  const int64_t total = mask.size(1);
+  torch::Tensor causal = causal_mask(new_tokens, total - new_tokens, mask.device());  // [1, 1, T, S]
+  return causal + padding_mask(mask.to(torch::kBool));                                   // + [B, 1, 1, S]
+}
+
+torch::Tensor OptDecoderImpl::run_layers(const torch::Tensor& x, const torch::Tensor& mask, std::vector<KVCache>* caches) {
+  const int64_t t = x.size(1);
+  if (mask.size(1) > config.max_positions) {
+    fail(ErrorCode::InvalidArgument, "sequence of " + std::to_string(mask.size(1)) + " positions exceeds max_position_embeddings " + std::to_string(config.max_positions));
+  }
+  torch::Tensor h = x + embed_positions(positions(mask, t));
+  torch::Tensor additive = opt_attention_mask(mask, t);
+  size_t i = 0;
+  for (const auto& layer : *layers) {
+    h = layer->as<OptLayer>()->forward(h, additive, caches ? &(*caches)[i] : nullptr);
+    i++;
+  }
+  return final_layer_norm ? final_layer_norm(h) : h;
+}
+
+torch::Tensor OptDecoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& mask, std::vector<KVCache>* caches) {
+  torch::Tensor x = embed_tokens(ids);
+  if (project_in) x = project_in(x);
+  torch::Tensor h = run_layers(x, mask, caches);
+  return project_out ? project_out(h) : h;
+}
+
+OptImpl::OptImpl(const OptConfig& c) : config(c) { decoder = register_module("decoder", OptDecoder(c)); }
+
+torch::Tensor OptImpl::logits(const torch::Tensor& ids, const torch::Tensor& mask, std::vector<KVCache>* caches) {
+  torch::Tensor h = decoder(ids, mask, caches);
+  torch::Tensor logits = torch::matmul(h, decoder->embed_tokens->weight.t()).to(torch::kFloat);  // lm_head tied
+  if (config.tokenizer_size < config.vocab_size) {
+    logits.narrow(-1, config.tokenizer_size, config.vocab_size - config.tokenizer_size).fill_(-std::numeric_limits<float>::infinity());
+  }
+  return logits;
+}
+
+std::pair<double, int64_t> OptImpl::nll(const torch::Tensor& ids, const torch::Tensor& mask) {
+  torch::Tensor logits = this->logits(ids, mask, nullptr);  // [B, T, V]
+  const int64_t t = ids.size(1);
+  torch::Tensor pred = logits.narrow(1, 0, t - 1).reshape({-1, logits.size(-1)});
+  torch::Tensor target = ids.narrow(1, 1, t - 1).reshape({-1});
+  torch::Tensor valid = (mask.narrow(1, 0, t - 1) * mask.narrow(1, 1, t - 1)).reshape({-1}).to(torch::kBool);
+  torch::Tensor idx = valid.nonzero().squeeze(1);
+  torch::Tensor logp = torch::log_softmax(pred.index_select(0, idx), -1).gather(1, target.index_select(0, idx).unsqueeze(1));
+  return {(-logp).sum().item<double>(), idx.size(0)};
+}
+
+}  // namespace svae

@@ -1,0 +1,82 @@
+// OPT (Hugging Face compatible): module names equal the checkpoint keys under "decoder."
+// (model.decoder.* in HF files), so loading is a lookup plus a shape check. lm_head is tied to
+// decoder.embed_tokens. Pure LibTorch, no Node-API.
+#pragma once
+#include <torch/torch.h>
+
+#include "model/attention.h"
+
+#include <string>
+#include <vector>
+
+namespace svae {
+
+struct OptConfig {
+  int64_t vocab_size = 50272;
+  int64_t hidden = 768;
+  int64_t ffn = 3072;
+  int64_t layers = 12;
+  int64_t heads = 12;
+  int64_t max_positions = 2048;
+  int64_t word_embed_proj_dim = 768;  // != hidden: project_in / project_out (opt-350m: 512)
+  bool pre_norm = true;               // do_layer_norm_before
+  bool final_norm = true;             // decoder.final_layer_norm present (pre-LN models)
+  int64_t pad_id = 1;
+  int64_t bos_id = 2;
+  int64_t eos_id = 2;
+  int64_t tokenizer_size = 50272;     // ids >= this are never sampled
+  void validate() const;
+};
+
+class OptLayerImpl : public torch::nn::Module {
+ public:
+  OptLayerImpl(const OptConfig& c);
+  // mask: additive [B, 1, T, S]; cache: when given, keys/values are appended to it.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask, KVCache* cache);
+
+  Attention self_attn{nullptr};
+  torch::nn::LayerNorm self_attn_layer_norm{nullptr}, final_layer_norm{nullptr};
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  bool pre_norm;
+};
+TORCH_MODULE(OptLayer);
+
+class OptDecoderImpl : public torch::nn::Module {
+ public:
+  explicit OptDecoderImpl(const OptConfig& c);
+
+  // Runs the layers over already-embedded inputs `x` [B, T, H] (hidden size, after project_in),
+  // `mask` [B, past + T] (1 = real), positions from the mask (OPT: cumsum - 1, + offset 2).
+  // Returns hidden states [B, T, H] after the final LayerNorm (if any), before project_out.
+  torch::Tensor run_layers(const torch::Tensor& x, const torch::Tensor& mask, std::vector<KVCache>* caches);
+  // Token ids [B, T] -> hidden [B, T, word_embed_proj_dim] (after project_out).
+  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask, std::vector<KVCache>* caches);
+  torch::Tensor positions(const torch::Tensor& mask, int64_t new_tokens);
+  std::vector<KVCache> make_caches(int64_t batch, int64_t capacity, const torch::TensorOptions& options);
+
+  torch::nn::Embedding embed_tokens{nullptr}, embed_positions{nullptr};
+  torch::nn::Linear project_in{nullptr}, project_out{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  torch::nn::LayerNorm final_layer_norm{nullptr};
+  OptConfig config;
+};
+TORCH_MODULE(OptDecoder);
+
+class OptImpl : public torch::nn::Module {
+ public:
+  explicit OptImpl(const OptConfig& c);
+  // logits [B, T, V] (float32); ids outside the tokenizer masked to -inf.
+  torch::Tensor logits(const torch::Tensor& ids, const torch::Tensor& mask, std::vector<KVCache>* caches);
+  // Sum of next-token NLL over positions where mask[t] and mask[t+1] are 1, and their count.
+  std::pair<double, int64_t> nll(const torch::Tensor& ids, const torch::Tensor& mask);
+
+  OptDecoder decoder{nullptr};
+  OptConfig config;
+};
+TORCH_MODULE(Opt);
+
+// Additive mask [B, 1, T, S] from a 0/1 mask [B, S] over all positions (past + new):
+// causal among positions and nothing from padded keys.
+torch::Tensor opt_attention_mask(const torch::Tensor& mask, int64_t new_tokens);
+
+}  // namespace svae
