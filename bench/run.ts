@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 
 import { info } from '../lib/index.js';
 import { packageRoot } from '../lib/native/loader.js';
+import { benchOpt, renderOpt } from './opt.js';
 import { benchSvae, renderSvae } from './svae.js';
 import { benchTextPipeline, renderTextPipeline } from './text-pipeline.js';
 import { benchTrainVsPytorch, renderTrainVsPytorch } from './train-vs-pytorch.js';
@@ -18,7 +19,7 @@ const flag = (name: string) => {
 };
 const repeats = Number(flag('--repeats') ?? 5);
 const out = flag('--out') ?? join(packageRoot, 'bench', 'results', 'latest.json');
-const selected = args.length > 0 ? args : ['text-pipeline', 'svae', 'train-vs-pytorch'];
+const selected = args.length > 0 ? args : ['text-pipeline', 'svae', 'train-vs-pytorch', 'opt'];
 
 const benches: Record<string, () => Promise<{ result: unknown; text: string }>> = {
   'text-pipeline': async () => {
@@ -28,6 +29,10 @@ const benches: Record<string, () => Promise<{ result: unknown; text: string }>> 
   'train-vs-pytorch': async () => {
     const result = await benchTrainVsPytorch({ threads: info().threads, rounds: 3 });
     return { result, text: renderTrainVsPytorch(result) };
+  },
+  opt: async () => {
+    const result = await benchOpt({ threads: info().threads, repeats: Math.min(repeats, 3) });
+    return { result, text: renderOpt(result) };
   },
   svae: async () => {
     const result = await benchSvae({ repeats: Math.min(repeats, 3), threads: info().threads });

@@ -9,7 +9,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 
-import { SentenceDataset, SentenceVAE, Trainer, info, type Evaluation } from '../lib/index.js';
+import { SentenceDataset, SentenceVAE, Trainer, info, type Evaluation, type Tensor } from '../lib/index.js';
 import { packageRoot } from '../lib/native/loader.js';
 
 const arg = (name: string, fallback: string) => {
@@ -37,17 +37,18 @@ console.log(`Brown: ${train.size.toLocaleString('en-US')} training pieces (${tra
 // Throughput probe (discarded: the Trainer starts from a fresh optimizer) to size the cosine.
 const probe = train.batches({ batchSize: recipe.batchSize, seed: 99 });
 await vae.configureTraining({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, emaDecay: 0, amp: 'off' }, 0);
-const snapshot = vae.namedTensors();
-const saved = new Map([...snapshot].map(([k, t]) => [k, t]));
-const keep = new Map<string, import('../lib/index.js').Tensor>();
-for (const [k, t] of saved) keep.set(k, await t.to('cpu'));
+const initial = new Map<string, Tensor>();
+for (const [k, t] of vae.namedTensors()) {
+  initial.set(k, await t.to('cpu')); // a copy: the probe's updates must not touch it
+  t.dispose();
+}
 const t0 = performance.now();
 for (let i = 0; i < 8; i++) {
   await vae.accumulate(probe.next(), { gamma: 2, scale: 1 });
   await vae.applyStep({ lr: 0, clip: 1 });
 }
 const secondsPerStep = (performance.now() - t0) / 8000;
-await vae.loadNamedTensors(keep);
+await vae.loadNamedTensors(initial);
 const steps = Math.floor((minutes * 60) / secondsPerStep);
 console.log(`~${secondsPerStep.toFixed(3)} s/step -> about ${steps} steps in ${minutes} minutes`);
 
@@ -87,6 +88,6 @@ console.log('\n| held-out pieces | n | token accuracy (teacher-forced) | PPL | g
 console.log(rows.join('\n'));
 console.log('\nsamples (held-out input -> reconstruction):');
 originals.forEach((o, i) => console.log(`  ${JSON.stringify(o)}\n    -> ${JSON.stringify(rebuilt[i])}`));
-for (const t of [...keep.values(), ...snapshot.values()]) t.dispose();
+for (const t of initial.values()) t.dispose();
 final.dispose();
 vae.dispose();

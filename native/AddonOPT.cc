@@ -229,6 +229,7 @@ Napi::Value AddonOPT::Generate(const Napi::CallbackInfo& info) {
     gen->sampling.top_k = args::opt_integer(o, "topK", 0, 0, 1 << 30);
     gen->sampling.top_p = args::opt_number(o, "topP", 1.0, 0, 1);
     gen->return_logits = args::opt_boolean(o, "returnLogits", false);
+    gen->ignore_eos = args::opt_boolean(o, "ignoreEos", false);
     gen->generator = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(args::opt_integer(o, "seed", 0, 0, 9007199254740991LL)));
     gen->prompt = b.ids.clone();  // copied now: the JS arrays may change before next()
     gen->mask = b.mask.clone();
@@ -301,7 +302,7 @@ Napi::Value AddonOPTSession::Next(const Napi::CallbackInfo& info) {
       }
       torch::Tensor next = next_tokens(logits, gen->sampling, gen->generator);
       next = torch::where(gen->finished, torch::full_like(next, c.pad_id), next);
-      gen->finished = gen->finished.logical_or(next == c.eos_id);
+      if (!gen->ignore_eos) gen->finished = gen->finished.logical_or(next == c.eos_id);
       gen->mask.select(1, gen->prompt_length + gen->generated).fill_(1);
       gen->last = next.unsqueeze(1);
       gen->generated++;

@@ -51,6 +51,7 @@ struct OptGeneration {
   at::Generator generator;
   bool started = false;
   bool return_logits = false;
+  bool ignore_eos = false;  // benchmarks: generation lengths forced equal
 };
 
 class AddonOPTSession : public Napi::ObjectWrap<AddonOPTSession> {

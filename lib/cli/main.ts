@@ -16,6 +16,7 @@ Commands:
   info            what the native layer is built with (LibTorch, CUDA, threads, BLAS)
   build [--force] build the native addon (needed when npm skipped the install script)
   train-vae       train a SentenceVAE (sentencevae train-vae --help)
+  generate        generate text with an OPT folder (sentencevae generate --help)
   help            this text
 `;
 
@@ -33,6 +34,10 @@ const commands: Record<string, Command> = {
   async 'train-vae'(argv) {
     const { trainVae } = await import('./trainVae.js');
     return trainVae(argv);
+  },
+  async generate(argv) {
+    const { generate } = await import('./generate.js');
+    return generate(argv);
   },
   async help() {
     process.stdout.write(usage);

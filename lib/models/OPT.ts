@@ -129,6 +129,14 @@ export class OPT implements AsyncDisposable {
     return new OPT(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
   }
 
+  /** An OPT with random weights (benchmarks, tests): the shape of `config`, seeded. */
+  static async create(config: OptConfig, options: { tokenizer: Tokenizer; device?: Device; dtype?: ModelDType; seed?: number }): Promise<OPT> {
+    const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
+    const device = options.device ?? 'cpu';
+    const native = await callAsync(() => addon().NativeOPT.create({ ...config, tokenizerSize: options.tokenizer.vocabSize }, device, dtype, options.seed ?? 0));
+    return new OPT(native, config, options.tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
+  }
+
   /** True when `dir` looks like a Hugging Face OPT folder. */
   static isOptFolder(dir: string): boolean {
     return existsSync(join(dir, 'config.json')) && ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'].some((f) => existsSync(join(dir, f)));
@@ -211,13 +219,16 @@ export class OPT implements AsyncDisposable {
    * `withLogits`, each step's logits (row-major [B, V], float32) from the KV-cached path.
    * For tests and analysis; `stream()` / `generate()` are the everyday API.
    */
-  async decodeSteps(input: ForwardInput, options: Omit<OptGenerateOptions, 'onToken' | 'signal'> & { withLogits?: boolean } = {}): Promise<{ tokens: Int32Array[]; logits: Float32Array[] }> {
+  async decodeSteps(
+    input: ForwardInput,
+    options: Omit<OptGenerateOptions, 'onToken' | 'signal'> & { withLogits?: boolean; ignoreEos?: boolean; onStep?: (step: number) => void } = {},
+  ): Promise<{ tokens: Int32Array[]; logits: Float32Array[] }> {
     const { ids, mask, shape } = leftPad(input.inputIds, input.attentionMask, this.config.padId);
     const native = this.#live;
     const session = callSync(() => native.generate(ids, shape, mask, {
       maxNewTokens: expectInteger(options.maxNewTokens ?? 32, 'maxNewTokens', 1),
       greedy: !(options.sample ?? false), temperature: options.temperature ?? 1, topK: options.topK ?? 0, topP: options.topP ?? 1,
-      seed: options.seed ?? 0, returnLogits: options.withLogits ?? false,
+      seed: options.seed ?? 0, returnLogits: options.withLogits ?? false, ignoreEos: options.ignoreEos ?? false,
     }));
     const tokens: Int32Array[] = [];
     const logits: Float32Array[] = [];
@@ -226,6 +237,7 @@ export class OPT implements AsyncDisposable {
         const step = await callAsync(() => session.next());
         tokens.push(step.tokens);
         if (step.logits) logits.push(step.logits);
+        options.onStep?.(tokens.length);
         if (step.done) return { tokens, logits };
       }
     } finally {

@@ -102,7 +102,7 @@ export interface NativeOPT {
   namedTensors(): Record<string, NativeTensor>;
   logits(ids: Int32Array, shape: readonly number[], mask: Uint8Array): Promise<NativeTensor>;
   nll(ids: Int32Array, shape: readonly number[], mask: Uint8Array): Promise<{ nll: number; tokens: number }>;
-  generate(ids: Int32Array, shape: readonly number[], mask: Uint8Array, options: NativeDecodeOptions & { maxNewTokens?: number }): NativeOptSession;
+  generate(ids: Int32Array, shape: readonly number[], mask: Uint8Array, options: NativeDecodeOptions & { maxNewTokens?: number; ignoreEos?: boolean }): NativeOptSession;
   dispose(): void;
 }
 

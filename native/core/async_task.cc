@@ -1,5 +1,6 @@
 #include "core/async_task.h"
 
+#include "core/addon_data.h"
 #include "core/errors.h"
 #include "core/runtime.h"
 
@@ -65,14 +66,6 @@ struct Task {
   explicit Task(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
 };
 
-// Per environment: the thread-safe function that brings finished tasks back to the main
-// thread. It is referenced only while tasks are pending, so an idle addon never keeps the
-// process alive, and a pending call always does.
-struct Completions {
-  Napi::ThreadSafeFunction tsfn;
-  size_t pending = 0;
-};
-
 void settle(Napi::Env env, Task* task) {
   Napi::HandleScope scope(env);
   if (task->failed) {
@@ -88,16 +81,15 @@ void settle(Napi::Env env, Task* task) {
   }
 }
 
-Completions& completions(Napi::Env env) {
-  auto* c = env.GetInstanceData<Completions>();
-  (void)c;
-  static thread_local Completions* cached = nullptr;  // one env per JS thread
-  if (cached == nullptr) {
-    cached = new Completions();
-    cached->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "svae.completions", 0, 1);
-    cached->tsfn.Unref(env);
+// The environment's completion channel, created on first use. It is referenced only while calls
+// are pending, so an idle addon never keeps the process alive and a pending call always does.
+AddonData& channel(Napi::Env env) {
+  AddonData& data = addon_data(env);
+  if (!data.completions) {
+    data.completions = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "svae.completions", 0, 1);
+    data.completions.Unref(env);
   }
-  return *cached;
+  return data;
 }
 
 }  // namespace
@@ -108,10 +100,14 @@ Napi::Promise run_async(Napi::Env env, const char* name, Work work, const std::v
   task->work = std::move(work);
   for (const auto& object : keep_alive) task->refs.push_back(Napi::Persistent(object));
   Napi::Promise promise = task->deferred.Promise();
-  Completions& c = completions(env);
-  if (c.pending++ == 0) c.tsfn.Ref(env);
-  Completions* cp = &c;
-  ComputeThread::instance().post([task, cp] {
+  AddonData& data = channel(env);
+  if (data.pending++ == 0) data.completions.Ref(env);
+  // Each task holds the thread-safe function until it has handed its result back: if the
+  // environment shuts down first (process.exit() mid-call), the call is refused, not a crash.
+  Napi::ThreadSafeFunction tsfn = data.completions;
+  tsfn.Acquire();
+  AddonData* owner = &data;
+  ComputeThread::instance().post([task, tsfn, owner]() mutable {
     try {
       apply_threads();
       task->finish = task->work();
@@ -119,15 +115,15 @@ Napi::Promise run_async(Napi::Env env, const char* name, Work work, const std::v
       task->failed = true;
       task->error = describe_current_exception();
     }
-    auto status = cp->tsfn.BlockingCall(task, [cp](Napi::Env env, Napi::Function, Task* t) {
+    napi_status status = tsfn.BlockingCall(task, [owner](Napi::Env env, Napi::Function, Task* t) {
       settle(env, t);
       delete t;  // releases the work, the finish and the references on the main thread
-      if (--cp->pending == 0) cp->tsfn.Unref(env);
+      if (--owner->pending == 0) owner->completions.Unref(env);
     });
-    if (status != napi_ok) {
-      // The environment is shutting down: nothing can be settled. The task is leaked on
-      // purpose; deleting it here would release JS references off the main thread.
-    }
+    // On failure the environment is gone: the task is leaked on purpose (deleting it here would
+    // release JS references off the main thread).
+    (void)status;
+    tsfn.Release();
   });
   return promise;
 }

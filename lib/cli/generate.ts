@@ -1,0 +1,45 @@
+/** `sentencevae generate --model <dir> --prompt "..."`: streams a completion to stdout. */
+import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import { OPT } from '../models/OPT.js';
+import { parseFlags } from './args.js';
+
+export const generateUsage = `Usage: sentencevae generate --model <dir> --prompt "text" [flags]
+
+  --model <dir>          a Hugging Face OPT folder (config.json + weights + tokenizer)
+  --prompt <text>        the prompt
+  --max-new-tokens N     (default: 40)
+  --sample               sample instead of greedy decoding
+  --temperature X        (default: 1)
+  --top-k N              (default: 0 = off)
+  --top-p X              (default: 1 = off)
+  --seed N               (default: 0)
+  --device <cpu|cuda|auto> (default: cpu)
+  --dtype <float32|bfloat16|float16> (default: float32)`;
+
+export async function generate(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(generateUsage);
+    return 0;
+  }
+  const f = parseFlags(argv, {
+    model: 'string', prompt: 'string', 'max-new-tokens': 'number', sample: 'boolean', temperature: 'number',
+    'top-k': 'number', 'top-p': 'number', seed: 'number', device: 'string', dtype: 'string',
+  });
+  if (typeof f.model !== 'string') throw new InvalidArgumentError(`--model <dir> is required\n\n${generateUsage}`);
+  if (typeof f.prompt !== 'string') throw new InvalidArgumentError(`--prompt "text" is required\n\n${generateUsage}`);
+  if (!OPT.isOptFolder(f.model)) {
+    throw new InvalidArgumentError(`${f.model} is not a model folder sentencevae can generate with (expected a Hugging Face OPT folder: config.json + model.safetensors or pytorch_model.bin)`);
+  }
+  await using opt = await OPT.load(f.model, { device: (f.device as 'cpu') ?? 'cpu', dtype: (f.dtype as 'float32') ?? 'float32' });
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  process.stdout.write(f.prompt);
+  for await (const e of opt.stream(f.prompt, {
+    maxNewTokens: (f['max-new-tokens'] as number) ?? 40, sample: f.sample === true, temperature: (f.temperature as number) ?? 1,
+    topK: (f['top-k'] as number) ?? 0, topP: (f['top-p'] as number) ?? 1, seed: (f.seed as number) ?? 0, signal: controller.signal,
+  })) {
+    process.stdout.write(e.text);
+  }
+  process.stdout.write('\n');
+  return 0;
+}
