@@ -8,6 +8,7 @@
 #include "core/async_task.h"
 #include "core/errors.h"
 #include "core/runtime.h"
+#include "model/load_parameters.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -138,24 +139,7 @@ Napi::Value AddonOPT::LoadTensors(const Napi::CallbackInfo& info) {
     }
     return run_async(env, "svae.opt.loadTensors", [state, values]() -> Finish {
       std::lock_guard<std::mutex> lock(state->mutex);
-      auto params = state->model->named_parameters();
-      std::vector<std::string> missing, wrong, unexpected;
-      for (const auto& [name, t] : values) if (!params.contains(name)) unexpected.push_back(name);
-      for (const auto& item : params) {
-        auto it = values.find(item.key());
-        if (it == values.end()) missing.push_back(item.key());
-        else if (it->second.sizes() != item.value().sizes()) wrong.push_back(item.key() + " " + c10::str(it->second.sizes()) + " (expected " + c10::str(item.value().sizes()) + ")");
-      }
-      auto list = [](const std::vector<std::string>& v) {
-        std::string s;
-        for (size_t i = 0; i < v.size() && i < 6; i++) s += (i ? ", " : "") + v[i];
-        return v.size() > 6 ? s + ", ... (" + std::to_string(v.size()) + ")" : s;
-      };
-      if (!missing.empty()) fail(ErrorCode::Shape, "checkpoint does not match the config: missing " + list(missing));
-      if (!wrong.empty()) fail(ErrorCode::Shape, "checkpoint does not match the config: wrong shape for " + list(wrong));
-      if (!unexpected.empty()) fail(ErrorCode::Shape, "checkpoint does not match the config: unexpected " + list(unexpected));
-      torch::NoGradGuard no_grad;
-      for (auto& item : params) item.value().copy_(values.at(item.key()).to(state->device, state->dtype));
+      load_parameters(*state->model, values, state->device, state->dtype);
       return nullptr;
     }, {Value(), given});
   });

@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "core/runtime.h"
 #include "model/dropout.h"
+#include "model/load_parameters.h"
 
 namespace svae {
 
@@ -429,35 +430,15 @@ Napi::Value AddonSentenceVAE::LoadTensors(const Napi::CallbackInfo& info) {
   return guard(env, [&]() -> Napi::Value {
     auto state = Live();
     Napi::Object given = args::object(info, 0, "tensors");
-    std::vector<std::pair<std::string, at::Tensor>> values;
+    std::map<std::string, at::Tensor> values;
     Napi::Array names = given.GetPropertyNames();
     for (uint32_t i = 0; i < names.Length(); i++) {
       std::string name = names.Get(i).As<Napi::String>().Utf8Value();
-      values.emplace_back(name, AddonTensor::From(given.Get(name), name.c_str())->tensor());
+      values[name] = AddonTensor::From(given.Get(name), name.c_str())->tensor();
     }
     return run_async(env, "svae.svae.loadTensors", [state, values]() -> Finish {
       std::lock_guard<std::mutex> lock(state->mutex);
-      auto params = state->model->named_parameters();
-      std::vector<std::string> unexpected, missing, wrong;
-      std::map<std::string, at::Tensor> by_name(values.begin(), values.end());
-      for (const auto& [name, t] : by_name) {
-        if (!params.contains(name)) unexpected.push_back(name);
-      }
-      for (const auto& item : params) {
-        auto it = by_name.find(item.key());
-        if (it == by_name.end()) missing.push_back(item.key());
-        else if (it->second.sizes() != item.value().sizes()) wrong.push_back(item.key() + " " + c10::str(it->second.sizes()) + " (expected " + c10::str(item.value().sizes()) + ")");
-      }
-      auto list = [](const std::vector<std::string>& v) {
-        std::string s;
-        for (size_t i = 0; i < v.size() && i < 8; i++) s += (i ? ", " : "") + v[i];
-        return v.size() > 8 ? s + ", ... (" + std::to_string(v.size()) + ")" : s;
-      };
-      if (!missing.empty()) fail(ErrorCode::Shape, "weights do not match the config: missing " + list(missing));
-      if (!wrong.empty()) fail(ErrorCode::Shape, "weights do not match the config: wrong shape for " + list(wrong));
-      if (!unexpected.empty()) fail(ErrorCode::Shape, "weights do not match the config: unexpected " + list(unexpected));
-      torch::NoGradGuard no_grad;
-      for (auto& item : params) item.value().copy_(by_name[item.key()].to(state->device, state->dtype));
+      load_parameters(*state->model, values, state->device, state->dtype);
       state->training.reset();  // optimizer moments and EMA belong to the old weights
       return nullptr;
     }, {Value(), given});

@@ -128,7 +128,7 @@ test('malformed checkpoints are clear errors and never crash', async (t) => {
   const wrongShape = only('pre-ln', 'model.safetensors');
   const cfg = JSON.parse(readFileSync(join(wrongShape, 'config.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(wrongShape, 'config.json'), JSON.stringify({ ...cfg, ffn_dim: 100 }));
-  await t.throwsAsync(OPT.load(wrongShape), { instanceOf: FormatError, message: /checkpoint does not match the config: wrong shape for decoder\.layers\.0\.fc1\.weight/ });
+  await t.throwsAsync(OPT.load(wrongShape), { instanceOf: FormatError, message: /weights do not match the config: wrong shape for decoder\.layers\.0\.fc1\.weight/ });
 
   const noWeights = only('pre-ln', 'model.safetensors');
   unlinkSync(join(noWeights, 'model.safetensors'));
