@@ -3,12 +3,12 @@
  * equal) vs the same shapes in PyTorch eager with a KV cache (bench/reference/opt_generate.py),
  * side by side, alternating, in one run. Decode phase only (after the prompt).
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 import { OPT, Tokenizer } from '../lib/index.js';
 import type { OptConfig } from '../lib/models/optConfig.js';
 import { packageRoot } from '../lib/native/loader.js';
+import { runPython } from './python.js';
 import { fmt, spread, type Spread, table } from './stats.js';
 
 export const optShapes: Record<string, OptConfig> = {
@@ -24,17 +24,6 @@ export interface OptBenchRow {
   ratio: number | null;
 }
 
-function python(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.env.SENTENCEVAE_REFERENCE_PYTHON ?? '/usr/bin/python3', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', (e) => resolve({ code: 127, stdout, stderr: e.message }));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
 
 export async function benchOpt(options: { shapes?: string[]; batches?: number[]; newTokens?: number; repeats?: number; threads: number }): Promise<{ name: 'opt'; threads: number; newTokens: number; rows: OptBenchRow[] }> {
   const newTokens = options.newTokens ?? 32;
@@ -56,7 +45,7 @@ export async function benchOpt(options: { shapes?: string[]; batches?: number[];
         const seconds = (performance.now() - (decodeStart || t0)) / 1000;
         if (r > 0) ours.push((batch * newTokens) / seconds);
       }
-      const py = await python([join(packageRoot, 'bench', 'reference', 'opt_generate.py'), JSON.stringify(config), String(batch), String(prompt), String(newTokens), String(options.threads), String(repeats)]);
+      const py = await runPython([join(packageRoot, 'bench', 'reference', 'opt_generate.py'), JSON.stringify(config), String(batch), String(prompt), String(newTokens), String(options.threads), String(repeats)]);
       if (py.code === 0) {
         const out = JSON.parse(py.stdout) as { seconds: number[]; tokens_per_repeat: number };
         theirs.push(...out.seconds.map((s) => out.tokens_per_repeat / s));

@@ -5,8 +5,7 @@
  */
 import { availableParallelism, cpus } from 'node:os';
 
-import { type PresetName, SentenceVAE, Tokenizer } from '../lib/index.js';
-import { brownSegments } from './corpus.js';
+import { brownSentences, type PresetName, SentenceVAE, Tokenizer } from '../lib/index.js';
 import { fmt, spread, type Spread, table } from './stats.js';
 
 export interface SvaeBenchRow {
@@ -37,7 +36,7 @@ async function time(fn: () => Promise<unknown>, repeats: number): Promise<number
 export async function benchSvae(options: { presets?: PresetName[]; repeats?: number; threads: number }): Promise<SvaeBenchResult> {
   const repeats = options.repeats ?? 3;
   const tokenizer = await Tokenizer.builtin('gpt2-opt');
-  const sentences = (await brownSegments(tokenizer, 64, 64)).slice(0, 64);
+  const sentences = (await brownSentences(tokenizer, 64, 64)).slice(0, 64);
   const tokens = (await tokenizer.encodeBatch(sentences)).reduce((n, x) => n + x.length, 0);
   const rows: SvaeBenchRow[] = [];
   for (const preset of options.presets ?? (['SVAE-768-H1', 'SVAE-768-H2', 'SVAE-768-H4'] as PresetName[])) {

@@ -3,13 +3,13 @@
  * python3-torch, the LibTorch we link), on the same batches, side by side in one run.
  * Reports target tokens per second of each (median and spread over steps) and the ratio.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { type PresetName, SentenceDataset, SentenceVAE, type IndexedSentenceBatch } from '../lib/index.js';
 import { packageRoot } from '../lib/native/loader.js';
+import { runPython } from './python.js';
 import { fmt, spread, type Spread, table } from './stats.js';
 
 export interface TrainVsPytorchResult {
@@ -31,18 +31,6 @@ function writeBatches(path: string, batches: IndexedSentenceBatch[]): void {
   writeFileSync(path, Buffer.from(Int32Array.from(ints).buffer));
 }
 
-function runPython(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const python = process.env.SENTENCEVAE_REFERENCE_PYTHON ?? '/usr/bin/python3';
-    const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', (e) => resolve({ code: 127, stdout, stderr: e.message }));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
 
 export async function benchTrainVsPytorch(options: { preset?: PresetName; batchSize?: number; steps?: number; rounds: number; threads: number }): Promise<TrainVsPytorchResult> {
   const preset = options.preset ?? 'small';

@@ -4,7 +4,7 @@
  *  2. a tiny SentenceVAE trained for a few seconds on Brown sentences, reconstructing them
  *     (each sentence squeezed into one 128-number vector and expanded back).
  */
-import { info, linear, padSentences, randn, readBrown, relu, segment, SentenceVAE, softmax } from '../lib/index.js';
+import { brownSentences, info, linear, padSentences, randn, relu, SentenceVAE, softmax } from '../lib/index.js';
 
 const i = info();
 console.log('sentencevae native layer');
@@ -23,13 +23,7 @@ console.log(`\nMLP forward [4, 64] -> [4, 8] in ${(performance.now() - started).
 
 // A tiny SentenceVAE learns to reconstruct 48 Brown sentences.
 await using vae = await SentenceVAE.create({ preset: 'tiny', config: { dropout: 0 }, seed: 1 });
-const sentences: string[] = [];
-for await (const para of readBrown()) {
-  for (const s of segment(para.text)) {
-    if (sentences.length < 48 && (await vae.tokenizer.encode(s)).length <= 20) sentences.push(s);
-  }
-  if (sentences.length >= 48) break;
-}
+const sentences = await brownSentences(vae.tokenizer, 48, 20);
 const batch = padSentences(await vae.tokenize(sentences), { padId: vae.config.padId });
 console.log(`\nSentenceVAE '${'tiny'}': ${vae.parameterCount.toLocaleString()} parameters, hidden ${vae.config.hidden}, training on ${sentences.length} Brown sentences`);
 const t0 = performance.now();

@@ -18,14 +18,14 @@ export {
   readCorpus, readPlainText, readJsonl, splitOf, filterSplit,
   type Paragraph, type CorpusOptions, type PlainTextOptions, type JsonlOptions, type Split, type SplitOptions,
 } from './data/corpus.js';
-export { readBrown, detokenizeBrown } from './data/brown.js';
+export { readBrown, detokenizeBrown, brownSentences } from './data/brown.js';
 export { readLines, type Line } from './data/lines.js';
 export { createRng, hashString, type Rng } from './data/rng.js';
-export { type DataPosition } from './data/position.js';
+export { type DataPosition, CursorBatches } from './data/position.js';
 export {
-  SentenceDataset, SentenceBatches, type SentenceDatasetOptions, type FromCorpusOptions, type SentenceBatchOptions, type IndexedSentenceBatch,
+  SentenceDataset, type SentenceBatches, type SentenceDatasetOptions, type FromCorpusOptions, type SentenceBatchOptions, type IndexedSentenceBatch,
 } from './data/SentenceDataset.js';
-export { ParagraphDataset, ParagraphBatches, type ParagraphDatasetOptions, type IndexedParagraphBatch } from './data/ParagraphDataset.js';
+export { ParagraphDataset, type ParagraphBatches, type ParagraphDatasetOptions, type IndexedParagraphBatch } from './data/ParagraphDataset.js';
 export { SentenceVAE, type CreateSentenceVAEOptions, type LoadSentenceVAEOptions, type GenerateOptions, type EvaluateOptions, type Evaluation, type TrainStepOptions, type StepResult, type ModelDType } from './models/SentenceVAE.js';
 export { presets, presetNames, type PresetName, type SentenceVAEConfig, type Preset } from './models/svaeConfig.js';
 export { readSafetensorsHeader, loadSafetensors, saveSafetensors, type SafetensorsHeader, type SafetensorsEntry } from './io/safetensors.js';

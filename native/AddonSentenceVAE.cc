@@ -15,8 +15,6 @@ namespace svae {
 
 namespace {
 
-std::mutex g_init_mutex;  // torch::manual_seed + parameter init must not interleave
-
 Napi::Object loss_object(Napi::Env env, const LossResult& r) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("loss", r.loss.item<double>());
@@ -97,15 +95,12 @@ Napi::Value AddonSentenceVAE::Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
     SvaeConfig config = read_svae_config(args::object(info, 0, "config"));
-    torch::Device device = resolve_device(args::string(info, 1, "device"));
-    at::ScalarType dtype = parse_dtype(args::string(info, 2, "dtype"));
-    if (!at::isFloatingType(dtype)) fail(ErrorCode::DType, "Expected a floating dtype for a model but received '" + dtype_name(dtype) + "'");
-    if (dtype == at::kHalf && device.is_cpu()) fail(ErrorCode::DType, "float16 models need a CUDA device; use float32 or bfloat16 on the CPU");
+    auto [device, dtype] = model_placement(args::string(info, 1, "device"), args::string(info, 2, "dtype"));
     const auto seed = static_cast<uint64_t>(args::integer(info, 3, "seed", 0, 9007199254740991LL));
-    return run_async(env, "svae.svae.create", [config, device, dtype, seed]() -> Finish {
+    return run_async(env, "svae.svae.create", [config, device = device, dtype = dtype, seed]() -> Finish {
       auto state = std::make_shared<State>();
       {
-        std::lock_guard<std::mutex> lock(g_init_mutex);
+        std::lock_guard<std::mutex> lock(init_mutex());
         torch::manual_seed(seed);
         state->model = SentenceVAE(config);
       }

@@ -5,7 +5,7 @@ import type { Tokenizer } from '../text/Tokenizer.js';
 import { expectInteger } from '../validate.js';
 import { filterSplit, readCorpus, type Paragraph } from './corpus.js';
 import { PackedSequences } from './packed.js';
-import { BatchCursor, type DataPosition } from './position.js';
+import { BatchCursor, CursorBatches } from './position.js';
 import type { FromCorpusOptions, SentenceBatchOptions } from './SentenceDataset.js';
 
 export interface ParagraphDatasetOptions extends SegmentOptions {
@@ -23,28 +23,8 @@ export interface IndexedParagraphBatch extends ParagraphBatch {
   indices: number[];
 }
 
-export class ParagraphBatches {
-  readonly #dataset: ParagraphDataset;
-  readonly #cursor: BatchCursor;
-
-  constructor(dataset: ParagraphDataset, cursor: BatchCursor) {
-    this.#dataset = dataset;
-    this.#cursor = cursor;
-  }
-
-  get position(): DataPosition {
-    return this.#cursor.position;
-  }
-
-  restore(position: DataPosition): void {
-    this.#cursor.restore(position);
-  }
-
-  next(): IndexedParagraphBatch {
-    const indices = this.#cursor.next();
-    return { ...padParagraphs(indices.map((i) => this.#dataset.get(i)), { padId: this.#dataset.padId }), indices };
-  }
-}
+/** Paragraph batches forever (see CursorBatches): `position` restores an exact resume. */
+export type ParagraphBatches = CursorBatches<IndexedParagraphBatch>;
 
 /**
  * Paragraphs as lists of sentence pieces (≤ maxSentences × ≤ maxTokens) for training an SLLM.
@@ -131,6 +111,9 @@ export class ParagraphDataset {
     const counts = new Int32Array(this.size);
     if (options.bucket !== false) for (let p = 0; p < this.size; p++) counts[p] = this.sentenceCount(p);
     const plan = (epoch: number) => bucketBatches(counts, { batchSize, seed: seed + epoch, windowBatches: options.bucket === false ? 1 : 50 });
-    return new ParagraphBatches(this, new BatchCursor(plan, options.position));
+    return new CursorBatches(new BatchCursor(plan, options.position), (indices) => ({
+      ...padParagraphs(indices.map((i) => this.get(i)), { padId: this.padId }),
+      indices,
+    }));
   }
 }

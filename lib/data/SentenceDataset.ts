@@ -5,7 +5,7 @@ import type { Tokenizer } from '../text/Tokenizer.js';
 import { expectInteger } from '../validate.js';
 import { type CorpusOptions, filterSplit, readCorpus, type Split, type SplitOptions, type Paragraph } from './corpus.js';
 import { PackedSequences } from './packed.js';
-import { BatchCursor, type DataPosition } from './position.js';
+import { BatchCursor, CursorBatches, type DataPosition } from './position.js';
 
 export interface SentenceDatasetOptions extends SegmentOptions {
   /** Longest sentence piece, bos included. @default 64 */
@@ -36,29 +36,8 @@ export interface IndexedSentenceBatch extends SentenceBatch {
   indices: number[];
 }
 
-/** Iterates batches forever; `position` can be saved and restored for an exact resume. */
-export class SentenceBatches {
-  readonly #dataset: SentenceDataset;
-  readonly #cursor: BatchCursor;
-
-  constructor(dataset: SentenceDataset, cursor: BatchCursor) {
-    this.#dataset = dataset;
-    this.#cursor = cursor;
-  }
-
-  get position(): DataPosition {
-    return this.#cursor.position;
-  }
-
-  restore(position: DataPosition): void {
-    this.#cursor.restore(position);
-  }
-
-  next(): IndexedSentenceBatch {
-    const indices = this.#cursor.next();
-    return { ...padSentences(indices.map((i) => this.#dataset.get(i)), { padId: this.#dataset.padId }), indices };
-  }
-}
+/** Sentence batches forever (see CursorBatches): `position` restores an exact resume. */
+export type SentenceBatches = CursorBatches<IndexedSentenceBatch>;
 
 /**
  * Sentence pieces (≤ maxTokens ids, bos first) for training a SentenceVAE, held compactly in
@@ -148,6 +127,9 @@ export class SentenceDataset {
     const seed = options.seed ?? 0;
     const lengths = options.bucket === false ? new Int32Array(this.size) : this.lengths();
     const plan = (epoch: number) => bucketBatches(lengths, { batchSize, seed: seed + epoch, windowBatches: options.bucket === false ? 1 : 50 });
-    return new SentenceBatches(this, new BatchCursor(plan, options.position));
+    return new CursorBatches(new BatchCursor(plan, options.position), (indices) => ({
+      ...padSentences(indices.map((i) => this.get(i)), { padId: this.padId }),
+      indices,
+    }));
   }
 }

@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 import { FormatError } from '../errors/FormatError.js';
+import { segment } from '../text/segment.js';
+import type { Tokenizer } from '../text/Tokenizer.js';
 import type { Paragraph } from './corpus.js';
 import { readLines } from './lines.js';
 
@@ -60,4 +62,21 @@ export async function* readBrown(): AsyncGenerator<Paragraph> {
     }
     if (sentences.length > 0) yield { text: sentences.join(' '), source: { path: `brown/${name}`, line: start } };
   }
+}
+
+/**
+ * The first `count` Brown segments of at most `maxTokens` tokens (bos included), in corpus
+ * order: a quick real-text sample for demos, tests and benchmarks.
+ */
+export async function brownSentences(tokenizer: Tokenizer, count: number, maxTokens: number): Promise<string[]> {
+  const out: string[] = [];
+  for await (const p of readBrown()) {
+    const segs = segment(p.text);
+    const ids = await tokenizer.encodeBatch(segs);
+    segs.forEach((s, i) => {
+      if (out.length < count && ids[i]!.length <= maxTokens) out.push(s);
+    });
+    if (out.length >= count) break;
+  }
+  return out;
 }

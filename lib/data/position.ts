@@ -52,3 +52,29 @@ export class BatchCursor {
     return this.#current[this.#batch++]!;
   }
 }
+
+/**
+ * Batches forever from a cursor of index batches: `make` turns indices into a padded batch.
+ * `position` can be saved in a checkpoint and `restore`d for an exact resume.
+ */
+export class CursorBatches<B> {
+  readonly #cursor: BatchCursor;
+  readonly #make: (indices: number[]) => B;
+
+  constructor(cursor: BatchCursor, make: (indices: number[]) => B) {
+    this.#cursor = cursor;
+    this.#make = make;
+  }
+
+  get position(): DataPosition {
+    return this.#cursor.position;
+  }
+
+  restore(position: DataPosition): void {
+    this.#cursor.restore(position);
+  }
+
+  next(): B {
+    return this.#make(this.#cursor.next());
+  }
+}

@@ -1,5 +1,6 @@
 #include "core/runtime.h"
 
+#include "bridge/dtype.h"
 #include "core/errors.h"
 
 #include <atomic>
@@ -54,6 +55,19 @@ at::Device resolve_device(const std::string& spec) {
     fail(ErrorCode::Device, "Device '" + spec + "' does not exist: " + std::to_string(count) + " CUDA device(s) visible");
   }
   return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+ModelPlacement model_placement(const std::string& device_spec, const std::string& dtype_name_) {
+  at::Device device = resolve_device(device_spec);
+  at::ScalarType dtype = parse_dtype(dtype_name_);
+  if (!at::isFloatingType(dtype)) fail(ErrorCode::DType, "Expected a floating dtype for a model but received '" + dtype_name(dtype) + "'");
+  if (dtype == at::kHalf && device.is_cpu()) fail(ErrorCode::DType, "float16 models need a CUDA device; use float32 or bfloat16 on the CPU");
+  return {device, dtype};
+}
+
+std::mutex& init_mutex() {
+  static std::mutex m;
+  return m;
 }
 
 std::string device_name(const at::Device& device) {

@@ -2,6 +2,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <mutex>
 #include <string>
 
 namespace svae {
@@ -15,5 +16,15 @@ void apply_threads();
 // "cpu" | "cuda" | "cuda:N" | "auto" -> a concrete device; throws a Device error otherwise.
 at::Device resolve_device(const std::string& spec);
 std::string device_name(const at::Device& device);
+
+// Where and in what dtype a model lives: a floating dtype, and float16 only on CUDA.
+struct ModelPlacement {
+  at::Device device;
+  at::ScalarType dtype;
+};
+ModelPlacement model_placement(const std::string& device, const std::string& dtype);
+
+// Serializes parameter initialization (it draws from LibTorch's global generator).
+std::mutex& init_mutex();
 
 }  // namespace svae
