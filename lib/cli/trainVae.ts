@@ -79,13 +79,15 @@ export async function trainVae(argv: readonly string[]): Promise<number> {
   }
   const camel = (k: string) => k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
   const fromFlags = Object.fromEntries(Object.entries(flags).filter(([k]) => k !== 'config').map(([k, v]) => [camel(k), v]));
-  const cfg = { ...defaults, ...fileConfig, ...fromFlags } as TrainVaeConfig;
+  // Resuming starts from the configuration saved when the run began (flags still override it).
+  const out = (fromFlags.out as string | undefined) ?? fileConfig.out ?? defaults.out;
+  const savedConfig = join(out, 'run-config.json');
+  const saved = flags.resume === true && existsSync(savedConfig) ? (JSON.parse(await readFile(savedConfig, 'utf8')) as Partial<TrainVaeConfig>) : {};
+  const cfg = { ...defaults, ...saved, ...fileConfig, ...fromFlags } as TrainVaeConfig;
 
-  // Resuming reuses the model config saved at the start; a new run saves it.
-  const savedConfig = join(cfg.out, 'run-config.json');
   let vae: SentenceVAE;
   if (cfg.resume && existsSync(join(cfg.out, 'checkpoint.safetensors')) && existsSync(join(cfg.out, 'final'))) {
-    vae = await SentenceVAE.load(join(cfg.out, 'final'), { device: cfg.device as 'cpu' });
+    vae = await SentenceVAE.load(join(cfg.out, 'final'), { device: cfg.device as 'cpu' }); // config + tokenizer; the checkpoint brings the weights
   } else {
     vae = await SentenceVAE.create({
       preset: cfg.preset, config: cfg.model, device: cfg.device as 'cpu', seed: cfg.seed,

@@ -4,10 +4,12 @@
 
 namespace svae {
 
+struct CompletionChannel;
+
 struct AddonData {
-  // Brings finished native calls back to this environment's main thread (core/async_task.cc).
-  Napi::ThreadSafeFunction completions;
-  size_t pending = 0;  // calls in flight; the function is referenced only while > 0
+  // Brings finished native calls back to this environment's main thread (core/async_task.cc;
+  // never freed: the compute thread may look at it after the environment is gone).
+  struct CompletionChannel* completions = nullptr;
 
   Napi::FunctionReference tensor_constructor;
   Napi::FunctionReference svae_constructor;

@@ -81,15 +81,42 @@ void settle(Napi::Env env, Task* task) {
   }
 }
 
-// The environment's completion channel, created on first use. It is referenced only while calls
-// are pending, so an idle addon never keeps the process alive and a pending call always does.
-AddonData& channel(Napi::Env env) {
+}  // namespace
+
+// One per environment. The thread-safe function is referenced only while calls are pending, so
+// an idle addon never keeps the process alive and a pending call always does. Node frees the
+// function when the environment is torn down, whatever threads still hold it: the compute thread
+// therefore announces each call into it (in_call), and a cleanup hook, which runs before the
+// function's own teardown, closes the channel and waits for calls in progress to finish.
+struct CompletionChannel {
+  Napi::ThreadSafeFunction tsfn;
+  size_t pending = 0;  // main thread only
+  std::mutex mutex;
+  std::condition_variable idle;
+  int in_call = 0;
+  bool closed = false;
+};
+
+namespace {
+
+CompletionChannel& channel(Napi::Env env) {
   AddonData& data = addon_data(env);
-  if (!data.completions) {
-    data.completions = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "svae.completions", 0, 1);
-    data.completions.Unref(env);
+  if (data.completions == nullptr) {
+    auto* c = new CompletionChannel();  // never freed (see above)
+    c->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "svae.completions", 0, 1);
+    c->tsfn.Unref(env);
+    napi_add_env_cleanup_hook(
+        env,
+        [](void* arg) {
+          auto* c = static_cast<CompletionChannel*>(arg);
+          std::unique_lock<std::mutex> lock(c->mutex);
+          c->closed = true;
+          c->idle.wait(lock, [c] { return c->in_call == 0; });
+        },
+        c);
+    data.completions = c;
   }
-  return data;
+  return *data.completions;
 }
 
 }  // namespace
@@ -100,14 +127,9 @@ Napi::Promise run_async(Napi::Env env, const char* name, Work work, const std::v
   task->work = std::move(work);
   for (const auto& object : keep_alive) task->refs.push_back(Napi::Persistent(object));
   Napi::Promise promise = task->deferred.Promise();
-  AddonData& data = channel(env);
-  if (data.pending++ == 0) data.completions.Ref(env);
-  // Each task holds the thread-safe function until it has handed its result back: if the
-  // environment shuts down first (process.exit() mid-call), the call is refused, not a crash.
-  Napi::ThreadSafeFunction tsfn = data.completions;
-  tsfn.Acquire();
-  AddonData* owner = &data;
-  ComputeThread::instance().post([task, tsfn, owner]() mutable {
+  CompletionChannel* c = &channel(env);
+  if (c->pending++ == 0) c->tsfn.Ref(env);
+  ComputeThread::instance().post([task, c] {
     try {
       apply_threads();
       task->finish = task->work();
@@ -115,15 +137,19 @@ Napi::Promise run_async(Napi::Env env, const char* name, Work work, const std::v
       task->failed = true;
       task->error = describe_current_exception();
     }
-    napi_status status = tsfn.BlockingCall(task, [owner](Napi::Env env, Napi::Function, Task* t) {
+    {
+      std::lock_guard<std::mutex> lock(c->mutex);
+      if (c->closed) return;  // the environment is gone: the task is leaked on purpose
+      c->in_call++;
+    }
+    c->tsfn.BlockingCall(task, [c](Napi::Env env, Napi::Function, Task* t) {
       settle(env, t);
       delete t;  // releases the work, the finish and the references on the main thread
-      if (--owner->pending == 0) owner->completions.Unref(env);
+      if (--c->pending == 0) c->tsfn.Unref(env);
     });
-    // On failure the environment is gone: the task is leaked on purpose (deleting it here would
-    // release JS references off the main thread).
-    (void)status;
-    tsfn.Release();
+    std::lock_guard<std::mutex> lock(c->mutex);
+    c->in_call--;
+    c->idle.notify_all();
   });
   return promise;
 }

@@ -27,3 +27,23 @@ test('native calls return Promises and can run concurrently', async (t) => {
   t.deepEqual(await same[0]!.toArray(), await same[1]!.toArray(), 'a seed gives the same numbers');
   t.true(tensors.every((x) => x instanceof Tensor));
 });
+
+test('a process exits cleanly right after native calls settle (no crash at teardown)', async (t) => {
+  const { run } = await import('../helpers/run.js');
+  const { join } = await import('node:path');
+  const { packageRoot } = await import('../../lib/native/loader.js');
+  // A streamed generation then exit, as the CLI does. A teardown race once aborted ~1 run in 4
+  // (the compute thread touched the completion channel while the environment was being torn
+  // down); 12 runs catch it with ~97% probability.
+  const cli = join(packageRoot, 'dist', 'lib', 'cli', 'main.js');
+  const model = join(packageRoot, 'test', 'fixtures', 'opt', 'pre-ln');
+  for (let i = 0; i < 12; i++) {
+    const r = await run(process.execPath, [cli, 'generate', '--model', model, '--prompt', 'The jury said', '--max-new-tokens', '5']);
+    t.is(r.code, 0, `run ${i}: exit ${r.code}: ${r.stderr.slice(-300)}`);
+  }
+  // process.exit() while a call is still running on the compute thread.
+  const index = join(packageRoot, 'dist', 'lib', 'index.js');
+  const early = `const m = await import(${JSON.stringify(index)}); const a = await m.randn([400, 400]); m.matmul(a, a); setImmediate(() => { console.log('ok'); process.exit(0); });`;
+  const r = await run(process.execPath, ['--input-type=module', '-e', early]);
+  t.is(r.code, 0, r.stderr.slice(-300));
+});
