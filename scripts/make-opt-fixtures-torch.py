@@ -20,9 +20,12 @@ The `transformers` version of this script (scripts/make-opt-fixtures.py) runs on
 import json
 import os
 import shutil
-import struct
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_write import save_safetensors  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 OUT = os.path.join(ROOT, "test", "fixtures", "opt")
@@ -99,21 +102,6 @@ def opt_forward(sd, c, ids, mask):
     if "decoder.project_out.weight" in w:
         x = x @ w["decoder.project_out.weight"].t()
     return x @ w["decoder.embed_tokens.weight"].t()
-
-
-def save_safetensors(path, tensors):
-    names = {torch.float16: "F16", torch.float32: "F32", torch.int64: "I64"}
-    header, offset, blobs = {}, 0, []
-    for k in sorted(tensors):
-        t = tensors[k].contiguous()
-        data = t.numpy().tobytes()
-        header[k] = {"dtype": names[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    raw = json.dumps(header).encode()
-    raw += b" " * ((8 - (len(raw) + 8) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
 
 
 def main():

@@ -12,9 +12,12 @@ the folder exists. The same layout as scripts/make-opt-fixtures-torch.py, so one
 import json
 import os
 import shutil
-import struct
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_write import save_safetensors  # noqa: E402
 from transformers import OPTConfig, OPTForCausalLM
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -24,21 +27,6 @@ VARIANTS = {
     "pre-ln": dict(hidden_size=64, ffn_dim=128, num_hidden_layers=2, num_attention_heads=4, word_embed_proj_dim=64, do_layer_norm_before=True),
     "post-ln-proj": dict(hidden_size=64, ffn_dim=96, num_hidden_layers=2, num_attention_heads=4, word_embed_proj_dim=32, do_layer_norm_before=False),
 }
-
-
-def save_safetensors(path, tensors):
-    names = {torch.float32: "F32", torch.int64: "I64"}
-    header, offset, blobs = {}, 0, []
-    for k in sorted(tensors):
-        t = tensors[k].contiguous().cpu()
-        data = t.numpy().tobytes()
-        header[k] = {"dtype": names[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    raw = json.dumps(header).encode()
-    raw += b" " * ((8 - (len(raw) + 8) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
 
 
 def main():
