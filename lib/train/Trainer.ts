@@ -54,6 +54,8 @@ export interface TrainerOptions {
 
 export interface StepReport {
   step: number;
+  /** Target tokens in this update. */
+  tokens: number;
   loss: number;
   ce: number;
   lr: number;
@@ -208,6 +210,9 @@ export class Trainer<Batch extends { lengths: Int32Array }, Data> {
     let tokensPerSecond = 0;
     let stopped: RunResult['stopped'] = 'max-steps';
     let lastEval: EvalReport | undefined;
+    // Metrics lines report the token-weighted mean of the window since the last line: single
+    // batches are noisy (length bucketing makes batches of short sentences nearly free).
+    const window = { loss: 0, ce: 0, correct: 0, tokens: 0, gradNorm: 0, updates: 0 };
 
     while (state.step < o.maxSteps) {
       if (run.signal?.aborted) {
@@ -247,9 +252,17 @@ export class Trainer<Batch extends { lengths: Int32Array }, Data> {
         tokensPerSecond = (windowTokens * 1000) / Math.max(1, now - windowStart);
       }
       const report: StepReport = {
-        step: state.step, loss: loss / tokens, ce: ce / tokens, lr, gradNorm: applied.gradNorm, tokenAccuracy: correct / tokens,
+        step: state.step, tokens, loss: loss / tokens, ce: ce / tokens, lr, gradNorm: applied.gradNorm, tokenAccuracy: correct / tokens,
         tokensPerSecond, skipped: applied.skipped, elapsedSeconds: elapsed(),
       };
+      if (!applied.skipped) {
+        window.loss += loss;
+        window.ce += ce;
+        window.correct += correct;
+        window.tokens += tokens;
+        window.gradNorm += applied.gradNorm;
+        window.updates++;
+      }
       run.onStep?.(report);
       if (state.consecutiveSkips >= o.maxConsecutiveSkips) {
         progress.end();
@@ -261,9 +274,11 @@ export class Trainer<Batch extends { lengths: Int32Array }, Data> {
       }
       if (!applied.skipped && state.step % o.logEvery === 0) {
         await metrics.append({
-          type: 'step', step: state.step, loss: report.loss, ppl: Math.exp(report.ce), tokenAccuracy: report.tokenAccuracy,
-          lr, gradNorm: applied.gradNorm, tokensPerSecond, elapsedSeconds: report.elapsedSeconds,
+          type: 'step', step: state.step, loss: window.loss / window.tokens, ppl: Math.exp(window.ce / window.tokens),
+          tokenAccuracy: window.correct / window.tokens, lr, gradNorm: window.gradNorm / window.updates, tokensPerSecond,
+          elapsedSeconds: report.elapsedSeconds,
         });
+        Object.assign(window, { loss: 0, ce: 0, correct: 0, tokens: 0, gradNorm: 0, updates: 0 });
         if (!quiet) {
           const rate = (state.step - sessionStartStep) / Math.max(1e-9, (performance.now() - started) / 1000);
           progress.update({ step: state.step, maxSteps: o.maxSteps, loss: report.loss, lr, tokensPerSecond, etaSeconds: (o.maxSteps - state.step) / rate });

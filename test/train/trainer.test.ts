@@ -82,13 +82,19 @@ test('evaluation, metrics, curves, best and final exports', async (t) => {
   const { vae, train, held } = await tinySetup(6);
   const dir = out();
   const evals: number[] = [];
+  const steps: { loss: number; tokens: number }[] = [];
   const result = await new Trainer(vae, { ...quiet, out: dir, maxSteps: 20, evalEvery: 10, logEvery: 5, emaDecay: 0.9 })
-    .run({ batches: train.batches({ batchSize: 16, seed: 1 }), validation: held, onEval: (e) => evals.push(e.step) });
+    .run({ batches: train.batches({ batchSize: 16, seed: 1 }), validation: held, onEval: (e) => evals.push(e.step), onStep: (r) => steps.push(r) });
   t.deepEqual(evals, [10, 20]);
   t.is(result.stopped, 'max-steps');
   t.truthy(result.best);
   const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number });
   t.deepEqual(lines.filter((l) => l.type === 'step').map((l) => l.step), [5, 10, 15, 20]);
+  // A metrics line is the token-weighted mean of the updates since the previous line.
+  const window = steps.slice(5, 10);
+  const mean = window.reduce((a, r) => a + r.loss * r.tokens, 0) / window.reduce((a, r) => a + r.tokens, 0);
+  const line10 = lines.find((l) => l.type === 'step' && l.step === 10) as unknown as { loss: number };
+  t.true(Math.abs(line10.loss - mean) < 1e-9, `${line10.loss} vs ${mean}`);
   t.deepEqual(lines.filter((l) => l.type === 'eval').map((l) => l.step), [10, 20]);
   const svg = readFileSync(join(dir, 'curves.svg'), 'utf8');
   t.true(svg.startsWith('<svg') && svg.includes('<path'), 'the curve image has lines');
