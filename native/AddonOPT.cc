@@ -2,6 +2,7 @@
 
 #include "AddonTensor.h"
 #include "bridge/dtype.h"
+#include "bridge/module_bridge.h"
 #include "bridge/tensor_bridge.h"
 #include "core/addon_data.h"
 #include "core/args.h"
@@ -127,12 +128,7 @@ Napi::Value AddonOPT::LoadTensors(const Napi::CallbackInfo& info) {
   return guard(env, [&]() -> Napi::Value {
     auto state = Live();
     Napi::Object given = args::object(info, 0, "tensors");
-    std::map<std::string, at::Tensor> values;
-    Napi::Array names = given.GetPropertyNames();
-    for (uint32_t i = 0; i < names.Length(); i++) {
-      std::string name = names.Get(i).As<Napi::String>().Utf8Value();
-      values[name] = AddonTensor::From(given.Get(name), name.c_str())->tensor();
-    }
+    std::map<std::string, torch::Tensor> values = read_named_tensors(given);
     return run_async(env, "svae.opt.loadTensors", [state, values]() -> Finish {
       std::lock_guard<std::mutex> lock(state->mutex);
       load_parameters(*state->model, values, state->device, state->dtype);
@@ -146,9 +142,7 @@ Napi::Value AddonOPT::NamedTensors(const Napi::CallbackInfo& info) {
   return guard(env, [&]() -> Napi::Value {
     auto state = Live();
     std::lock_guard<std::mutex> lock(state->mutex);
-    Napi::Object out = Napi::Object::New(env);
-    for (const auto& item : state->model->named_parameters()) out.Set(item.key(), AddonTensor::Wrap(env, item.value().detach()));
-    return out;
+    return named_parameters_object(env, *state->model);
   });
 }
 
@@ -225,9 +219,7 @@ Napi::Value AddonOPT::Generate(const Napi::CallbackInfo& info) {
 
 Napi::Value AddonOPT::ParameterCount(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
-    double n = 0;
-    for (const auto& p : Live()->model->parameters()) n += static_cast<double>(p.numel());
-    return Napi::Number::New(info.Env(), n);
+    return Napi::Number::New(info.Env(), parameter_count(*Live()->model));
   });
 }
 

@@ -2,6 +2,7 @@
 
 #include "AddonTensor.h"
 #include "bridge/dtype.h"
+#include "bridge/module_bridge.h"
 #include "bridge/id_batch.h"
 #include "core/addon_data.h"
 #include "core/args.h"
@@ -377,12 +378,7 @@ Napi::Value AddonSentenceVAE::LoadTrainingState(const Napi::CallbackInfo& info) 
     Napi::Object given = args::object(info, 0, "tensors");
     const int64_t step = args::integer(info, 1, "adamStep", 0, 9007199254740991LL);
     const double scale = args::number(info, 2, "lossScale");
-    std::map<std::string, torch::Tensor> tensors;
-    Napi::Array names = given.GetPropertyNames();
-    for (uint32_t i = 0; i < names.Length(); i++) {
-      std::string name = names.Get(i).As<Napi::String>().Utf8Value();
-      tensors[name] = AddonTensor::From(given.Get(name), name.c_str())->tensor();
-    }
+    std::map<std::string, torch::Tensor> tensors = read_named_tensors(given);
     return run_async(env, "svae.svae.loadTrainingState", [state, tensors, step, scale]() -> Finish {
       std::lock_guard<std::mutex> lock(state->mutex);
       if (!state->training) fail(ErrorCode::InvalidArgument, "call configureTraining() first");
@@ -412,9 +408,7 @@ Napi::Value AddonSentenceVAE::NamedTensors(const Napi::CallbackInfo& info) {
   return guard(env, [&]() -> Napi::Value {
     auto state = Live();
     std::lock_guard<std::mutex> lock(state->mutex);
-    Napi::Object out = Napi::Object::New(env);
-    for (const auto& item : state->model->named_parameters()) out.Set(item.key(), AddonTensor::Wrap(env, item.value().detach()));
-    return out;
+    return named_parameters_object(env, *state->model);
   });
 }
 
@@ -425,12 +419,7 @@ Napi::Value AddonSentenceVAE::LoadTensors(const Napi::CallbackInfo& info) {
   return guard(env, [&]() -> Napi::Value {
     auto state = Live();
     Napi::Object given = args::object(info, 0, "tensors");
-    std::map<std::string, at::Tensor> values;
-    Napi::Array names = given.GetPropertyNames();
-    for (uint32_t i = 0; i < names.Length(); i++) {
-      std::string name = names.Get(i).As<Napi::String>().Utf8Value();
-      values[name] = AddonTensor::From(given.Get(name), name.c_str())->tensor();
-    }
+    std::map<std::string, torch::Tensor> values = read_named_tensors(given);
     return run_async(env, "svae.svae.loadTensors", [state, values]() -> Finish {
       std::lock_guard<std::mutex> lock(state->mutex);
       load_parameters(*state->model, values, state->device, state->dtype);
@@ -442,10 +431,7 @@ Napi::Value AddonSentenceVAE::LoadTensors(const Napi::CallbackInfo& info) {
 
 Napi::Value AddonSentenceVAE::ParameterCount(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
-    auto state = Live();
-    double n = 0;
-    for (const auto& p : state->model->parameters()) n += static_cast<double>(p.numel());
-    return Napi::Number::New(info.Env(), n);
+    return Napi::Number::New(info.Env(), parameter_count(*Live()->model));
   });
 }
 

@@ -1,5 +1,6 @@
 import { FormatError } from '../errors/FormatError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import type { NativeSvaeConfig } from '../native/contract.js';
 import type { BuiltinTokenizer } from '../text/Tokenizer.js';
 import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.js';
 
@@ -11,25 +12,7 @@ import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.j
  * - `activation: 'relu'`, `ffn: 2 × hidden`, `dropout: 0.1` — as the reference code.
  * - `heads` — OPT's head count for the hidden size (head size 64).
  */
-export interface SentenceVAEConfig {
-  hidden: number;
-  layers: number;
-  heads: number;
-  /** Inner size of the feed-forward layers. */
-  ffn: number;
-  /** Longest sentence, bos included (the paper: 64). */
-  maxTokens: number;
-  dropout: number;
-  norm: 'pre' | 'post';
-  activation: 'relu' | 'gelu';
-  /** Rows of the embeddings and logits: the tokenizer's size rounded up to a multiple of 8. */
-  vocabSize: number;
-  /** Ids at or above this are never predicted. */
-  tokenizerSize: number;
-  padId: number;
-  bosId: number;
-  eosId: number;
-}
+export type SentenceVAEConfig = NativeSvaeConfig;
 
 /** The shape-defining part a preset gives (the tokenizer fills in the vocabulary and ids). */
 export type SentenceVAEShape = Pick<SentenceVAEConfig, 'hidden' | 'layers' | 'heads' | 'ffn' | 'maxTokens' | 'dropout' | 'norm' | 'activation'>;

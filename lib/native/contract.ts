@@ -110,14 +110,18 @@ export interface NativeOPTClass {
   create(config: NativeOptConfig, device: string, dtype: NativeDType, seed: number): Promise<NativeOPT>;
 }
 
-/** The SentenceVAE config as the native layer reads it (lib/models/svaeConfig.ts documents it). */
+/** A SentenceVAE's shape (saved as config.json; defaults and presets in lib/models/svaeConfig.ts). */
 export interface NativeSvaeConfig {
+  /** Rows of the embeddings and logits: the tokenizer's size rounded up to a multiple of 8. */
   vocabSize: number;
+  /** Ids at or above this are never predicted. */
   tokenizerSize: number;
   hidden: number;
   layers: number;
   heads: number;
+  /** Inner size of the feed-forward layers. */
   ffn: number;
+  /** Longest sentence, bos included (the paper: 64). */
   maxTokens: number;
   dropout: number;
   norm: 'pre' | 'post';
