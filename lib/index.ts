@@ -41,3 +41,4 @@ export { readOptWeights, type OptWeights } from './models/optWeights.js';
 export { loadTorchCheckpoint } from './io/torchCheckpoint.js';
 export { parseStateDictPickle, type TensorRef, type StorageRef } from './io/torchPickle.js';
 export { readZipDirectory, type ZipEntry } from './io/zip.js';
+export { SLLM, type SllmConfig, type SllmFreeze, type CreateSllmOptions, type FromOptOptions, type SllmGenerateOptions, type SentenceEvent, type SllmEvaluation } from './models/SLLM.js';

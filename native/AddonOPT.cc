@@ -19,25 +19,6 @@ namespace svae {
 
 namespace {
 
-OptConfig read_opt_config(const Napi::Object& o) {
-  OptConfig c;
-  const int64_t big = 1LL << 31;
-  c.vocab_size = args::opt_integer(o, "vocabSize", 50272, 1, big);
-  c.hidden = args::opt_integer(o, "hidden", 768, 1, 1 << 16);
-  c.ffn = args::opt_integer(o, "ffn", 4 * c.hidden, 1, 1 << 20);
-  c.layers = args::opt_integer(o, "layers", 12, 1, 1024);
-  c.heads = args::opt_integer(o, "heads", 12, 1, 1024);
-  c.max_positions = args::opt_integer(o, "maxPositions", 2048, 1, 1 << 20);
-  c.word_embed_proj_dim = args::opt_integer(o, "wordEmbedProjDim", c.hidden, 1, 1 << 16);
-  c.pre_norm = args::opt_boolean(o, "preNorm", true);
-  c.final_norm = args::opt_boolean(o, "finalNorm", c.pre_norm);
-  c.pad_id = args::opt_integer(o, "padId", 1, 0, big);
-  c.bos_id = args::opt_integer(o, "bosId", 2, 0, big);
-  c.eos_id = args::opt_integer(o, "eosId", 2, 0, big);
-  c.tokenizer_size = args::opt_integer(o, "tokenizerSize", c.vocab_size, 1, big);
-  c.validate();
-  return c;
-}
 
 struct Batch {
   at::Tensor ids;   // [B, T] int32 borrowed
@@ -67,6 +48,26 @@ std::pair<torch::Tensor, torch::Tensor> to_device(const Batch& b, const OptState
 
 }  // namespace
 
+OptConfig read_opt_config(const Napi::Object& o) {
+  OptConfig c;
+  const int64_t big = 1LL << 31;
+  c.vocab_size = args::opt_integer(o, "vocabSize", 50272, 1, big);
+  c.hidden = args::opt_integer(o, "hidden", 768, 1, 1 << 16);
+  c.ffn = args::opt_integer(o, "ffn", 4 * c.hidden, 1, 1 << 20);
+  c.layers = args::opt_integer(o, "layers", 12, 1, 1024);
+  c.heads = args::opt_integer(o, "heads", 12, 1, 1024);
+  c.max_positions = args::opt_integer(o, "maxPositions", 2048, 1, 1 << 20);
+  c.word_embed_proj_dim = args::opt_integer(o, "wordEmbedProjDim", c.hidden, 1, 1 << 16);
+  c.pre_norm = args::opt_boolean(o, "preNorm", true);
+  c.final_norm = args::opt_boolean(o, "finalNorm", c.pre_norm);
+  c.pad_id = args::opt_integer(o, "padId", 1, 0, big);
+  c.bos_id = args::opt_integer(o, "bosId", 2, 0, big);
+  c.eos_id = args::opt_integer(o, "eosId", 2, 0, big);
+  c.tokenizer_size = args::opt_integer(o, "tokenizerSize", c.vocab_size, 1, big);
+  c.validate();
+  return c;
+}
+
 void AddonOPT::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "NativeOPT",
                                     {
@@ -76,6 +77,12 @@ void AddonOPT::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&AddonOPT::Logits>("logits"),
                                         InstanceMethod<&AddonOPT::Nll>("nll"),
                                         InstanceMethod<&AddonOPT::Generate>("generate"),
+                                        InstanceMethod<&AddonOPT::Accumulate>("accumulate"),
+                                        InstanceMethod<&AddonOPT::ConfigureTraining>("configureTraining"),
+                                        InstanceMethod<&AddonOPT::ApplyStep>("applyStep"),
+                                        InstanceMethod<&AddonOPT::TrainingState>("trainingState"),
+                                        InstanceMethod<&AddonOPT::LoadTrainingState>("loadTrainingState"),
+                                        InstanceMethod<&AddonOPT::SwapEma>("swapEma"),
                                         InstanceAccessor<&AddonOPT::ParameterCount>("parameterCount"),
                                         InstanceMethod<&AddonOPT::Dispose>("dispose"),
                                     });
@@ -111,6 +118,7 @@ Napi::Value AddonOPT::Create(const Napi::CallbackInfo& info) {
       }
       state->model->to(device, dtype);
       state->model->eval();
+      state->rng = make_generator(device, seed);
       state->device = device;
       state->dtype = dtype;
       return [state](Napi::Env env) -> Napi::Value {
@@ -124,26 +132,11 @@ Napi::Value AddonOPT::Create(const Napi::CallbackInfo& info) {
 // loadTensors({ name: NativeTensor }) -> Promise<void>: names as namedTensors() (decoder.*),
 // every one present with its shape; unexpected names are an error (the caller filters known extras).
 Napi::Value AddonOPT::LoadTensors(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guard(env, [&]() -> Napi::Value {
-    auto state = Live();
-    Napi::Object given = args::object(info, 0, "tensors");
-    std::map<std::string, torch::Tensor> values = read_named_tensors(given);
-    return run_async(env, "svae.opt.loadTensors", [state, values]() -> Finish {
-      std::lock_guard<std::mutex> lock(state->mutex);
-      load_parameters(*state->model, values, state->device, state->dtype);
-      return nullptr;
-    }, {Value(), given});
-  });
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::load_tensors(info, Value(), Live()); });
 }
 
 Napi::Value AddonOPT::NamedTensors(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guard(env, [&]() -> Napi::Value {
-    auto state = Live();
-    std::lock_guard<std::mutex> lock(state->mutex);
-    return named_parameters_object(env, *state->model);
-  });
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::named_tensors(info, Live()); });
 }
 
 // logits(ids, shape, mask) -> Promise<NativeTensor [B, T, V] float32> (full sequence, no cache)
@@ -164,7 +157,8 @@ Napi::Value AddonOPT::Logits(const Napi::CallbackInfo& info) {
   });
 }
 
-// nll(ids, shape, mask) -> Promise<{ nll, tokens }>: summed next-token NLL over real pairs.
+// nll(ids, shape, mask, score?) -> Promise<{ nll, tokens }>: summed next-token NLL over real
+// pairs (and, with score [B, T] 0/1, only over targets t where score[t] is 1).
 Napi::Value AddonOPT::Nll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
@@ -172,11 +166,15 @@ Napi::Value AddonOPT::Nll(const Napi::CallbackInfo& info) {
     Batch b = read_batch(info, 0);
     auto owners = b.owners;
     owners.push_back(Value());
-    return run_async(env, "svae.opt.nll", [state, b]() -> Finish {
+    at::Tensor score;
+    if (info.Length() > 3 && !info[3].IsUndefined() && !info[3].IsNull()) {
+      score = borrow_typed_array(info[3], {b.ids.size(0), b.ids.size(1)}, at::kByte).tensor.clone();
+    }
+    return run_async(env, "svae.opt.nll", [state, b, score]() -> Finish {
       std::lock_guard<std::mutex> lock(state->mutex);
       c10::InferenceMode inference;
       auto [ids, mask] = to_device(b, *state);
-      auto [nll, tokens] = state->model->nll(ids, mask);
+      auto [nll, tokens] = state->model->nll(ids, mask, score.defined() ? score.to(state->device, torch::kLong) : torch::Tensor());
       return [nll, tokens](Napi::Env env) -> Napi::Value {
         Napi::Object o = Napi::Object::New(env);
         o.Set("nll", nll);
@@ -215,6 +213,53 @@ Napi::Value AddonOPT::Generate(const Napi::CallbackInfo& info) {
     auto* holder = &gen;
     return addon_data(env).opt_session_constructor.New({Napi::External<std::shared_ptr<OptGeneration>>::New(env, holder), Value()});
   });
+}
+
+// accumulate(ids, shape, mask, { gamma, scale }) -> Promise<{ loss, ce, tokens, correct }>: next-token
+// focal loss (γ = 0: cross-entropy) over right-padded rows, then backward.
+Napi::Value AddonOPT::Accumulate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    Batch b = read_batch(info, 0);
+    Napi::Object o = args::object(info, 3, "options");
+    const double gamma = args::opt_number(o, "gamma", 0.0, 0, 100);
+    Napi::Value scale_value = o.Get("scale");
+    const double scale = scale_value.IsNumber() ? scale_value.As<Napi::Number>().DoubleValue() : 1.0;
+    auto owners = b.owners;
+    owners.push_back(Value());
+    return run_async(env, "svae.opt.accumulate", [state, b, gamma, scale]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      LossResult r = trainable::accumulate_locked(*state, scale, [&] {
+        auto [ids, mask] = to_device(b, *state);
+        return state->model->loss(ids, mask, torch::Tensor(), gamma);
+      });
+      return [r](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("loss", r.loss.item<double>());
+        o.Set("ce", r.ce.item<double>());
+        o.Set("tokens", static_cast<double>(r.tokens));
+        o.Set("correct", static_cast<double>(r.correct));
+        return o;
+      };
+    }, owners);
+  });
+}
+
+Napi::Value AddonOPT::ConfigureTraining(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::configure(info, Value(), Live()); });
+}
+Napi::Value AddonOPT::ApplyStep(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::apply_step(info, Value(), Live()); });
+}
+Napi::Value AddonOPT::TrainingState(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::state(info, Value(), Live()); });
+}
+Napi::Value AddonOPT::LoadTrainingState(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::load_state(info, Value(), Live()); });
+}
+Napi::Value AddonOPT::SwapEma(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::swap_ema(info, Value(), Live()); });
 }
 
 Napi::Value AddonOPT::ParameterCount(const Napi::CallbackInfo& info) {

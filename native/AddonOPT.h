@@ -6,17 +6,18 @@
 
 #include "model/opt.h"
 #include "model/sampling.h"
+#include "trainable_bindings.h"
 
 #include <memory>
 #include <mutex>
 
 namespace svae {
 
-struct OptState {
+OptConfig read_opt_config(const Napi::Object& o);
+
+struct OptState : TrainableState {
   Opt model{nullptr};
-  torch::Device device{torch::kCPU};
-  at::ScalarType dtype = at::kFloat;
-  std::mutex mutex;
+  torch::nn::Module& module() override { return *model; }
 };
 
 class AddonOPT : public Napi::ObjectWrap<AddonOPT> {
@@ -31,6 +32,12 @@ class AddonOPT : public Napi::ObjectWrap<AddonOPT> {
   Napi::Value Logits(const Napi::CallbackInfo& info);
   Napi::Value Nll(const Napi::CallbackInfo& info);
   Napi::Value Generate(const Napi::CallbackInfo& info);
+  Napi::Value Accumulate(const Napi::CallbackInfo& info);
+  Napi::Value ConfigureTraining(const Napi::CallbackInfo& info);
+  Napi::Value ApplyStep(const Napi::CallbackInfo& info);
+  Napi::Value TrainingState(const Napi::CallbackInfo& info);
+  Napi::Value LoadTrainingState(const Napi::CallbackInfo& info);
+  Napi::Value SwapEma(const Napi::CallbackInfo& info);
   Napi::Value ParameterCount(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   std::shared_ptr<OptState> Live() const;

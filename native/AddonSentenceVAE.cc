@@ -221,32 +221,12 @@ Napi::Value AddonSentenceVAE::Evaluate(const Napi::CallbackInfo& info) {
 
 namespace {
 
-TrainingOptions read_training_options(const Napi::Object& o) {
-  TrainingOptions t;
-  t.beta1 = args::opt_number(o, "beta1", 0.9, 0, 0.999999);
-  t.beta2 = args::opt_number(o, "beta2", 0.999, 0, 0.999999);
-  t.eps = args::opt_number(o, "eps", 1e-8, 0, 1);
-  t.weight_decay = args::opt_number(o, "weightDecay", 0.01, 0, 10);
-  t.ema_decay = args::opt_number(o, "emaDecay", 0, 0, 0.999999999);
-  t.amp = args::opt_string(o, "amp", "off");
-  t.initial_loss_scale = args::opt_number(o, "lossScale", 65536, 1, 1e12);
-  return t;
-}
-
 // Forward + backward of one micro-batch (the caller holds the model's mutex).
 LossResult accumulate_locked(AddonSentenceVAE::State& state, const IdBatch& batch, double gamma, double scale) {
-  if (!state.training) fail(ErrorCode::InvalidArgument, "call configureTraining() before training steps");
-  state.model->train();
-  auto [ids, lengths] = device_id_batch(batch, state.device, state.model->config.vocab_size);
-  LossResult r;
-  {
-    RngScope rng(state.rng);
-    Training::ForwardScope amp(*state.training);
-    r = state.model->loss(ids, lengths, gamma);
-  }
-  state.training->backward(r.loss, scale);
-  state.model->eval();
-  return r;
+  return trainable::accumulate_locked(state, scale, [&] {
+    auto [ids, lengths] = device_id_batch(batch, state.device, state.model->config.vocab_size);
+    return state.model->loss(ids, lengths, gamma);
+  });
 }
 
 }  // namespace
@@ -254,19 +234,7 @@ LossResult accumulate_locked(AddonSentenceVAE::State& state, const IdBatch& batc
 // configureTraining({ beta1, beta2, eps, weightDecay, emaDecay, amp, lossScale }, seed | null) -> Promise<void>
 // Fresh optimizer state (and EMA from the current weights); reseeds the model's generator when given.
 Napi::Value AddonSentenceVAE::ConfigureTraining(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guard(env, [&]() -> Napi::Value {
-    auto state = Live();
-    TrainingOptions options = read_training_options(args::object(info, 0, "options"));
-    const bool seeded = info.Length() > 1 && info[1].IsNumber();
-    const auto seed = seeded ? static_cast<uint64_t>(args::integer(info, 1, "seed", 0, 9007199254740991LL)) : 0;
-    return run_async(env, "svae.svae.configureTraining", [state, options, seeded, seed]() -> Finish {
-      std::lock_guard<std::mutex> lock(state->mutex);
-      if (seeded) state->rng.set_current_seed(seed);
-      state->training = std::make_unique<Training>(*state->model, options, state->device, state->rng);
-      return nullptr;
-    }, {Value()});
-  });
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::configure(info, Value(), Live()); });
 }
 
 // accumulate(ids, shape, lengths, { gamma, scale }) -> Promise<{ loss, ce, tokens, correct, rowsExact }>
@@ -291,28 +259,7 @@ Napi::Value AddonSentenceVAE::Accumulate(const Napi::CallbackInfo& info) {
 
 // applyStep({ lr, clip }) -> Promise<{ gradNorm, skipped, lossScale, adamStep }>
 Napi::Value AddonSentenceVAE::ApplyStep(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guard(env, [&]() -> Napi::Value {
-    auto state = Live();
-    Napi::Object o = args::object(info, 0, "options");
-    const double lr = args::opt_number(o, "lr", 1e-4, 0, 10);
-    const double clip = args::opt_number(o, "clip", 1.0, 0, 1e12);
-    return run_async(env, "svae.svae.applyStep", [state, lr, clip]() -> Finish {
-      std::lock_guard<std::mutex> lock(state->mutex);
-      if (!state->training) fail(ErrorCode::InvalidArgument, "call configureTraining() before training steps");
-      StepOutcome out = state->training->apply(lr, clip);
-      const double scale = state->training->loss_scale();
-      const double step = static_cast<double>(state->training->adam_step());
-      return [out, scale, step](Napi::Env env) -> Napi::Value {
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("gradNorm", out.grad_norm);
-        o.Set("skipped", out.skipped);
-        o.Set("lossScale", scale);
-        o.Set("adamStep", step);
-        return o;
-      };
-    }, {Value()});
-  });
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::apply_step(info, Value(), Live()); });
 }
 
 // trainStep(ids, shape, lengths, { gamma, lr, clip, ...training options })
@@ -327,7 +274,7 @@ Napi::Value AddonSentenceVAE::TrainStep(const Napi::CallbackInfo& info) {
     const double gamma = args::opt_number(o, "gamma", 2.0, 0, 100);
     const double lr = args::opt_number(o, "lr", 1e-4, 0, 10);
     const double clip = args::opt_number(o, "clip", 1.0, 0, 1e12);
-    TrainingOptions options = read_training_options(o);
+    TrainingOptions options = trainable::read_options(o);
     auto owners = batch.owners;
     owners.push_back(Value());
     return run_async(env, "svae.svae.trainStep", [state, batch, gamma, lr, clip, options]() -> Finish {
@@ -347,92 +294,32 @@ Napi::Value AddonSentenceVAE::TrainStep(const Napi::CallbackInfo& info) {
 
 // trainingState() -> Promise<{ tensors: { name: NativeTensor }, adamStep, lossScale }>
 Napi::Value AddonSentenceVAE::TrainingState(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guard(env, [&]() -> Napi::Value {
-    auto state = Live();
-    return run_async(env, "svae.svae.trainingState", [state]() -> Finish {
-      std::lock_guard<std::mutex> lock(state->mutex);
-      if (!state->training) fail(ErrorCode::InvalidArgument, "call configureTraining() first");
-      std::map<std::string, torch::Tensor> tensors;
-      for (const auto& [name, t] : state->training->state_tensors()) tensors[name] = t.detach().clone();
-      const double step = static_cast<double>(state->training->adam_step());
-      const double scale = state->training->loss_scale();
-      return [tensors, step, scale](Napi::Env env) -> Napi::Value {
-        Napi::Object out = Napi::Object::New(env);
-        Napi::Object ts = Napi::Object::New(env);
-        for (const auto& [name, t] : tensors) ts.Set(name, AddonTensor::Wrap(env, t));
-        out.Set("tensors", ts);
-        out.Set("adamStep", step);
-        out.Set("lossScale", scale);
-        return out;
-      };
-    }, {Value()});
-  });
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::state(info, Value(), Live()); });
 }
 
 // loadTrainingState({ name: NativeTensor }, adamStep, lossScale) -> Promise<void>
 Napi::Value AddonSentenceVAE::LoadTrainingState(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guard(env, [&]() -> Napi::Value {
-    auto state = Live();
-    Napi::Object given = args::object(info, 0, "tensors");
-    const int64_t step = args::integer(info, 1, "adamStep", 0, 9007199254740991LL);
-    const double scale = args::number(info, 2, "lossScale");
-    std::map<std::string, torch::Tensor> tensors = read_named_tensors(given);
-    return run_async(env, "svae.svae.loadTrainingState", [state, tensors, step, scale]() -> Finish {
-      std::lock_guard<std::mutex> lock(state->mutex);
-      if (!state->training) fail(ErrorCode::InvalidArgument, "call configureTraining() first");
-      state->training->load_state_tensors(tensors, step, scale);
-      return nullptr;
-    }, {Value(), given});
-  });
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::load_state(info, Value(), Live()); });
 }
 
 // swapEma() -> Promise<void>: exchanges the live weights and the EMA weights.
 Napi::Value AddonSentenceVAE::SwapEma(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guard(env, [&]() -> Napi::Value {
-    auto state = Live();
-    return run_async(env, "svae.svae.swapEma", [state]() -> Finish {
-      std::lock_guard<std::mutex> lock(state->mutex);
-      if (!state->training) fail(ErrorCode::InvalidArgument, "call configureTraining() first");
-      state->training->swap_ema();
-      return nullptr;
-    }, {Value()});
-  });
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::swap_ema(info, Value(), Live()); });
 }
 
 // namedTensors() -> { name: NativeTensor } sharing the parameters' memory (detached).
 Napi::Value AddonSentenceVAE::NamedTensors(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guard(env, [&]() -> Napi::Value {
-    auto state = Live();
-    std::lock_guard<std::mutex> lock(state->mutex);
-    return named_parameters_object(env, *state->model);
-  });
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::named_tensors(info, Live()); });
 }
 
 // loadTensors({ name: NativeTensor }) -> Promise<void>: every parameter present with its shape,
 // nothing unexpected; values converted to the model's device and dtype.
 Napi::Value AddonSentenceVAE::LoadTensors(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guard(env, [&]() -> Napi::Value {
-    auto state = Live();
-    Napi::Object given = args::object(info, 0, "tensors");
-    std::map<std::string, torch::Tensor> values = read_named_tensors(given);
-    return run_async(env, "svae.svae.loadTensors", [state, values]() -> Finish {
-      std::lock_guard<std::mutex> lock(state->mutex);
-      load_parameters(*state->model, values, state->device, state->dtype);
-      state->training.reset();  // optimizer moments and EMA belong to the old weights
-      return nullptr;
-    }, {Value(), given});
-  });
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::load_tensors(info, Value(), Live()); });
 }
 
 Napi::Value AddonSentenceVAE::ParameterCount(const Napi::CallbackInfo& info) {
-  return guard(info.Env(), [&]() -> Napi::Value {
-    return Napi::Number::New(info.Env(), parameter_count(*Live()->model));
-  });
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::parameter_count(info, Live()); });
 }
 
 Napi::Value AddonSentenceVAE::Dispose(const Napi::CallbackInfo& info) {

@@ -5,7 +5,7 @@
 #include <torch/torch.h>
 
 #include "model/sentence_vae.h"
-#include "train/training.h"
+#include "trainable_bindings.h"
 
 #include <memory>
 #include <mutex>
@@ -14,13 +14,9 @@ namespace svae {
 
 class AddonSentenceVAE : public Napi::ObjectWrap<AddonSentenceVAE> {
  public:
-  struct State {
+  struct State : TrainableState {
     SentenceVAE model{nullptr};
-    torch::Device device{torch::kCPU};
-    at::ScalarType dtype = at::kFloat;
-    std::unique_ptr<Training> training;
-    at::Generator rng;  // the model's own stream: dropout (RngScope)
-    std::mutex mutex;
+    torch::nn::Module& module() override { return *model; }
   };
 
   static void Init(Napi::Env env, Napi::Object exports);

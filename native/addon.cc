@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "AddonOPT.h"
+#include "AddonSLLM.h"
 #include "AddonSentenceVAE.h"
 #include "AddonTensor.h"
 #include "AddonTensorIO.h"
@@ -18,6 +19,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   svae::AddonSentenceVAE::Init(env, exports);
   svae::AddonOPT::Init(env, exports);
   svae::AddonOPTSession::Init(env, exports);
+  svae::AddonSLLM::Init(env, exports);
+  svae::AddonSLLMSession::Init(env, exports);
   return exports;
 }
 }  // namespace

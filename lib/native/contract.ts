@@ -96,14 +96,27 @@ export interface NativeOptSession {
   dispose(): void;
 }
 
-export interface NativeOPT {
+/** The optimizer surface every trainable native model shares (native/trainable_bindings.h). */
+export interface NativeTrainable {
   readonly parameterCount: number;
-  loadTensors(tensors: Record<string, NativeTensor>): Promise<void>;
+  configureTraining(options: NativeTrainingOptions, seed: number | null): Promise<void>;
+  applyStep(options: { lr: number; clip: number }): Promise<NativeApplied>;
+  trainingState(): Promise<NativeTrainingState>;
+  loadTrainingState(tensors: Record<string, NativeTensor>, adamStep: number, lossScale: number): Promise<void>;
+  swapEma(): Promise<void>;
   namedTensors(): Record<string, NativeTensor>;
-  logits(ids: Int32Array, shape: readonly number[], mask: Uint8Array): Promise<NativeTensor>;
-  nll(ids: Int32Array, shape: readonly number[], mask: Uint8Array): Promise<{ nll: number; tokens: number }>;
-  generate(ids: Int32Array, shape: readonly number[], mask: Uint8Array, options: NativeDecodeOptions & { maxNewTokens?: number; ignoreEos?: boolean }): NativeOptSession;
+  /** `partial`: parameters not named keep their values. */
+  loadTensors(tensors: Record<string, NativeTensor>, options?: { partial?: boolean }): Promise<void>;
   dispose(): void;
+}
+
+export interface NativeOPT extends NativeTrainable {
+  logits(ids: Int32Array, shape: readonly number[], mask: Uint8Array): Promise<NativeTensor>;
+  /** `score` [B, T] 0/1: only targets t with score[t] = 1 count. */
+  nll(ids: Int32Array, shape: readonly number[], mask: Uint8Array, score?: Uint8Array): Promise<{ nll: number; tokens: number }>;
+  generate(ids: Int32Array, shape: readonly number[], mask: Uint8Array, options: NativeDecodeOptions & { maxNewTokens?: number; ignoreEos?: boolean }): NativeOptSession;
+  /** Next-token focal loss (γ = 0: cross-entropy) over right-padded rows, then backward × scale. */
+  accumulate(ids: Int32Array, shape: readonly number[], mask: Uint8Array, options: { gamma?: number; scale?: number }): Promise<{ loss: number; ce: number; tokens: number; correct: number }>;
 }
 
 export interface NativeOPTClass {
@@ -218,6 +231,69 @@ export interface NativeSentenceVAEClass {
   create(config: NativeSvaeConfig, device: string, dtype: NativeDType, seed: number): Promise<NativeSentenceVAE>;
 }
 
+export interface NativeSllmConfig {
+  svae: NativeSvaeConfig;
+  /** The OPT stack (its vocabulary fields are unused: the SLLM has no token embedding). */
+  llm: NativeOptConfig;
+}
+
+export interface NativeSllmLoss {
+  loss: number;
+  /** Mean cross-entropy of the decode targets (next sentences' tokens + eos). */
+  ce: number;
+  tokens: number;
+  correct: number;
+  stopLoss: number;
+  stopCount: number;
+  stopCorrect: number;
+  /** evaluate() only (0 otherwise): summed NLL (nats) of content tokens, eos tokens and stop flags. */
+  contentNll: number;
+  contentTokens: number;
+  eosNll: number;
+  stopNll: number;
+  targetSentences: number;
+}
+
+export interface NativeSllmStep {
+  /** [B, steps] generated ids per row (eos included where reached). */
+  tokens: Int32Array;
+  steps: number;
+  /** Content tokens per row. */
+  lengths: Int32Array;
+  /** 1: the stop head ended this row at this step (no sentence from it). */
+  stopped: Uint8Array;
+  finished: Uint8Array;
+  done: boolean;
+  /** With returnHidden: the re-encoded new sentences [B, H]. */
+  vectors?: NativeTensor;
+  /** With returnHidden: the LLM output this step decoded from [B, H]. */
+  hidden?: NativeTensor;
+}
+
+export interface NativeSllmSession {
+  next(finishRows?: Uint8Array): Promise<NativeSllmStep>;
+  dispose(): void;
+}
+
+export interface NativeSLLM extends NativeTrainable {
+  encode(ids: Int32Array, shape: readonly number[], lengths: Int32Array): Promise<NativeTensor>;
+  /** Full forward: LLM outputs [B, S, H] of paragraphs [B, S, L] (lengths [B*S], 0 = none). */
+  hidden(ids: Int32Array, shape: readonly number[], lengths: Int32Array): Promise<NativeTensor>;
+  logits(ids: Int32Array, shape: readonly number[], lengths: Int32Array, memory: NativeTensor): Promise<NativeTensor>;
+  evaluate(ids: Int32Array, shape: readonly number[], lengths: Int32Array, gamma: number): Promise<NativeSllmLoss>;
+  accumulate(ids: Int32Array, shape: readonly number[], lengths: Int32Array, options: { gamma?: number; scale?: number }): Promise<NativeSllmLoss>;
+  generate(
+    ids: Int32Array, shape: readonly number[], lengths: Int32Array, rows: Int32Array, rowsShape: readonly number[],
+    options: NativeDecodeOptions & { maxSentences?: number; ignoreStop?: boolean; returnHidden?: boolean },
+  ): NativeSllmSession;
+  /** requires_grad of parameters whose names start with a prefix; returns how many matched. */
+  setTrainable(prefixes: readonly string[], trainable: boolean): number;
+}
+
+export interface NativeSLLMClass {
+  create(config: NativeSllmConfig, device: string, dtype: NativeDType, seed: number): Promise<NativeSLLM>;
+}
+
 export interface NativeAddon {
   napiVersion: number;
   info(): NativeInfo;
@@ -230,4 +306,5 @@ export interface NativeAddon {
   io: NativeIO;
   NativeSentenceVAE: NativeSentenceVAEClass;
   NativeOPT: NativeOPTClass;
+  NativeSLLM: NativeSLLMClass;
 }

@@ -21,6 +21,8 @@ export interface ParagraphBatch {
   sentenceMask: Uint8Array;
   /** Number of real sentences of each paragraph. */
   sentenceCounts: Int32Array;
+  /** [B, S]: tokens of each sentence (bos included; 0 where there is none). */
+  lengths: Int32Array;
   batchSize: number;
   sentences: number;
   length: number;
@@ -84,16 +86,18 @@ export function padParagraphs(paragraphs: readonly (readonly ArrayLike<number>[]
   const tokenMask = new Uint8Array(ids.length);
   const sentenceMask = new Uint8Array(batchSize * sentences);
   const sentenceCounts = new Int32Array(batchSize);
+  const lengths = new Int32Array(batchSize * sentences);
   paragraphs.forEach((p, b) => {
     sentenceCounts[b] = p.length;
     p.forEach((s, k) => {
+      lengths[b * sentences + k] = s.length;
       const row = (b * sentences + k) * length;
       for (let i = 0; i < s.length; i++) ids[row + i] = s[i]!;
       tokenMask.fill(1, row, row + s.length);
       sentenceMask[b * sentences + k] = 1;
     });
   });
-  return { ids, tokenMask, sentenceMask, sentenceCounts, batchSize, sentences, length };
+  return { ids, tokenMask, sentenceMask, sentenceCounts, lengths, batchSize, sentences, length };
 }
 
 export interface BucketOptions {

@@ -106,7 +106,7 @@ export interface RunResult {
  * await trainer.run({ batches: train.batches({ batchSize: 64, seed: 1 }), validation: held });
  * ```
  */
-export class Trainer<Batch extends { lengths: Int32Array }, Data> {
+export class Trainer<Batch, Data> {
   readonly model: TrainableModel<Batch, Data>;
   readonly options: Readonly<Required<Omit<TrainerOptions, 'schedule'>>> & { schedule: ScheduleOptions };
 

@@ -15,6 +15,8 @@ struct AddonData {
   Napi::FunctionReference svae_constructor;
   Napi::FunctionReference opt_constructor;
   Napi::FunctionReference opt_session_constructor;
+  Napi::FunctionReference sllm_constructor;
+  Napi::FunctionReference sllm_session_constructor;
 };
 
 AddonData& addon_data(Napi::Env env);

@@ -14,7 +14,7 @@ std::string list(const std::vector<std::string>& v) {
 }
 }  // namespace
 
-void load_parameters(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& values, const torch::Device& device, at::ScalarType dtype) {
+void load_parameters(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& values, const torch::Device& device, at::ScalarType dtype, bool partial) {
   auto params = module.named_parameters();
   std::vector<std::string> missing, wrong, unexpected;
   for (const auto& [name, t] : values) {
@@ -23,7 +23,7 @@ void load_parameters(torch::nn::Module& module, const std::map<std::string, torc
   for (const auto& item : params) {
     auto it = values.find(item.key());
     if (it == values.end()) {
-      missing.push_back(item.key());
+      if (!partial) missing.push_back(item.key());
     } else if (it->second.sizes() != item.value().sizes()) {
       wrong.push_back(item.key() + " " + c10::str(it->second.sizes()) + " (expected " + c10::str(item.value().sizes()) + ")");
     }
@@ -32,7 +32,10 @@ void load_parameters(torch::nn::Module& module, const std::map<std::string, torc
   if (!wrong.empty()) fail(ErrorCode::Shape, "weights do not match the config: wrong shape for " + list(wrong));
   if (!unexpected.empty()) fail(ErrorCode::Shape, "weights do not match the config: unexpected " + list(unexpected));
   torch::NoGradGuard no_grad;
-  for (auto& item : params) item.value().copy_(values.at(item.key()).to(device, dtype));
+  for (auto& item : params) {
+    auto it = values.find(item.key());
+    if (it != values.end()) item.value().copy_(it->second.to(device, dtype));
+  }
 }
 
 }  // namespace svae

@@ -8,6 +8,6 @@
 
 namespace svae {
 
-void load_parameters(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& values, const torch::Device& device, at::ScalarType dtype);
+void load_parameters(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& values, const torch::Device& device, at::ScalarType dtype, bool partial = false);
 
 }  // namespace svae

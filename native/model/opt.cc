@@ -31,9 +31,11 @@ torch::Tensor OptLayerImpl::forward(const torch::Tensor& x, const torch::Tensor&
 
 OptDecoderImpl::OptDecoderImpl(const OptConfig& c) : config(c) {
   c.validate();
-  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(torch::nn::EmbeddingOptions(c.vocab_size, c.word_embed_proj_dim).padding_idx(c.pad_id)));
+  if (c.token_embedding) {
+    embed_tokens = register_module("embed_tokens", torch::nn::Embedding(torch::nn::EmbeddingOptions(c.vocab_size, c.word_embed_proj_dim).padding_idx(c.pad_id)));
+  }
   embed_positions = register_module("embed_positions", torch::nn::Embedding(c.max_positions + 2, c.hidden));
-  if (c.word_embed_proj_dim != c.hidden) {
+  if (c.token_embedding && c.word_embed_proj_dim != c.hidden) {
     project_in = register_module("project_in", torch::nn::Linear(torch::nn::LinearOptions(c.word_embed_proj_dim, c.hidden).bias(false)));
     project_out = register_module("project_out", torch::nn::Linear(torch::nn::LinearOptions(c.hidden, c.word_embed_proj_dim).bias(false)));
   }
@@ -79,6 +81,7 @@ torch::Tensor OptDecoderImpl::run_layers(const torch::Tensor& x, const torch::Te
 }
 
 torch::Tensor OptDecoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& mask, std::vector<KVCache>* caches) {
+  if (!embed_tokens) fail(ErrorCode::InvalidArgument, "this OPT stack has no token embedding (it reads sentence vectors)");
   torch::Tensor x = embed_tokens(ids);
   if (project_in) x = project_in(x);
   torch::Tensor h = run_layers(x, mask, caches);
@@ -96,15 +99,21 @@ torch::Tensor OptImpl::logits(const torch::Tensor& ids, const torch::Tensor& mas
   return logits;
 }
 
-std::pair<double, int64_t> OptImpl::nll(const torch::Tensor& ids, const torch::Tensor& mask) {
-  torch::Tensor logits = this->logits(ids, mask, nullptr);  // [B, T, V]
+LossResult OptImpl::loss(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& score, double gamma) {
   const int64_t t = ids.size(1);
+  if (t < 2) fail(ErrorCode::Shape, "Expected rows of at least 2 tokens to predict a next token");
+  torch::Tensor logits = this->logits(ids, mask, nullptr);  // [B, T, V]
   torch::Tensor pred = logits.narrow(1, 0, t - 1).reshape({-1, logits.size(-1)});
   torch::Tensor target = ids.narrow(1, 1, t - 1).reshape({-1});
-  torch::Tensor valid = (mask.narrow(1, 0, t - 1) * mask.narrow(1, 1, t - 1)).reshape({-1}).to(torch::kBool);
-  torch::Tensor idx = valid.nonzero().squeeze(1);
-  torch::Tensor logp = torch::log_softmax(pred.index_select(0, idx), -1).gather(1, target.index_select(0, idx).unsqueeze(1));
-  return {(-logp).sum().item<double>(), idx.size(0)};
+  torch::Tensor valid = mask.narrow(1, 0, t - 1) * mask.narrow(1, 1, t - 1);
+  if (score.defined()) valid = valid * score.narrow(1, 1, t - 1);
+  return focal_loss(pred, target, valid.reshape({-1}).to(torch::kBool), gamma);
+}
+
+std::pair<double, int64_t> OptImpl::nll(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& score) {
+  LossResult r = loss(ids, mask, score, 0.0);
+  if (r.tokens == 0) return {0.0, 0};
+  return {r.ce.item<double>() * static_cast<double>(r.tokens), r.tokens};
 }
 
 }  // namespace svae

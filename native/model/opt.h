@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "model/attention.h"
+#include "model/sentence_vae.h"  // LossResult, focal_loss
 
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct OptConfig {
   int64_t bos_id = 2;
   int64_t eos_id = 2;
   int64_t tokenizer_size = 50272;     // ids >= this are never sampled
+  // false: no embed_tokens / project_in / project_out (the SLLM feeds sentence vectors of the
+  // hidden size straight into the layers).
+  bool token_embedding = true;
   void validate() const;
 };
 
@@ -67,8 +71,11 @@ class OptImpl : public torch::nn::Module {
   explicit OptImpl(const OptConfig& c);
   // logits [B, T, V] (float32); ids outside the tokenizer masked to -inf.
   torch::Tensor logits(const torch::Tensor& ids, const torch::Tensor& mask, std::vector<KVCache>* caches);
-  // Sum of next-token NLL over positions where mask[t] and mask[t+1] are 1, and their count.
-  std::pair<double, int64_t> nll(const torch::Tensor& ids, const torch::Tensor& mask);
+  // Next-token focal loss (γ = 0: cross-entropy) over targets t where mask[t-1], mask[t] and,
+  // when given, score[t] are 1 (score: [B, T] 0/1, picks the tokens that count).
+  LossResult loss(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& score, double gamma);
+  // Sum of next-token NLL over those targets, and their count.
+  std::pair<double, int64_t> nll(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& score = {});
 
   OptDecoder decoder{nullptr};
   OptConfig config;

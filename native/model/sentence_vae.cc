@@ -98,7 +98,7 @@ torch::Tensor SentenceDecoderImpl::forward(const torch::Tensor& ids, const torch
   return head(x);
 }
 
-DecodeResult SentenceDecoderImpl::generate(const torch::Tensor& memory, const DecodeOptions& o) {
+DecodeResult SentenceDecoderImpl::generate(const torch::Tensor& memory, const DecodeOptions& o, at::Generator* shared) {
   const int64_t batch = memory.size(0);
   const int64_t steps = std::min(o.max_new_tokens, config.max_tokens);
   const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(memory.device());
@@ -107,7 +107,8 @@ DecodeResult SentenceDecoderImpl::generate(const torch::Tensor& memory, const De
     caches.push_back(layer->as<DecoderBlock>()->self_attn->make_cache(batch, steps, memory.options()));
   }
   std::vector<torch::Tensor> cross = cross_constants(memory);
-  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
+  at::Generator own = shared ? at::Generator() : at::make_generator<at::CPUGeneratorImpl>(o.seed);
+  at::Generator& generator = shared ? *shared : own;
   SamplingOptions sampling{o.greedy, o.temperature, o.top_k, o.top_p};
 
   torch::Tensor tokens = torch::full({batch, 1}, config.bos_id, long_opts);

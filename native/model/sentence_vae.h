@@ -68,7 +68,8 @@ class SentenceDecoderImpl : public torch::nn::Module {
   // shortcut=true replaces each cross-attention by its single-key constant (exactly equal).
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& valid, const torch::Tensor& memory, bool shortcut = false);
   // Generation from Ω [B, H] with a token KV cache and one cross-attention constant per layer.
-  DecodeResult generate(const torch::Tensor& memory, const DecodeOptions& options);
+  // `generator`: a sampling stream that lives across calls (the SLLM's); else one from options.seed.
+  DecodeResult generate(const torch::Tensor& memory, const DecodeOptions& options, at::Generator* generator = nullptr);
 
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};

@@ -1,0 +1,577 @@
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { DisposedError } from '../errors/DisposedError.js';
+import { FormatError } from '../errors/FormatError.js';
+import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
+import { callAsync, callSync } from '../native/call.js';
+import type { NativeSLLM, NativeSllmConfig, NativeSllmLoss } from '../native/contract.js';
+import { addon } from '../native/loader.js';
+import { ParagraphDataset } from '../data/ParagraphDataset.js';
+import type { Device } from '../tensor/Tensor.js';
+import { Tensor } from '../tensor/Tensor.js';
+import { padParagraphs, padSentences, type ParagraphBatch } from '../text/batch.js';
+import { tokenizeText } from '../text/pieces.js';
+import { type BuiltinTokenizer, builtinTokenizers, Tokenizer } from '../text/Tokenizer.js';
+import { NativeTraining } from '../train/nativeTraining.js';
+import type { AppliedStep, MicroStep, TrainableModel, TrainingSetup, TrainingSnapshot } from '../train/TrainableModel.js';
+import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.js';
+import { type OptConfig, readOptConfig } from './optConfig.js';
+import { readOptWeights } from './optWeights.js';
+import type { ModelDType } from './SentenceVAE.js';
+import { checkConfig, type PresetName, presetNames, presets, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
+
+/** An SLLM's shape (saved as config.json): the SentenceVAE and the OPT stack it is grafted onto. */
+export interface SllmConfig {
+  svae: SentenceVAEConfig;
+  /** OPT's shape (its token embedding, project_in/out and lm_head are not part of an SLLM). */
+  llm: OptConfig;
+}
+
+/** Which parts train (frozen parts keep their weights; the stop head always trains). */
+export interface SllmFreeze {
+  /** Freeze the SentenceVAE encoder and decoder. @default false */
+  freezeSvae?: boolean;
+  /** Freeze the OPT layers and positions. @default false */
+  freezeLlm?: boolean;
+}
+
+export interface CreateSllmOptions extends SllmFreeze {
+  /** The SentenceVAE's shape: a preset name, or a preset's shape with overrides. @default 'tiny' */
+  svae?: PresetName | (Partial<SentenceVAEConfig> & { preset?: PresetName });
+  /**
+   * The OPT stack's shape. @default hidden = the SentenceVAE's, 2 layers, its heads, ffn = 4 × hidden,
+   * 128 positions (sentences), pre-LN.
+   */
+  llm?: Partial<OptConfig>;
+  /** @default the SentenceVAE preset's built-in tokenizer */
+  tokenizer?: Tokenizer | BuiltinTokenizer | string;
+  /** @default 'cpu' */
+  device?: Device;
+  /** @default 'float32' */
+  dtype?: ModelDType;
+  /** Seed of the weight initialization. @default 0 */
+  seed?: number;
+}
+
+export interface FromOptOptions extends SllmFreeze {
+  /**
+   * A trained SentenceVAE folder to start from (its hidden size must equal OPT's), or shape
+   * overrides of a fresh one (e.g. `{ layers: 2 }`; default: 1 block, OPT's hidden and heads).
+   */
+  svae?: string | Partial<SentenceVAEConfig>;
+  /** @default 'cpu' */
+  device?: Device;
+  /** @default 'float32' */
+  dtype?: ModelDType;
+  /** Seed of the parts initialized fresh (SentenceVAE when not given, stop head). @default 0 */
+  seed?: number;
+}
+
+export interface SllmGenerateOptions {
+  /** Most sentences generated per prompt. @default 16 */
+  maxSentences?: number;
+  /** Most tokens generated per prompt; the sentence that reaches it is cut there. @default Infinity */
+  maxTokens?: number;
+  /** Most tokens per generated sentence (eos included). @default svae.maxTokens - 1 */
+  maxSentenceTokens?: number;
+  /** Sample instead of greedy decoding (the stop head is always argmax). @default false */
+  sample?: boolean;
+  /** @default 1 */
+  temperature?: number;
+  /** 0: all tokens. @default 0 */
+  topK?: number;
+  /** 1: all tokens. @default 1 */
+  topP?: number;
+  /** @default 0 */
+  seed?: number;
+  /** Ends the iteration (generate() resolves with what was produced). */
+  signal?: AbortSignal;
+  /** Called for every generated sentence of every prompt. */
+  onSentence?: (event: SentenceEvent) => void;
+  /** Never stop on the stop head (benchmarks: equal lengths). @default false */
+  ignoreStop?: boolean;
+}
+
+/** One generated sentence of one prompt. */
+export interface SentenceEvent {
+  /** Index of the prompt. */
+  row: number;
+  /** 1-based index of the sentence in this prompt's completion. */
+  index: number;
+  text: string;
+  /** The sentence's token ids (no bos, no eos). */
+  ids: Int32Array;
+  /** True when maxTokens cut this sentence short. */
+  truncated: boolean;
+}
+
+export interface SllmEvaluation {
+  /** ln(ppl): what the Trainer minimizes across evaluations. */
+  loss: number;
+  /**
+   * exp(NLL / N) of sentences 2..S and the paragraph's end given sentence 1: NLL of their
+   * content tokens + each sentence's eos + every stop flag, N = their content tokens + 1 per
+   * paragraph. OPT.evaluate(ParagraphDataset) reports the same quantity over the same tokens.
+   */
+  ppl: number;
+  /** exp(mean NLL) over the content tokens of sentences 2..S only. */
+  contentPpl: number;
+  /** Teacher-forced next-token accuracy of the decode targets (content + eos). */
+  tokenAccuracy: number;
+  /** Stop-flag accuracy over every sentence. */
+  stopAccuracy: number;
+  /** Not measured for an SLLM (NaN); kept for the Trainer's metrics shape. */
+  exactMatch: number;
+  paragraphs: number;
+  /** N above. */
+  tokens: number;
+}
+
+const tokenizerFiles = ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'];
+
+async function resolveTokenizer(t: CreateSllmOptions['tokenizer'], fallback: BuiltinTokenizer): Promise<Tokenizer> {
+  if (t === undefined) return Tokenizer.builtin(fallback);
+  if (t instanceof Tokenizer) return t;
+  if (typeof t !== 'string') invalid('Tokenizer, built-in tokenizer name or folder', 'tokenizer', t);
+  return (builtinTokenizers as readonly string[]).includes(t) ? Tokenizer.builtin(t as BuiltinTokenizer) : Tokenizer.fromPretrained(t);
+}
+
+async function readJson(path: string): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new FormatError(`${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { path });
+  }
+}
+
+function checkLlmConfig(value: unknown, where: string): OptConfig {
+  if (value === null || typeof value !== 'object') invalid('object', where, value);
+  const c = value as Record<string, unknown>;
+  const int = (k: string, min = 1) => expectInteger(c[k], `${where}.${k}`, min);
+  return {
+    vocabSize: int('vocabSize'), hidden: int('hidden'), ffn: int('ffn'), layers: int('layers'), heads: int('heads'),
+    maxPositions: int('maxPositions'), wordEmbedProjDim: int('wordEmbedProjDim'),
+    preNorm: c.preNorm !== false, finalNorm: c.finalNorm !== false && c.preNorm !== false,
+    padId: int('padId', 0), bosId: int('bosId', 0), eosId: int('eosId', 0),
+  };
+}
+
+/** OPT checkpoint names (decoder.*) -> SLLM names (llm.*); the token side is dropped. */
+const droppedOptWeights = ['decoder.embed_tokens.weight', 'decoder.project_in.weight', 'decoder.project_out.weight'];
+
+/**
+ * A sentence-level language model (the paper's SLLM): an OPT decoder stack that reads and
+ * writes whole sentences through a SentenceVAE. Generation runs natively one sentence per step
+ * (stop head → sentence decoder with a KV cache → re-encode → one LLM step over a
+ * sentence-level KV cache); this class orchestrates prompts, batching, limits and streaming.
+ *
+ * @example
+ * ```ts
+ * await using sllm = await SLLM.fromOpt('./opt-125m', { svae: { layers: 1 } });
+ * for await (const s of sllm.generate('The jury said it was fine. It', { maxSentences: 3 })) console.log(s.text);
+ * await sllm.save('./my-sllm');
+ * ```
+ */
+export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, ParagraphDataset | readonly string[]> {
+  readonly config: Readonly<SllmConfig>;
+  readonly tokenizer: Tokenizer;
+  readonly device: string;
+  readonly dtype: ModelDType;
+  /** Which parts train (applied whenever training is configured). */
+  readonly freeze: Readonly<Required<SllmFreeze>>;
+  #native: NativeSLLM | undefined;
+  readonly #training = new NativeTraining(() => this.#live);
+
+  private constructor(native: NativeSLLM, config: SllmConfig, tokenizer: Tokenizer, device: string, dtype: ModelDType, freeze: SllmFreeze) {
+    this.#native = native;
+    this.config = Object.freeze({ svae: Object.freeze({ ...config.svae }), llm: Object.freeze({ ...config.llm }) });
+    this.tokenizer = tokenizer;
+    this.device = device;
+    this.dtype = dtype;
+    this.freeze = Object.freeze({ freezeSvae: freeze.freezeSvae ?? false, freezeLlm: freeze.freezeLlm ?? false });
+  }
+
+  static async #make(config: SllmConfig, tokenizer: Tokenizer, options: { device?: Device; dtype?: ModelDType; seed?: number } & SllmFreeze): Promise<SLLM> {
+    const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
+    const seed = expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER);
+    const device = options.device ?? 'cpu';
+    const nativeConfig: NativeSllmConfig = { svae: config.svae, llm: { ...config.llm, tokenizerSize: config.llm.vocabSize } };
+    const native = await callAsync(() => addon().NativeSLLM.create(nativeConfig, device, dtype, seed));
+    return new SLLM(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype, options);
+  }
+
+  /** A new SLLM with random weights (tests, small experiments): a SentenceVAE preset + an OPT shape. */
+  static async create(options: CreateSllmOptions = {}): Promise<SLLM> {
+    const svaeOption = typeof options.svae === 'string' ? { preset: options.svae } : (options.svae ?? {});
+    const presetName = expectOneOf(svaeOption.preset ?? 'tiny', 'svae.preset', presetNames);
+    const preset = presets[presetName];
+    const tokenizer = await resolveTokenizer(options.tokenizer, preset.tokenizer);
+    const { preset: _ignored, ...overrides } = svaeOption;
+    const svae = checkConfig({
+      ...preset.shape, vocabSize: roundUp(tokenizer.vocabSize, 8), tokenizerSize: tokenizer.vocabSize,
+      padId: tokenizer.padId, bosId: tokenizer.bosId, eosId: tokenizer.eosId, ...overrides,
+    });
+    const llm: OptConfig = {
+      vocabSize: svae.vocabSize, hidden: svae.hidden, ffn: 4 * svae.hidden, layers: 2, heads: svae.heads, maxPositions: 128,
+      wordEmbedProjDim: svae.hidden, preNorm: true, finalNorm: true, padId: svae.padId, bosId: svae.bosId, eosId: svae.eosId,
+      ...options.llm,
+    };
+    return SLLM.#make({ svae, llm: checkLlmConfig(llm, 'llm') }, tokenizer, options);
+  }
+
+  /**
+   * Grafts a SentenceVAE onto a Hugging Face OPT folder: OPT's decoder layers, positions and
+   * final LayerNorm become the sentence-level LLM; its token embedding, lm_head and (opt-350m)
+   * the 512-wide project_in/project_out are dropped — sentence vectors enter the layers at
+   * OPT's hidden size, so the SentenceVAE's hidden size must equal OPT's hidden_size.
+   */
+  static async fromOpt(optDir: string, options: FromOptOptions = {}): Promise<SLLM> {
+    const opt = await readOptConfig(optDir);
+    const tokenizer = await Tokenizer.fromPretrained(optDir);
+    let svae: SentenceVAEConfig;
+    let svaeDir: string | undefined;
+    if (typeof options.svae === 'string') {
+      svaeDir = options.svae;
+      const raw = await readJson(join(svaeDir, 'config.json'));
+      if (raw.architecture !== 'SentenceVAE') throw new FormatError(`${join(svaeDir, 'config.json')}: expected "architecture": "SentenceVAE"`, { path: svaeDir });
+      svae = checkConfig(raw, join(svaeDir, 'config.json'));
+      if (svae.tokenizerSize !== tokenizer.vocabSize) {
+        throw new InvalidArgumentError(`the SentenceVAE in ${svaeDir} has a ${svae.tokenizerSize}-id tokenizer but the OPT in ${optDir} has ${tokenizer.vocabSize}: they must share one`);
+      }
+    } else {
+      if (options.svae !== undefined && (options.svae === null || typeof options.svae !== 'object')) invalid('a SentenceVAE folder or config overrides', 'svae', options.svae);
+      svae = checkConfig({
+        hidden: opt.hidden, heads: opt.heads, layers: 1, ffn: 2 * opt.hidden, maxTokens: 64, dropout: 0.1, norm: 'pre', activation: 'relu',
+        vocabSize: roundUp(tokenizer.vocabSize, 8), tokenizerSize: tokenizer.vocabSize, padId: tokenizer.padId, bosId: tokenizer.bosId, eosId: tokenizer.eosId,
+        ...(options.svae ?? {}),
+      });
+    }
+    if (svae.hidden !== opt.hidden) {
+      throw new InvalidArgumentError(`the SentenceVAE's hidden size (${svae.hidden}) must equal OPT's hidden_size (${opt.hidden}): sentence vectors enter OPT's layers directly`);
+    }
+    const sllm = await SLLM.#make({ svae, llm: opt }, tokenizer, options);
+    try {
+      const weights = await readOptWeights(optDir);
+      const renamed = new Map<string, Tensor>();
+      for (const [name, t] of weights.tensors) {
+        if (droppedOptWeights.includes(name)) t.dispose();
+        else renamed.set(name.replace(/^decoder\./, 'llm.'), t);
+      }
+      try {
+        await sllm.#training.loadNamedTensors(renamed, { partial: true }).catch((error: Error) => {
+          throw new FormatError(`${weights.files.join(', ')}: ${error.message}`, { path: weights.files[0]! });
+        });
+      } finally {
+        for (const t of renamed.values()) t.dispose();
+      }
+      if (svaeDir) {
+        const file = join(svaeDir, 'model.safetensors');
+        const svaeWeights = await loadSafetensors(file);
+        try {
+          await sllm.#training.loadNamedTensors(svaeWeights, { partial: true }).catch((error: Error) => {
+            throw new FormatError(`${file}: ${error.message}`, { path: file });
+          });
+        } finally {
+          for (const t of svaeWeights.values()) t.dispose();
+        }
+      }
+    } catch (error) {
+      sllm.dispose();
+      throw error;
+    }
+    return sllm;
+  }
+
+  /** Loads a folder written by `save()`. */
+  static async load(dir: string, options: { device?: Device; dtype?: ModelDType } & SllmFreeze = {}): Promise<SLLM> {
+    const path = join(dir, 'config.json');
+    const raw = await readJson(path);
+    if (raw.architecture !== 'SLLM') throw new FormatError(`${path}: expected "architecture": "SLLM"`, { path });
+    let config: SllmConfig;
+    try {
+      config = { svae: checkConfig(raw.svae, `${path} svae`), llm: checkLlmConfig(raw.llm, `${path} llm`) };
+    } catch (error) {
+      throw error instanceof FormatError ? error : new FormatError(`${path}: ${(error as Error).message}`, { path });
+    }
+    const tokenizer = await Tokenizer.fromPretrained(dir);
+    if (tokenizer.vocabSize !== config.svae.tokenizerSize) {
+      throw new FormatError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json says tokenizerSize ${config.svae.tokenizerSize}`, { path: dir });
+    }
+    const sllm = await SLLM.#make(config, tokenizer, options);
+    const file = join(dir, 'model.safetensors');
+    try {
+      const weights = await loadSafetensors(file);
+      try {
+        await sllm.#training.loadNamedTensors(weights).catch((error: Error) => {
+          throw new FormatError(`${file}: ${error.message}`, { path: file });
+        });
+      } finally {
+        for (const t of weights.values()) t.dispose();
+      }
+    } catch (error) {
+      sllm.dispose();
+      throw error;
+    }
+    return sllm;
+  }
+
+  /** True when `dir` holds a saved SLLM. */
+  static isSllmFolder(dir: string): boolean {
+    try {
+      return existsSync(join(dir, 'model.safetensors')) && (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { architecture?: unknown }).architecture === 'SLLM';
+    } catch {
+      return false;
+    }
+  }
+
+  get #live(): NativeSLLM {
+    if (!this.#native) throw new DisposedError('This SLLM has been disposed');
+    return this.#native;
+  }
+
+  get parameterCount(): number {
+    return this.#live.parameterCount;
+  }
+
+  /** Sentence pieces (bos first, ≤ svae.maxTokens) of each text, in order. */
+  async pieces(text: string): Promise<Int32Array[]> {
+    if (typeof text !== 'string') invalid('string', 'text', text);
+    return (await tokenizeText(this.tokenizer, text, { maxTokens: this.config.svae.maxTokens })).map((p) => p.ids);
+  }
+
+  /** Sentence vectors [n, H] of sentences (texts, or ids with bos first). The caller disposes the Tensor. */
+  async encode(sentences: readonly string[] | readonly Int32Array[]): Promise<Tensor> {
+    if (!Array.isArray(sentences) || sentences.length === 0) invalid('a non-empty array of sentences', 'sentences', sentences);
+    const ids = typeof sentences[0] === 'string' ? await this.tokenizer.encodeBatch(sentences as string[]) : (sentences as Int32Array[]);
+    const b = padSentences(ids, { padId: this.config.svae.padId });
+    const native = this.#live;
+    return new Tensor(await callAsync(() => native.encode(b.ids, [b.batchSize, b.length], b.lengths)));
+  }
+
+  /** The LLM's outputs h [B, S, H] for paragraphs given as sentence pieces (full forward, no cache). */
+  async hidden(paragraphs: readonly (readonly Int32Array[])[]): Promise<Tensor> {
+    const b = padParagraphs(paragraphs, { padId: this.config.svae.padId });
+    const native = this.#live;
+    return new Tensor(await callAsync(() => native.hidden(b.ids, [b.batchSize, b.sentences, b.length], b.lengths)));
+  }
+
+  /** Teacher-forced decoder logits [n, L, V] of sentences (ids, bos first) given memory vectors [n, H]. */
+  async decoderLogits(sentences: readonly Int32Array[], memory: Tensor): Promise<Tensor> {
+    const b = padSentences(sentences, { padId: this.config.svae.padId });
+    const native = this.#live;
+    const m = memory.native;
+    return new Tensor(await callAsync(() => native.logits(b.ids, [b.batchSize, b.length], b.lengths, m)));
+  }
+
+  /**
+   * Generates sentence by sentence after each prompt (prompts batched together; each row stops
+   * on its stop head, maxSentences or maxTokens). Yields sentences as they come.
+   * @example
+   * ```ts
+   * for await (const s of sllm.generate(['It was late.', 'The jury met.'], { maxSentences: 4 })) {
+   *   console.log(s.row, s.text);
+   * }
+   * ```
+   */
+  async *generate(prompts: string | readonly string[], options: SllmGenerateOptions = {}): AsyncGenerator<SentenceEvent> {
+    const list = typeof prompts === 'string' ? [prompts] : prompts;
+    if (!Array.isArray(list) || list.length === 0) invalid('a prompt or a non-empty array of prompts', 'prompts', prompts);
+    const { svae } = this.config;
+    const maxSentences = expectInteger(options.maxSentences ?? 16, 'maxSentences', 1);
+    const maxTokens = options.maxTokens === undefined || options.maxTokens === Infinity ? Infinity : expectInteger(options.maxTokens, 'maxTokens', 1);
+    const nativeOptions = {
+      maxSentences,
+      maxTokens: expectInteger(options.maxSentenceTokens ?? svae.maxTokens - 1, 'maxSentenceTokens', 1, svae.maxTokens - 1),
+      greedy: !(options.sample ?? false),
+      temperature: expectNumber(options.temperature ?? 1, 'temperature', 1e-6),
+      topK: expectInteger(options.topK ?? 0, 'topK', 0),
+      topP: expectNumber(options.topP ?? 1, 'topP', 0, 1),
+      seed: expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER),
+      ignoreStop: options.ignoreStop ?? false,
+    };
+    const perPrompt: Int32Array[][] = [];
+    for (const [i, p] of (list as readonly unknown[]).entries()) {
+      if (typeof p !== 'string') invalid('string', `prompts[${i}]`, p);
+      const pieces = await this.pieces(p);
+      if (p.trim() === '') throw new InvalidArgumentError(`prompts[${i}] is empty: an SLLM continues from at least one sentence`);
+      perPrompt.push(pieces);
+    }
+    // Pieces in one [N, L] batch; rows [B, S] index them, left-padded so each row's last sentence is in the last slot.
+    const all = perPrompt.flat();
+    const batch = padSentences(all, { padId: svae.padId });
+    const slots = Math.max(...perPrompt.map((p) => p.length));
+    const rows = new Int32Array(list.length * slots).fill(-1);
+    let k = 0;
+    perPrompt.forEach((p, r) => p.forEach((_, s) => (rows[r * slots + slots - p.length + s] = k++)));
+    const native = this.#live;
+    const session = callSync(() => native.generate(batch.ids, [batch.batchSize, batch.length], batch.lengths, rows, [list.length, slots], nativeOptions));
+    const produced = list.map(() => ({ sentences: 0, tokens: 0, done: false }));
+    let finishRows: Uint8Array | undefined;
+    try {
+      for (;;) {
+        if (options.signal?.aborted) return;
+        const step = await callAsync(() => session.next(finishRows));
+        finishRows = undefined;
+        const ids: Int32Array[] = [];
+        const who: number[] = [];
+        const cut: boolean[] = [];
+        for (let r = 0; r < list.length; r++) {
+          const row = produced[r]!;
+          if (row.done) continue;
+          if (step.stopped[r] || step.steps === 0) {
+            row.done = true;
+            continue;
+          }
+          let sentence = step.tokens.subarray(r * step.steps, r * step.steps + step.lengths[r]!);
+          let truncated = false;
+          if (row.tokens + sentence.length >= maxTokens) {
+            truncated = row.tokens + sentence.length > maxTokens;
+            sentence = sentence.subarray(0, maxTokens - row.tokens);
+            row.done = true;
+            (finishRows ??= new Uint8Array(list.length))[r] = 1;
+          }
+          row.tokens += sentence.length;
+          row.sentences++;
+          if (row.sentences >= maxSentences) row.done = true;
+          ids.push(sentence.slice());
+          who.push(r);
+          cut.push(truncated);
+        }
+        const texts = ids.length > 0 ? await this.tokenizer.decodeBatch(ids) : [];
+        for (let i = 0; i < ids.length; i++) {
+          const event: SentenceEvent = { row: who[i]!, index: produced[who[i]!]!.sentences, text: texts[i]!, ids: ids[i]!, truncated: cut[i]! };
+          options.onSentence?.(event);
+          yield event;
+        }
+        if (step.done || produced.every((p) => p.done)) return;
+      }
+    } finally {
+      session.dispose();
+    }
+  }
+
+  /** The completion text of each prompt (its generated sentences joined). */
+  async generateText(prompts: string | readonly string[], options: SllmGenerateOptions = {}): Promise<string[]> {
+    const list = typeof prompts === 'string' ? [prompts] : prompts;
+    const out = (list as readonly string[]).map(() => '');
+    for await (const e of this.generate(list, options)) out[e.row] += e.text;
+    return out;
+  }
+
+  /** Paragraphs of sentence pieces from texts or a dataset. */
+  async #paragraphs(data: ParagraphDataset | readonly string[]): Promise<Int32Array[][]> {
+    if (Array.isArray(data)) {
+      const ds = await ParagraphDataset.fromParagraphs(data as readonly string[], this.tokenizer, { maxTokens: this.config.svae.maxTokens, minSentences: 1, maxSentences: this.config.llm.maxPositions });
+      return Array.from({ length: ds.size }, (_, p) => ds.get(p));
+    }
+    if (!(data instanceof ParagraphDataset)) invalid('ParagraphDataset or array of paragraph texts', 'data', data);
+    return Array.from({ length: data.size }, (_, p) => data.get(p));
+  }
+
+  /**
+   * Held-out PPL over the same tokens as OPT.evaluate(ParagraphDataset), stop accuracy and
+   * teacher-forced token accuracy (see SllmEvaluation).
+   */
+  async evaluate(data: ParagraphDataset | readonly string[], options: { gamma?: number; batchSize?: number } = {}): Promise<SllmEvaluation> {
+    const gamma = expectNumber(options.gamma ?? 2, 'gamma', 0);
+    const batchSize = expectInteger(options.batchSize ?? 8, 'batchSize', 1);
+    const paragraphs = await this.#paragraphs(data);
+    if (paragraphs.length === 0) invalid('at least one paragraph', 'data', data);
+    const native = this.#live;
+    const sum = { nll: 0, content: 0, contentTokens: 0, tokens: 0, correct: 0, stopCorrect: 0, stopCount: 0 };
+    for (let start = 0; start < paragraphs.length; start += batchSize) {
+      const b = padParagraphs(paragraphs.slice(start, start + batchSize), { padId: this.config.svae.padId });
+      const r: NativeSllmLoss = await callAsync(() => native.evaluate(b.ids, [b.batchSize, b.sentences, b.length], b.lengths, gamma));
+      sum.nll += r.contentNll + r.eosNll + r.stopNll;
+      sum.content += r.contentNll;
+      sum.contentTokens += r.contentTokens;
+      sum.tokens += r.tokens;
+      sum.correct += r.correct;
+      sum.stopCorrect += r.stopCorrect;
+      sum.stopCount += r.stopCount;
+    }
+    const n = sum.contentTokens + paragraphs.length;
+    return {
+      loss: sum.nll / n,
+      ppl: Math.exp(sum.nll / n),
+      contentPpl: Math.exp(sum.content / Math.max(1, sum.contentTokens)),
+      tokenAccuracy: sum.correct / Math.max(1, sum.tokens),
+      stopAccuracy: sum.stopCorrect / sum.stopCount,
+      exactMatch: Number.NaN,
+      paragraphs: paragraphs.length,
+      tokens: n,
+    };
+  }
+
+  // ---------------------------------------------------------------- training (TrainableModel)
+
+  /** Applies `freeze`, then a fresh optimizer state (and EMA of the current weights). */
+  async configureTraining(setup: TrainingSetup, seed: number | null): Promise<void> {
+    const native = this.#live;
+    callSync(() => native.setTrainable(['encoder.', 'decoder.'], !this.freeze.freezeSvae));
+    callSync(() => native.setTrainable(['llm.'], !this.freeze.freezeLlm));
+    await this.#training.configure(setup, seed);
+  }
+
+  /** Forward + backward of paragraphs (stop loss + decode loss); gradients add up until applyStep(). */
+  async accumulate(batch: ParagraphBatch, options: { gamma: number; scale: number }): Promise<MicroStep & { stopLoss: number; stopAccuracy: number }> {
+    const native = this.#live;
+    const r = await callAsync(() => native.accumulate(batch.ids, [batch.batchSize, batch.sentences, batch.length], batch.lengths, options));
+    return { loss: r.loss, ce: r.ce, tokens: r.tokens, correct: r.correct, stopLoss: r.stopLoss, stopAccuracy: r.stopCorrect / r.stopCount };
+  }
+
+  applyStep(options: { lr: number; clip: number }): Promise<AppliedStep> {
+    return this.#training.applyStep(options);
+  }
+
+  trainingSnapshot(): Promise<TrainingSnapshot> {
+    return this.#training.snapshot();
+  }
+
+  restoreTraining(snapshot: TrainingSnapshot): Promise<void> {
+    return this.#training.restore(snapshot);
+  }
+
+  withEma<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#training.withEma(fn);
+  }
+
+  /** Weights by name: encoder.*, decoder.* (SentenceVAE names), llm.*, stop_head.*. */
+  namedTensors(): Map<string, Tensor> {
+    return this.#training.namedTensors();
+  }
+
+  loadNamedTensors(tensors: Map<string, Tensor>): Promise<void> {
+    return this.#training.loadNamedTensors(tensors);
+  }
+
+  /** Writes config.json, model.safetensors (atomically) and the tokenizer's files to `dir`. */
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const tensors = this.namedTensors();
+    try {
+      await saveSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt', architecture: 'SLLM' });
+    } finally {
+      for (const t of tensors.values()) t.dispose();
+    }
+    await writeFile(join(dir, 'config.json'), `${JSON.stringify({ architecture: 'SLLM', svae: this.config.svae, llm: this.config.llm }, null, 2)}\n`);
+    for (const file of tokenizerFiles) {
+      const from = join(this.tokenizer.source, file);
+      if (existsSync(from) && from !== join(dir, file)) await copyFile(from, join(dir, file));
+    }
+  }
+
+  /** Frees the native model now (calls in flight finish first). Safe to call twice. */
+  dispose(): void {
+    this.#native?.dispose();
+    this.#native = undefined;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+  }
+}
+

@@ -1,0 +1,394 @@
+#include "AddonSLLM.h"
+
+#include "AddonOPT.h"
+#include "AddonSentenceVAE.h"
+#include "AddonTensor.h"
+#include "bridge/id_batch.h"
+#include "bridge/tensor_bridge.h"
+#include "core/addon_data.h"
+#include "core/args.h"
+#include "core/async_task.h"
+#include "core/errors.h"
+#include "core/runtime.h"
+
+namespace svae {
+
+namespace {
+
+// Paragraph batches from JS: ids Int32Array [B*S*L] with shape [B, S, L], lengths Int32Array [B*S].
+struct ParagraphBatch {
+  at::Tensor ids, lengths;
+  KeepAlive keep;
+  std::vector<Napi::Object> owners;
+};
+
+ParagraphBatch read_paragraphs(const Napi::CallbackInfo& info, size_t i) {
+  auto shape = args::shape(info, i + 1, "shape");
+  if (shape.size() != 3 || shape[0] < 1 || shape[1] < 1 || shape[2] < 1) {
+    fail(ErrorCode::Shape, "Expected shape [paragraphs, sentences, length] with all >= 1 for a paragraph batch");
+  }
+  BorrowedTensor ids = borrow_typed_array(info[i], shape, at::kInt);
+  BorrowedTensor lengths = borrow_typed_array(info[i + 2], {shape[0], shape[1]}, at::kInt);
+  ParagraphBatch b{ids.tensor, lengths.tensor, ids.keep_alive, {info[i].As<Napi::Object>(), info[i + 2].As<Napi::Object>()}};
+  b.keep.insert(b.keep.end(), lengths.keep_alive.begin(), lengths.keep_alive.end());
+  return b;
+}
+
+std::pair<torch::Tensor, torch::Tensor> device_paragraphs(const ParagraphBatch& b, const SllmState& s) {
+  const int64_t vocab = s.model->config.svae.vocab_size, length = b.ids.size(2);
+  const int64_t lo = b.ids.min().item<int64_t>(), hi = b.ids.max().item<int64_t>();
+  if (lo < 0 || hi >= vocab) fail(ErrorCode::InvalidArgument, "Expected token ids in [0, " + std::to_string(vocab) + ") but found " + std::to_string(lo < 0 ? lo : hi));
+  const int64_t shortest = b.lengths.min().item<int64_t>(), longest = b.lengths.max().item<int64_t>();
+  if (shortest < 0 || longest > length) {
+    fail(ErrorCode::InvalidArgument, "Expected sentence lengths in [0, " + std::to_string(length) + "] but found " + std::to_string(shortest < 0 ? shortest : longest));
+  }
+  if (length > s.model->config.svae.max_tokens) {
+    fail(ErrorCode::InvalidArgument, "sentences of " + std::to_string(length) + " tokens exceed maxTokens " + std::to_string(s.model->config.svae.max_tokens));
+  }
+  return {b.ids.to(s.device, torch::kLong), b.lengths.to(s.device, torch::kLong)};
+}
+
+Napi::Object loss_object(Napi::Env env, const SllmLoss& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("loss", r.loss.item<double>());
+  o.Set("ce", r.decode.tokens ? r.decode.ce.item<double>() : 0.0);
+  o.Set("tokens", static_cast<double>(r.decode.tokens));
+  o.Set("correct", static_cast<double>(r.decode.correct));
+  o.Set("stopLoss", r.stop.loss.item<double>());
+  o.Set("stopCount", static_cast<double>(r.stop.tokens));
+  o.Set("stopCorrect", static_cast<double>(r.stop.correct));
+  o.Set("contentNll", r.content_nll);
+  o.Set("contentTokens", static_cast<double>(r.content_tokens));
+  o.Set("eosNll", r.eos_nll);
+  o.Set("stopNll", r.stop_nll);
+  o.Set("targetSentences", static_cast<double>(r.target_sentences));
+  return o;
+}
+
+SllmConfig read_sllm_config(const Napi::Object& o) {
+  Napi::Value svae = o.Get("svae"), llm = o.Get("llm");
+  if (!svae.IsObject() || !llm.IsObject()) fail(ErrorCode::InvalidArgument, "Expected config { svae, llm } objects");
+  SllmConfig c;
+  c.svae = read_svae_config(svae.As<Napi::Object>());
+  c.llm = read_opt_config(llm.As<Napi::Object>());
+  c.llm.token_embedding = false;
+  c.validate();
+  return c;
+}
+
+}  // namespace
+
+void AddonSLLM::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = DefineClass(env, "NativeSLLM",
+                                    {
+                                        StaticMethod<&AddonSLLM::Create>("create"),
+                                        InstanceMethod<&AddonSLLM::Encode>("encode"),
+                                        InstanceMethod<&AddonSLLM::Hidden>("hidden"),
+                                        InstanceMethod<&AddonSLLM::Logits>("logits"),
+                                        InstanceMethod<&AddonSLLM::Evaluate>("evaluate"),
+                                        InstanceMethod<&AddonSLLM::Accumulate>("accumulate"),
+                                        InstanceMethod<&AddonSLLM::Generate>("generate"),
+                                        InstanceMethod<&AddonSLLM::ConfigureTraining>("configureTraining"),
+                                        InstanceMethod<&AddonSLLM::ApplyStep>("applyStep"),
+                                        InstanceMethod<&AddonSLLM::TrainingState>("trainingState"),
+                                        InstanceMethod<&AddonSLLM::LoadTrainingState>("loadTrainingState"),
+                                        InstanceMethod<&AddonSLLM::SwapEma>("swapEma"),
+                                        InstanceMethod<&AddonSLLM::NamedTensors>("namedTensors"),
+                                        InstanceMethod<&AddonSLLM::LoadTensors>("loadTensors"),
+                                        InstanceMethod<&AddonSLLM::SetTrainable>("setTrainable"),
+                                        InstanceAccessor<&AddonSLLM::ParameterCount>("parameterCount"),
+                                        InstanceMethod<&AddonSLLM::Dispose>("dispose"),
+                                    });
+  addon_data(env).sllm_constructor = Napi::Persistent(ctor);
+  exports.Set("NativeSLLM", ctor);
+}
+
+AddonSLLM::AddonSLLM(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonSLLM>(info) {
+  guard(info.Env(), [&] {
+    if (info.Length() != 1 || !info[0].IsExternal()) fail(ErrorCode::InvalidArgument, "NativeSLLM cannot be constructed directly; use SLLM.create() / SLLM.fromOpt()");
+    state_ = *info[0].As<Napi::External<std::shared_ptr<SllmState>>>().Data();
+  });
+}
+
+std::shared_ptr<SllmState> AddonSLLM::Live() const {
+  if (!state_) fail(ErrorCode::Disposed, "This SLLM has been disposed");
+  return state_;
+}
+
+// create({ svae, llm }, device, dtype, seed) -> Promise<NativeSLLM>
+Napi::Value AddonSLLM::Create(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    SllmConfig config = read_sllm_config(args::object(info, 0, "config"));
+    auto [device, dtype] = model_placement(args::string(info, 1, "device"), args::string(info, 2, "dtype"));
+    const auto seed = static_cast<uint64_t>(args::integer(info, 3, "seed", 0, 9007199254740991LL));
+    return run_async(env, "svae.sllm.create", [config, device = device, dtype = dtype, seed]() -> Finish {
+      auto state = std::make_shared<SllmState>();
+      {
+        std::lock_guard<std::mutex> lock(init_mutex());
+        torch::manual_seed(seed);
+        state->model = Sllm(config);
+      }
+      state->model->to(device, dtype);
+      state->model->eval();
+      state->rng = make_generator(device, seed);
+      state->device = device;
+      state->dtype = dtype;
+      return [state](Napi::Env env) -> Napi::Value {
+        auto holder = state;
+        return addon_data(env).sllm_constructor.New({Napi::External<std::shared_ptr<SllmState>>::New(env, &holder)});
+      };
+    });
+  });
+}
+
+// encode(ids, shape [N, L], lengths [N]) -> Promise<NativeTensor Ω [N, H]>
+Napi::Value AddonSLLM::Encode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    IdBatch batch = read_id_batch(info, 0);
+    auto owners = batch.owners;
+    owners.push_back(Value());
+    return run_async(env, "svae.sllm.encode", [state, batch]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      torch::NoGradGuard no_grad;
+      auto [ids, lengths] = device_id_batch(batch, state->device, state->model->config.svae.vocab_size);
+      torch::Tensor omega = state->model->encoder(ids, valid_from_lengths(lengths, ids.size(1)));
+      return [omega](Napi::Env env) -> Napi::Value { return AddonTensor::Wrap(env, omega); };
+    }, owners);
+  });
+}
+
+// hidden(ids, shape [B, S, L], lengths [B*S]) -> Promise<NativeTensor h [B, S, H]> (full forward)
+Napi::Value AddonSLLM::Hidden(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    ParagraphBatch b = read_paragraphs(info, 0);
+    auto owners = b.owners;
+    owners.push_back(Value());
+    return run_async(env, "svae.sllm.hidden", [state, b]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      torch::NoGradGuard no_grad;
+      auto [ids, lengths] = device_paragraphs(b, *state);
+      torch::Tensor h = state->model->hidden(state->model->sentence_vectors(ids, lengths), (lengths > 0).to(torch::kLong), nullptr);
+      return [h](Napi::Env env) -> Napi::Value { return AddonTensor::Wrap(env, h); };
+    }, owners);
+  });
+}
+
+// logits(ids, shape [N, L], lengths [N], memory [N, H]) -> Promise<NativeTensor [N, L, V]>:
+// the sentence decoder teacher-forced on sentences given their memory vectors.
+Napi::Value AddonSLLM::Logits(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    IdBatch batch = read_id_batch(info, 0);
+    at::Tensor memory = AddonTensor::From(info[3], "memory")->tensor();
+    auto owners = batch.owners;
+    owners.push_back(Value());
+    owners.push_back(info[3].As<Napi::Object>());
+    return run_async(env, "svae.sllm.logits", [state, batch, memory]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      torch::NoGradGuard no_grad;
+      auto [ids, lengths] = device_id_batch(batch, state->device, state->model->config.svae.vocab_size);
+      torch::Tensor logits = state->model->decoder(ids, valid_from_lengths(lengths, ids.size(1)), memory.to(state->device, state->dtype));
+      return [logits](Napi::Env env) -> Napi::Value { return AddonTensor::Wrap(env, logits.to(torch::kFloat)); };
+    }, owners);
+  });
+}
+
+// evaluate(ids, shape, lengths, gamma) -> Promise<{ loss, ce, tokens, correct, stop*, contentNll, ... }>
+Napi::Value AddonSLLM::Evaluate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    ParagraphBatch b = read_paragraphs(info, 0);
+    const double gamma = args::number(info, 3, "gamma");
+    auto owners = b.owners;
+    owners.push_back(Value());
+    return run_async(env, "svae.sllm.evaluate", [state, b, gamma]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      torch::NoGradGuard no_grad;
+      state->model->eval();
+      auto [ids, lengths] = device_paragraphs(b, *state);
+      SllmLoss r = state->model->loss(ids, lengths, gamma, true);
+      return [r](Napi::Env env) -> Napi::Value { return loss_object(env, r); };
+    }, owners);
+  });
+}
+
+// accumulate(ids, shape, lengths, { gamma, scale }) -> Promise<{ loss, ce, tokens, correct, stop... }>
+Napi::Value AddonSLLM::Accumulate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    ParagraphBatch b = read_paragraphs(info, 0);
+    Napi::Object o = args::object(info, 3, "options");
+    const double gamma = args::opt_number(o, "gamma", 2.0, 0, 100);
+    Napi::Value scale_value = o.Get("scale");
+    const double scale = scale_value.IsNumber() ? scale_value.As<Napi::Number>().DoubleValue() : 1.0;
+    auto owners = b.owners;
+    owners.push_back(Value());
+    return run_async(env, "svae.sllm.accumulate", [state, b, gamma, scale]() -> Finish {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      SllmLoss r = trainable::accumulate_locked(*state, scale, [&] {
+        auto [ids, lengths] = device_paragraphs(b, *state);
+        return state->model->loss(ids, lengths, gamma);
+      });
+      return [r](Napi::Env env) -> Napi::Value { return loss_object(env, r); };
+    }, owners);
+  });
+}
+
+// generate(ids, shape [N, L], lengths [N], rows Int32Array [B*S], rowsShape [B, S], options) -> NativeSLLMSession
+// rows: index of the prompt piece in each slot, -1 = none; left-padded (the last column is real).
+Napi::Value AddonSLLM::Generate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    auto state = Live();
+    IdBatch batch = read_id_batch(info, 0);
+    auto rows_shape = args::shape(info, 4, "rowsShape");
+    if (rows_shape.size() != 2 || rows_shape[0] < 1 || rows_shape[1] < 1) fail(ErrorCode::Shape, "Expected rowsShape [prompts, sentences] with both >= 1");
+    BorrowedTensor rows = borrow_typed_array(info[3], rows_shape, at::kInt);
+    Napi::Object o = args::object(info, 5, "options");
+    const SllmConfig& c = state->model->config;
+    auto gen = std::make_shared<SllmGeneration>();
+    gen->state = state;
+    gen->max_sentences = args::opt_integer(o, "maxSentences", 16, 1, 1 << 20);
+    gen->decode.max_new_tokens = args::opt_integer(o, "maxTokens", c.svae.max_tokens - 1, 1, c.svae.max_tokens - 1);
+    gen->decode.greedy = args::opt_boolean(o, "greedy", true);
+    gen->decode.temperature = args::opt_number(o, "temperature", 1.0, 1e-6, 1e6);
+    gen->decode.top_k = args::opt_integer(o, "topK", 0, 0, 1 << 30);
+    gen->decode.top_p = args::opt_number(o, "topP", 1.0, 0, 1);
+    gen->decode.seed = static_cast<uint64_t>(args::opt_integer(o, "seed", 0, 0, 9007199254740991LL));
+    gen->ignore_stop = args::opt_boolean(o, "ignoreStop", false);
+    gen->return_hidden = args::opt_boolean(o, "returnHidden", false);
+    // Copies: the JS arrays may change before the first next().
+    gen->ids = batch.ids.clone();
+    gen->lengths = batch.lengths.clone();
+    gen->rows = rows.tensor.to(torch::kLong).clone();
+    const int64_t pieces = batch.ids.size(0);
+    if (gen->rows.min().item<int64_t>() < -1 || gen->rows.max().item<int64_t>() >= pieces) {
+      fail(ErrorCode::InvalidArgument, "Expected rows to hold piece indices in [-1, " + std::to_string(pieces) + ")");
+    }
+    if ((gen->rows.select(1, rows_shape[1] - 1) < 0).any().item<bool>()) {
+      fail(ErrorCode::InvalidArgument, "Expected every prompt to have at least one sentence, left-padded (its last slot real)");
+    }
+    if (batch.ids.size(1) > c.svae.max_tokens) fail(ErrorCode::InvalidArgument, "prompt sentences exceed maxTokens " + std::to_string(c.svae.max_tokens));
+    if (rows_shape[1] + gen->max_sentences > c.llm.max_positions) {
+      fail(ErrorCode::InvalidArgument, "prompt sentences (" + std::to_string(rows_shape[1]) + ") + maxSentences (" + std::to_string(gen->max_sentences) +
+                                           ") exceed the LLM's " + std::to_string(c.llm.max_positions) + " positions");
+    }
+    auto* holder = &gen;
+    return addon_data(env).sllm_session_constructor.New({Napi::External<std::shared_ptr<SllmGeneration>>::New(env, holder), Value()});
+  });
+}
+
+Napi::Value AddonSLLM::ConfigureTraining(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::configure(info, Value(), Live()); });
+}
+Napi::Value AddonSLLM::ApplyStep(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::apply_step(info, Value(), Live()); });
+}
+Napi::Value AddonSLLM::TrainingState(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::state(info, Value(), Live()); });
+}
+Napi::Value AddonSLLM::LoadTrainingState(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::load_state(info, Value(), Live()); });
+}
+Napi::Value AddonSLLM::SwapEma(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::swap_ema(info, Value(), Live()); });
+}
+Napi::Value AddonSLLM::NamedTensors(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::named_tensors(info, Live()); });
+}
+Napi::Value AddonSLLM::LoadTensors(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::load_tensors(info, Value(), Live()); });
+}
+Napi::Value AddonSLLM::SetTrainable(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::set_trainable(info, Live()); });
+}
+Napi::Value AddonSLLM::ParameterCount(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::parameter_count(info, Live()); });
+}
+Napi::Value AddonSLLM::Dispose(const Napi::CallbackInfo& info) {
+  state_.reset();
+  return info.Env().Undefined();
+}
+
+// ---------------------------------------------------------------- session
+
+void AddonSLLMSession::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = DefineClass(env, "NativeSLLMSession",
+                                    {InstanceMethod<&AddonSLLMSession::Next>("next"), InstanceMethod<&AddonSLLMSession::Dispose>("dispose")});
+  addon_data(env).sllm_session_constructor = Napi::Persistent(ctor);
+  exports.Set("NativeSLLMSession", ctor);
+}
+
+AddonSLLMSession::AddonSLLMSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonSLLMSession>(info) {
+  guard(info.Env(), [&] {
+    if (info.Length() < 1 || !info[0].IsExternal()) fail(ErrorCode::InvalidArgument, "NativeSLLMSession cannot be constructed directly; use SLLM.generate()");
+    gen_ = *info[0].As<Napi::External<std::shared_ptr<SllmGeneration>>>().Data();
+  });
+}
+
+// next(finishRows?: Uint8Array [B]) -> Promise<{ tokens: Int32Array [B*T], steps: T, lengths, stopped,
+//   finished, done, vectors?, hidden? }>. The first call runs the prompt (prefill) and then one step;
+// each call produces one sentence per unfinished row. finishRows: rows the caller ends now.
+Napi::Value AddonSLLMSession::Next(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    if (!gen_) fail(ErrorCode::Disposed, "This generation has been disposed");
+    auto gen = gen_;
+    at::Tensor finish;
+    if (info.Length() > 0 && !info[0].IsUndefined() && !info[0].IsNull()) {
+      finish = borrow_typed_array(info[0], {gen->rows.size(0)}, at::kByte).tensor.clone();
+    }
+    return run_async(env, "svae.sllm.next", [gen, finish]() -> Finish {
+      SllmState& s = *gen->state;
+      std::lock_guard<std::mutex> lock(s.mutex);
+      c10::InferenceMode inference;
+      if (!gen->started) {
+        torch::Tensor ids = gen->ids.to(s.device, torch::kLong), lengths = gen->lengths.to(s.device, torch::kLong);
+        if (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= s.model->config.svae.vocab_size) fail(ErrorCode::InvalidArgument, "prompt token id out of the vocabulary");
+        if (lengths.min().item<int64_t>() < 1 || lengths.max().item<int64_t>() > ids.size(1)) fail(ErrorCode::InvalidArgument, "prompt piece lengths out of range");
+        gen->g = sllm_prefill(s.model, ids, lengths, gen->rows.to(s.device), gen->max_sentences, gen->decode, gen->ignore_stop);
+        gen->started = true;
+      } else if (gen->g.caches.empty()) {
+        fail(ErrorCode::InvalidArgument, "the generation is done");
+      }
+      if (finish.defined()) gen->g.finished = gen->g.finished.logical_or(finish.to(s.device).to(torch::kBool));
+      at::Tensor hidden = gen->return_hidden ? gen->g.h.to(torch::kCPU, torch::kFloat).contiguous() : at::Tensor();
+      SllmStep step = sllm_step(s.model, gen->g);
+      if (step.done) gen->g.caches.clear();  // free the cache as soon as nothing more can come
+      at::Tensor tokens = step.tokens.to(torch::kCPU, torch::kInt).contiguous();
+      at::Tensor lengths = step.lengths.to(torch::kCPU, torch::kInt).contiguous();
+      at::Tensor stopped = step.stopped.to(torch::kCPU, torch::kByte).contiguous();
+      at::Tensor finished = gen->g.finished.to(torch::kCPU, torch::kByte).contiguous();
+      at::Tensor vectors = gen->return_hidden && step.vectors.defined() ? step.vectors.to(torch::kCPU, torch::kFloat).contiguous() : at::Tensor();
+      const int64_t steps = step.tokens.size(1);
+      const bool done = step.done;
+      return [tokens, lengths, stopped, finished, vectors, hidden, steps, done](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("tokens", typed_array_over(env, tokens));
+        o.Set("steps", static_cast<double>(steps));
+        o.Set("lengths", typed_array_over(env, lengths));
+        o.Set("stopped", typed_array_over(env, stopped));
+        o.Set("finished", typed_array_over(env, finished));
+        o.Set("done", done);
+        if (vectors.defined()) o.Set("vectors", AddonTensor::Wrap(env, vectors));
+        if (hidden.defined()) o.Set("hidden", AddonTensor::Wrap(env, hidden));
+        return o;
+      };
+    }, {Value()});
+  });
+}
+
+Napi::Value AddonSLLMSession::Dispose(const Napi::CallbackInfo& info) {
+  gen_.reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace svae

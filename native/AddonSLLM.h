@@ -1,0 +1,68 @@
+// JS classes `NativeSLLM` (a grafted SentenceVAE + OPT stack on one device, with training) and
+// `NativeSLLMSession` (one batched sentence-by-sentence generation; one sentence per next()).
+#pragma once
+#include <napi.h>
+#include <torch/torch.h>
+
+#include "model/sllm.h"
+#include "trainable_bindings.h"
+
+#include <memory>
+
+namespace svae {
+
+struct SllmState : TrainableState {
+  Sllm model{nullptr};
+  torch::nn::Module& module() override { return *model; }
+};
+
+class AddonSLLM : public Napi::ObjectWrap<AddonSLLM> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports);
+  explicit AddonSLLM(const Napi::CallbackInfo& info);
+
+ private:
+  static Napi::Value Create(const Napi::CallbackInfo& info);
+  Napi::Value Encode(const Napi::CallbackInfo& info);
+  Napi::Value Hidden(const Napi::CallbackInfo& info);
+  Napi::Value Logits(const Napi::CallbackInfo& info);
+  Napi::Value Evaluate(const Napi::CallbackInfo& info);
+  Napi::Value Accumulate(const Napi::CallbackInfo& info);
+  Napi::Value Generate(const Napi::CallbackInfo& info);
+  Napi::Value ConfigureTraining(const Napi::CallbackInfo& info);
+  Napi::Value ApplyStep(const Napi::CallbackInfo& info);
+  Napi::Value TrainingState(const Napi::CallbackInfo& info);
+  Napi::Value LoadTrainingState(const Napi::CallbackInfo& info);
+  Napi::Value SwapEma(const Napi::CallbackInfo& info);
+  Napi::Value NamedTensors(const Napi::CallbackInfo& info);
+  Napi::Value LoadTensors(const Napi::CallbackInfo& info);
+  Napi::Value SetTrainable(const Napi::CallbackInfo& info);
+  Napi::Value ParameterCount(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+  std::shared_ptr<SllmState> Live() const;
+  std::shared_ptr<SllmState> state_;
+};
+
+struct SllmGeneration {
+  std::shared_ptr<SllmState> state;
+  torch::Tensor ids, lengths, rows;  // the prompt (CPU copies until the first next())
+  int64_t max_sentences = 0;
+  DecodeOptions decode;
+  bool ignore_stop = false;
+  bool return_hidden = false;
+  bool started = false;
+  SllmGenerationState g;
+};
+
+class AddonSLLMSession : public Napi::ObjectWrap<AddonSLLMSession> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports);
+  explicit AddonSLLMSession(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value Next(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+  std::shared_ptr<SllmGeneration> gen_;
+};
+
+}  // namespace svae

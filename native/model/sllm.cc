@@ -1,0 +1,156 @@
+#include "model/sllm.h"
+
+#include "core/errors.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+namespace svae {
+
+namespace {
+std::string s(int64_t v) { return std::to_string(v); }
+}  // namespace
+
+void SllmConfig::validate() const {
+  svae.validate();
+  llm.validate();
+  if (llm.token_embedding) fail(ErrorCode::InvalidArgument, "Invalid SLLM config: the LLM stack must not have a token embedding");
+  if (llm.hidden != svae.hidden) {
+    fail(ErrorCode::InvalidArgument, "Invalid SLLM config: the SentenceVAE's hidden size (" + s(svae.hidden) + ") must equal the LLM's (" + s(llm.hidden) + ")");
+  }
+}
+
+SllmImpl::SllmImpl(const SllmConfig& c) : config(c) {
+  c.validate();
+  encoder = register_module("encoder", SentenceEncoder(c.svae));
+  decoder = register_module("decoder", SentenceDecoder(c.svae));
+  llm = register_module("llm", OptDecoder(c.llm));
+  stop_head = register_module("stop_head", torch::nn::Linear(c.svae.hidden, 2));
+}
+
+torch::Tensor SllmImpl::sentence_vectors(const torch::Tensor& ids, const torch::Tensor& lengths) {
+  const int64_t b = ids.size(0), n = ids.size(1), l = ids.size(2);
+  torch::Tensor flat_ids = ids.reshape({b * n, l});
+  torch::Tensor flat_len = lengths.reshape({-1});
+  // Only real sentences go through the encoder; missing ones stay zero (masked out downstream).
+  torch::Tensor real = (flat_len > 0).nonzero().squeeze(1);
+  torch::Tensor omega = encoder(flat_ids.index_select(0, real), valid_from_lengths(flat_len.index_select(0, real), l));
+  return torch::zeros({b * n, omega.size(1)}, omega.options()).index_copy(0, real, omega).view({b, n, -1});
+}
+
+torch::Tensor SllmImpl::hidden(const torch::Tensor& x, const torch::Tensor& mask, std::vector<KVCache>* caches) {
+  return llm->run_layers(x, mask, caches);
+}
+
+SllmLoss SllmImpl::loss(const torch::Tensor& ids, const torch::Tensor& lengths, double gamma, bool sums) {
+  const int64_t b = ids.size(0), n = ids.size(1), l = ids.size(2);
+  const auto long_opts = lengths.options().dtype(torch::kLong);
+  torch::Tensor sentence = lengths > 0;  // [B, S]
+  torch::Tensor counts = sentence.sum(1);
+  torch::Tensor index = torch::arange(n, long_opts).unsqueeze(0);
+  if (!sentence.equal(index < counts.unsqueeze(1))) fail(ErrorCode::InvalidArgument, "Expected each paragraph's sentences first and empty slots after them");
+  if ((counts == 0).any().item<bool>()) fail(ErrorCode::InvalidArgument, "Expected at least one sentence in every paragraph");
+
+  torch::Tensor h = hidden(sentence_vectors(ids, lengths), sentence.to(torch::kLong), nullptr);  // [B, S, H]
+  const int64_t hsize = h.size(2);
+
+  SllmLoss r;
+  // Stop flags: sentence i continues iff sentence i+1 exists (causality keeps i from seeing it).
+  torch::Tensor next_exists = index + 1 < counts.unsqueeze(1);
+  torch::Tensor stop_target = torch::where(next_exists, torch::full_like(next_exists, kContinue, long_opts), torch::full_like(next_exists, kStop, long_opts)).reshape({-1});
+  torch::Tensor stop_logits = stop_head(h).reshape({b * n, 2});
+  r.stop = focal_loss(stop_logits, stop_target, sentence.reshape({-1}), gamma);
+
+  // Decode: h_i reconstructs sentence i+1, whose own lengths define its targets and mask.
+  torch::Tensor pred = next_exists.reshape({-1}).nonzero().squeeze(1);
+  if (pred.numel() == 0) {
+    r.decode.loss = h.sum() * 0;
+    r.decode.ce = torch::zeros({}, h.options());
+  } else {
+    torch::Tensor memory = h.reshape({b * n, hsize}).index_select(0, pred);
+    torch::Tensor target_len = lengths.reshape({-1}).index_select(0, pred + 1);
+    const int64_t lt = target_len.max().item<int64_t>();
+    torch::Tensor target_ids = ids.reshape({b * n, l}).index_select(0, pred + 1).narrow(1, 0, lt);
+    torch::Tensor valid = valid_from_lengths(target_len, lt);
+    torch::Tensor logits = decoder(target_ids, valid, memory);  // [N, Lt, V]
+    torch::Tensor targets = shifted_targets(target_ids, target_len, config.svae.eos_id, config.svae.pad_id);
+    r.decode = focal_loss(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), valid.reshape({-1}), gamma);
+    if (sums) {
+      torch::NoGradGuard no_grad;
+      torch::Tensor logp = torch::log_softmax(logits.to(torch::kFloat), -1).gather(-1, targets.unsqueeze(-1)).squeeze(-1);
+      torch::Tensor is_eos = torch::arange(lt, long_opts).unsqueeze(0) == (target_len - 1).unsqueeze(1);
+      torch::Tensor content = valid.logical_and(is_eos.logical_not());
+      r.content_nll = -logp.masked_select(content).sum().item<double>();
+      r.eos_nll = -logp.masked_select(is_eos).sum().item<double>();
+      r.content_tokens = content.sum().item<int64_t>();
+      r.target_sentences = pred.size(0);
+    }
+  }
+  if (sums) {
+    torch::NoGradGuard no_grad;
+    torch::Tensor logp = torch::log_softmax(stop_logits.to(torch::kFloat), -1).gather(1, stop_target.unsqueeze(1)).squeeze(1);
+    r.stop_nll = -logp.masked_select(sentence.reshape({-1})).sum().item<double>();
+  }
+  r.loss = r.stop.loss + r.decode.loss;
+  return r;
+}
+
+SllmGenerationState sllm_prefill(Sllm& model, const torch::Tensor& ids, const torch::Tensor& lengths, const torch::Tensor& rows,
+                                 int64_t max_sentences, const DecodeOptions& decode, bool ignore_stop) {
+  const int64_t b = rows.size(0), n = rows.size(1), l = ids.size(1);
+  torch::Tensor omega = model->encoder(ids, valid_from_lengths(lengths, l));  // [pieces, H]
+  const int64_t hsize = omega.size(1);
+  torch::Tensor flat = rows.reshape({-1});
+  torch::Tensor have = flat >= 0;
+  torch::Tensor slots = have.nonzero().squeeze(1);
+  torch::Tensor x = torch::zeros({b * n, hsize}, omega.options()).index_copy(0, slots, omega.index_select(0, flat.index_select(0, slots)));
+
+  SllmGenerationState g;
+  const int64_t capacity = n + max_sentences;
+  g.mask = torch::zeros({b, capacity}, rows.options().dtype(torch::kLong));
+  g.mask.narrow(1, 0, n).copy_(have.view({b, n}));
+  g.caches = model->llm->make_caches(b, capacity, omega.options());
+  g.h = model->hidden(x.view({b, n, hsize}), g.mask.narrow(1, 0, n), &g.caches).select(1, n - 1);
+  g.length = n;
+  g.finished = torch::zeros({b}, rows.options().dtype(torch::kBool));
+  g.max_sentences = max_sentences;
+  g.decode = decode;
+  // [bos, content] must fit the encoder: content <= maxTokens - 1 (as the training pieces).
+  g.decode.max_new_tokens = std::min(decode.max_new_tokens, model->config.svae.max_tokens - 1);
+  g.generator = at::make_generator<at::CPUGeneratorImpl>(decode.seed);
+  g.ignore_stop = ignore_stop;
+  return g;
+}
+
+SllmStep sllm_step(Sllm& model, SllmGenerationState& g) {
+  const int64_t b = g.h.size(0);
+  const SvaeConfig& c = model->config.svae;
+  const auto long_opts = g.mask.options();
+  SllmStep out;
+  if (g.ignore_stop) {
+    out.stopped = torch::zeros({b}, g.finished.options());
+  } else {
+    out.stopped = (model->stop_head(g.h).argmax(-1) == kStop).logical_and(g.finished.logical_not());
+  }
+  g.finished = g.finished.logical_or(out.stopped);
+  if (g.finished.all().item<bool>() || g.steps >= g.max_sentences) {
+    out.tokens = torch::zeros({b, 0}, long_opts);
+    out.lengths = torch::zeros({b}, long_opts);
+    out.done = true;
+    return out;
+  }
+  DecodeResult r = model->decoder->generate(g.h, g.decode, &g.generator);
+  const int64_t t = r.tokens.size(1);
+  // Re-encode exactly what a reader of the text would encode: [bos, content], masked to its length.
+  torch::Tensor ids = torch::cat({torch::full({b, 1}, c.bos_id, long_opts), r.tokens}, 1);
+  out.vectors = model->encoder(ids, valid_from_lengths(r.lengths + 1, t + 1));
+  g.mask.select(1, g.length).fill_(1);
+  g.length++;
+  g.h = model->hidden(out.vectors.unsqueeze(1), g.mask.narrow(1, 0, g.length), &g.caches).squeeze(1);
+  g.steps++;
+  out.tokens = r.tokens;
+  out.lengths = r.lengths;
+  out.done = g.steps >= g.max_sentences;
+  return out;
+}
+
+}  // namespace svae

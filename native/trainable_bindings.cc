@@ -1,0 +1,153 @@
+#include "trainable_bindings.h"
+
+#include "AddonTensor.h"
+#include "bridge/module_bridge.h"
+#include "core/args.h"
+#include "core/async_task.h"
+#include "model/load_parameters.h"
+
+namespace svae::trainable {
+
+TrainingOptions read_options(const Napi::Object& o) {
+  TrainingOptions t;
+  t.beta1 = args::opt_number(o, "beta1", 0.9, 0, 0.999999);
+  t.beta2 = args::opt_number(o, "beta2", 0.999, 0, 0.999999);
+  t.eps = args::opt_number(o, "eps", 1e-8, 0, 1);
+  t.weight_decay = args::opt_number(o, "weightDecay", 0.01, 0, 10);
+  t.ema_decay = args::opt_number(o, "emaDecay", 0, 0, 0.999999999);
+  t.amp = args::opt_string(o, "amp", "off");
+  t.initial_loss_scale = args::opt_number(o, "lossScale", 65536, 1, 1e12);
+  return t;
+}
+
+// configureTraining({ beta1, beta2, eps, weightDecay, emaDecay, amp, lossScale }, seed | null) -> Promise<void>
+// Fresh optimizer state (and EMA from the current weights); reseeds the model's generator when given.
+Napi::Value configure(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state) {
+  TrainingOptions options = read_options(args::object(info, 0, "options"));
+  const bool seeded = info.Length() > 1 && info[1].IsNumber();
+  const auto seed = seeded ? static_cast<uint64_t>(args::integer(info, 1, "seed", 0, 9007199254740991LL)) : 0;
+  return run_async(info.Env(), "svae.configureTraining", [state, options, seeded, seed]() -> Finish {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    if (seeded) state->rng.set_current_seed(seed);
+    state->training = std::make_unique<Training>(state->module(), options, state->device, state->rng);
+    return nullptr;
+  }, {self});
+}
+
+// applyStep({ lr, clip }) -> Promise<{ gradNorm, skipped, lossScale, adamStep }>
+Napi::Value apply_step(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state) {
+  Napi::Object o = args::object(info, 0, "options");
+  const double lr = args::opt_number(o, "lr", 1e-4, 0, 10);
+  const double clip = args::opt_number(o, "clip", 1.0, 0, 1e12);
+  return run_async(info.Env(), "svae.applyStep", [state, lr, clip]() -> Finish {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    if (!state->training) fail(ErrorCode::InvalidArgument, "call configureTraining() before training steps");
+    StepOutcome out = state->training->apply(lr, clip);
+    const double scale = state->training->loss_scale();
+    const double step = static_cast<double>(state->training->adam_step());
+    return [out, scale, step](Napi::Env env) -> Napi::Value {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("gradNorm", out.grad_norm);
+      o.Set("skipped", out.skipped);
+      o.Set("lossScale", scale);
+      o.Set("adamStep", step);
+      return o;
+    };
+  }, {self});
+}
+
+// trainingState() -> Promise<{ tensors: { name: NativeTensor }, adamStep, lossScale }>
+Napi::Value state(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state) {
+  return run_async(info.Env(), "svae.trainingState", [state]() -> Finish {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    if (!state->training) fail(ErrorCode::InvalidArgument, "call configureTraining() first");
+    std::map<std::string, torch::Tensor> tensors;
+    for (const auto& [name, t] : state->training->state_tensors()) tensors[name] = t.detach().clone();
+    const double step = static_cast<double>(state->training->adam_step());
+    const double scale = state->training->loss_scale();
+    return [tensors, step, scale](Napi::Env env) -> Napi::Value {
+      Napi::Object out = Napi::Object::New(env);
+      Napi::Object ts = Napi::Object::New(env);
+      for (const auto& [name, t] : tensors) ts.Set(name, AddonTensor::Wrap(env, t));
+      out.Set("tensors", ts);
+      out.Set("adamStep", step);
+      out.Set("lossScale", scale);
+      return out;
+    };
+  }, {self});
+}
+
+// loadTrainingState({ name: NativeTensor }, adamStep, lossScale) -> Promise<void>
+Napi::Value load_state(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state) {
+  Napi::Object given = args::object(info, 0, "tensors");
+  const int64_t step = args::integer(info, 1, "adamStep", 0, 9007199254740991LL);
+  const double scale = args::number(info, 2, "lossScale");
+  std::map<std::string, torch::Tensor> tensors = read_named_tensors(given);
+  return run_async(info.Env(), "svae.loadTrainingState", [state, tensors, step, scale]() -> Finish {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    if (!state->training) fail(ErrorCode::InvalidArgument, "call configureTraining() first");
+    state->training->load_state_tensors(tensors, step, scale);
+    return nullptr;
+  }, {self, given});
+}
+
+// swapEma() -> Promise<void>: exchanges the live weights and the EMA weights.
+Napi::Value swap_ema(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state) {
+  return run_async(info.Env(), "svae.swapEma", [state]() -> Finish {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    if (!state->training) fail(ErrorCode::InvalidArgument, "call configureTraining() first");
+    state->training->swap_ema();
+    return nullptr;
+  }, {self});
+}
+
+// namedTensors() -> { name: NativeTensor } sharing the parameters' memory (detached).
+Napi::Value named_tensors(const Napi::CallbackInfo& info, std::shared_ptr<TrainableState> state) {
+  std::lock_guard<std::mutex> lock(state->mutex);
+  return named_parameters_object(info.Env(), state->module());
+}
+
+// loadTensors({ name: NativeTensor }, { partial }?) -> Promise<void>: every parameter present
+// with its shape (unless partial), nothing unexpected; converted to the model's device and dtype.
+Napi::Value load_tensors(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state) {
+  Napi::Object given = args::object(info, 0, "tensors");
+  const bool partial = info.Length() > 1 && info[1].IsObject() && args::opt_boolean(info[1].As<Napi::Object>(), "partial", false);
+  std::map<std::string, torch::Tensor> values = read_named_tensors(given);
+  return run_async(info.Env(), "svae.loadTensors", [state, values, partial]() -> Finish {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    load_parameters(state->module(), values, state->device, state->dtype, partial);
+    state->training.reset();  // optimizer moments and EMA belong to the old weights
+    return nullptr;
+  }, {self, given});
+}
+
+Napi::Value set_trainable(const Napi::CallbackInfo& info, std::shared_ptr<TrainableState> state) {
+  if (info.Length() < 1 || !info[0].IsArray()) fail(ErrorCode::InvalidArgument, "Expected an array of name prefixes for prefixes but received " + args::describe(info[0]));
+  Napi::Array list = info[0].As<Napi::Array>();
+  std::vector<std::string> prefixes;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value v = list.Get(i);
+    if (!v.IsString()) fail(ErrorCode::InvalidArgument, "Expected strings in prefixes but received " + args::describe(v));
+    prefixes.push_back(v.As<Napi::String>().Utf8Value());
+  }
+  const bool trainable = args::boolean(info, 1, "trainable");
+  std::lock_guard<std::mutex> lock(state->mutex);
+  state->training.reset();  // the optimizer tracks the trainable set it was configured with
+  int64_t matched = 0;
+  for (auto& item : state->module().named_parameters()) {
+    for (const auto& p : prefixes) {
+      if (item.key().rfind(p, 0) == 0) {
+        item.value().set_requires_grad(trainable);
+        matched++;
+        break;
+      }
+    }
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(matched));
+}
+
+Napi::Value parameter_count(const Napi::CallbackInfo& info, std::shared_ptr<TrainableState> state) {
+  return Napi::Number::New(info.Env(), svae::parameter_count(state->module()));
+}
+
+}  // namespace svae::trainable

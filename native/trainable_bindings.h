@@ -1,0 +1,65 @@
+// The training calls every trainable native model shares (SentenceVAE, OPT, SLLM): a model
+// state with an optimizer, EMA and RNG, and the JS methods over it. Each Addon class keeps its
+// own forward/loss and forwards the rest here, so the optimizer surface is one contract.
+#pragma once
+#include <napi.h>
+#include <torch/torch.h>
+
+#include "core/errors.h"
+#include "model/dropout.h"
+#include "train/training.h"
+
+#include <memory>
+#include <mutex>
+
+namespace svae {
+
+struct TrainableState {
+  virtual ~TrainableState() = default;
+  virtual torch::nn::Module& module() = 0;
+  torch::Device device{torch::kCPU};
+  at::ScalarType dtype = at::kFloat;
+  std::unique_ptr<Training> training;
+  at::Generator rng;  // the model's own stream: dropout (RngScope)
+  std::mutex mutex;   // calls on one model are serialized
+};
+
+namespace trainable {
+
+TrainingOptions read_options(const Napi::Object& o);
+
+// Forward (train mode, the model's RNG, autocast when on) then backward × scale. The caller
+// holds the state's mutex. `forward` returns a struct with a `loss` tensor.
+template <class Forward>
+auto accumulate_locked(TrainableState& s, double scale, Forward&& forward) -> decltype(forward()) {
+  if (!s.training) fail(ErrorCode::InvalidArgument, "call configureTraining() before training steps");
+  s.module().train();
+  decltype(forward()) r;
+  {
+    RngScope rng(s.rng);
+    Training::ForwardScope amp(*s.training);
+    r = forward();
+  }
+  s.training->backward(r.loss, scale);
+  s.module().eval();
+  return r;
+}
+
+// JS methods, `self` is the wrapper (kept alive by the call). Same signatures as
+// NativeSentenceVAE's in lib/native/contract.ts.
+Napi::Value configure(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state);
+Napi::Value apply_step(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state);
+Napi::Value state(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state);
+Napi::Value load_state(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state);
+Napi::Value swap_ema(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state);
+Napi::Value named_tensors(const Napi::CallbackInfo& info, std::shared_ptr<TrainableState> state);
+// loadTensors(tensors, { partial? }): partial keeps parameters the object does not name.
+Napi::Value load_tensors(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state);
+// setTrainable(prefixes: string[], trainable: boolean): requires_grad of parameters whose name
+// starts with one of the prefixes; drops any optimizer state (configureTraining takes the
+// trainable set as it is then). Returns how many parameters matched.
+Napi::Value set_trainable(const Napi::CallbackInfo& info, std::shared_ptr<TrainableState> state);
+Napi::Value parameter_count(const Napi::CallbackInfo& info, std::shared_ptr<TrainableState> state);
+
+}  // namespace trainable
+}  // namespace svae
