@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { DisposedError } from '../errors/DisposedError.js';
@@ -6,7 +7,11 @@ import { FormatError } from '../errors/FormatError.js';
 import { callAsync, callSync } from '../native/call.js';
 import type { NativeOPT } from '../native/contract.js';
 import { addon } from '../native/loader.js';
-import type { ParagraphDataset } from '../data/ParagraphDataset.js';
+import { ParagraphDataset } from '../data/ParagraphDataset.js';
+import { padRows, paragraphRow, type TokenBatch } from '../data/tokenRows.js';
+import { saveSafetensors } from '../io/safetensors.js';
+import { NativeTraining } from '../train/nativeTraining.js';
+import type { AppliedStep, MicroStep, TrainableModel, TrainingSetup, TrainingSnapshot } from '../train/TrainableModel.js';
 import type { Device } from '../tensor/Tensor.js';
 import { Tensor } from '../tensor/Tensor.js';
 import { Tokenizer } from '../text/Tokenizer.js';
@@ -89,12 +94,13 @@ function leftPad(rows: readonly ArrayLike<number>[], masks: readonly ArrayLike<n
  * for await (const t of opt.stream(['Once upon a time'])) process.stdout.write(t.text);
  * ```
  */
-export class OPT implements AsyncDisposable {
+export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, ParagraphDataset | readonly string[]> {
   readonly config: Readonly<OptConfig>;
   readonly tokenizer: Tokenizer;
   readonly device: string;
   readonly dtype: ModelDType;
   #native: NativeOPT | undefined;
+  readonly #training = new NativeTraining(() => this.#live);
 
   private constructor(native: NativeOPT, config: OptConfig, tokenizer: Tokenizer, device: string, dtype: ModelDType) {
     this.#native = native;
@@ -260,41 +266,115 @@ export class OPT implements AsyncDisposable {
   }
 
   /**
-   * Perplexity over paragraphs: mean next-token cross-entropy of each paragraph's tokens given
-   * everything before them in that paragraph (bos first).
+   * Perplexity of held-out text.
+   * - texts: every token of each text given the ones before it (bos first).
+   * - a ParagraphDataset: each paragraph as [bos, sentences..., eos]; `ppl` counts the tokens of
+   *   sentences 2..S and the final eos given everything before — the same tokens and the same
+   *   quantity as SLLM.evaluate() — and `contentPpl` those tokens without the eos.
    */
-  async evaluate(data: readonly string[] | ParagraphDataset, options: { batchSize?: number } = {}): Promise<{ loss: number; ppl: number; tokens: number }> {
+  async evaluate(
+    data: readonly string[] | ParagraphDataset,
+    options: { batchSize?: number; gamma?: number } = {},
+  ): Promise<{ loss: number; ppl: number; tokens: number; contentPpl: number; tokenAccuracy: number; exactMatch: number }> {
     const batchSize = expectInteger(options.batchSize ?? 8, 'batchSize', 1);
-    const rows: Int32Array[] = Array.isArray(data)
-      ? await this.tokenizer.encodeBatch(data as string[])
-      : Array.from({ length: (data as ParagraphDataset).size }, (_, p) => {
-          // A paragraph's pieces each start with bos: keep the first, join the content of all.
-          const pieces = (data as ParagraphDataset).get(p);
-          return Int32Array.from([this.tokenizer.bosId, ...pieces.flatMap((s) => Array.from(s.subarray(1)))]);
-        });
+    const paragraphs = data instanceof ParagraphDataset;
+    if (!paragraphs && !Array.isArray(data)) invalid('ParagraphDataset or array of texts', 'data', data);
+    const rows: { ids: Int32Array; firstEnd: number }[] = paragraphs
+      ? Array.from({ length: data.size }, (_, p) => paragraphRow(data.get(p), this.tokenizer.bosId, this.tokenizer.eosId))
+      : (await this.tokenizer.encodeBatch(data as string[])).map((ids) => ({ ids, firstEnd: 1 }));
+    if (rows.length === 0) invalid('at least one text or paragraph', 'data', data);
     const native = this.#live;
-    let nll = 0;
-    let tokens = 0;
+    const all = { nll: 0, tokens: 0 };
+    const content = { nll: 0, tokens: 0 };
     for (let start = 0; start < rows.length; start += batchSize) {
-      const batch = rows.slice(start, start + batchSize);
-      const t = batch.reduce((m, r) => Math.max(m, r.length), 0);
+      const chunk = rows.slice(start, start + batchSize);
       // Right padding: positions follow the mask, and padded pairs are excluded.
-      const ids = new Int32Array(batch.length * t).fill(this.config.padId);
-      const mask = new Uint8Array(batch.length * t);
-      batch.forEach((r, b) => {
-        ids.set(r, b * t);
-        mask.fill(1, b * t, b * t + r.length);
-      });
-      const r = await callAsync(() => native.nll(ids, [batch.length, t], mask));
-      nll += r.nll;
-      tokens += r.tokens;
+      const { ids, mask, shape } = padRows(chunk.map((r) => r.ids), this.config.padId);
+      let score: Uint8Array | undefined;
+      let contentScore: Uint8Array | undefined;
+      if (paragraphs) {
+        score = new Uint8Array(ids.length);
+        chunk.forEach((r, b) => score!.fill(1, b * shape[1] + r.firstEnd, b * shape[1] + r.ids.length));
+        contentScore = score.slice();
+        chunk.forEach((r, b) => (contentScore![b * shape[1] + r.ids.length - 1] = 0));
+      }
+      const r = await callAsync(() => native.nll(ids, shape, mask, score));
+      all.nll += r.nll;
+      all.tokens += r.tokens;
+      if (contentScore) {
+        const c = await callAsync(() => native.nll(ids, shape, mask, contentScore));
+        content.nll += c.nll;
+        content.tokens += c.tokens;
+      }
     }
-    return { loss: nll / tokens, ppl: Math.exp(nll / tokens), tokens };
+    return {
+      loss: all.nll / all.tokens,
+      ppl: Math.exp(all.nll / all.tokens),
+      tokens: all.tokens,
+      contentPpl: paragraphs ? Math.exp(content.nll / Math.max(1, content.tokens)) : Math.exp(all.nll / all.tokens),
+      tokenAccuracy: Number.NaN,
+      exactMatch: Number.NaN,
+    };
+  }
+
+  // ---------------------------------------------------------------- training (TrainableModel)
+
+  configureTraining(setup: TrainingSetup, seed: number | null): Promise<void> {
+    return this.#training.configure(setup, seed);
+  }
+
+  /** Forward + backward of right-padded token rows (next-token focal loss; γ = 0 is cross-entropy). */
+  async accumulate(batch: TokenBatch, options: { gamma: number; scale: number }): Promise<MicroStep> {
+    const native = this.#live;
+    return callAsync(() => native.accumulate(batch.ids, batch.shape, batch.mask, options));
+  }
+
+  applyStep(options: { lr: number; clip: number }): Promise<AppliedStep> {
+    return this.#training.applyStep(options);
+  }
+
+  trainingSnapshot(): Promise<TrainingSnapshot> {
+    return this.#training.snapshot();
+  }
+
+  restoreTraining(snapshot: TrainingSnapshot): Promise<void> {
+    return this.#training.restore(snapshot);
+  }
+
+  withEma<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#training.withEma(fn);
+  }
+
+  loadNamedTensors(tensors: Map<string, Tensor>): Promise<void> {
+    return this.#training.loadNamedTensors(tensors);
+  }
+
+  /** Writes a Hugging Face OPT folder (config.json, model.safetensors with model.decoder.* names, tokenizer files). */
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const tensors = new Map([...this.namedTensors()].map(([k, t]) => [`model.${k}`, t]));
+    try {
+      await saveSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+    } finally {
+      for (const t of tensors.values()) t.dispose();
+    }
+    const c = this.config;
+    const hf = {
+      model_type: 'opt', architectures: ['OPTForCausalLM'], vocab_size: c.vocabSize, hidden_size: c.hidden, ffn_dim: c.ffn,
+      num_hidden_layers: c.layers, num_attention_heads: c.heads, max_position_embeddings: c.maxPositions,
+      word_embed_proj_dim: c.wordEmbedProjDim, do_layer_norm_before: c.preNorm, _remove_final_layer_norm: c.preNorm && !c.finalNorm,
+      activation_function: 'relu', pad_token_id: c.padId, bos_token_id: c.bosId, eos_token_id: c.eosId, torch_dtype: this.dtype,
+    };
+    await writeFile(join(dir, 'config.json'), `${JSON.stringify(hf, null, 2)}\n`);
+    for (const file of ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json']) {
+      const from = join(this.tokenizer.source, file);
+      if (existsSync(from) && from !== join(dir, file)) await copyFile(from, join(dir, file));
+    }
   }
 
   /** The weights by name (decoder.*; views of the live parameters). */
   namedTensors(): Map<string, Tensor> {
-    return new Map(Object.entries(callSync(() => this.#live.namedTensors())).map(([k, v]) => [k, new Tensor(v)]));
+    return this.#training.namedTensors();
   }
 
   dispose(): void {

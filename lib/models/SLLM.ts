@@ -7,7 +7,7 @@ import { FormatError } from '../errors/FormatError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import { callAsync, callSync } from '../native/call.js';
-import type { NativeSLLM, NativeSllmConfig, NativeSllmLoss } from '../native/contract.js';
+import type { NativeSLLM, NativeSllmConfig, NativeSllmLoss, NativeTensor } from '../native/contract.js';
 import { addon } from '../native/loader.js';
 import { ParagraphDataset } from '../data/ParagraphDataset.js';
 import type { Device } from '../tensor/Tensor.js';
@@ -93,6 +93,8 @@ export interface SllmGenerateOptions {
   onSentence?: (event: SentenceEvent) => void;
   /** Never stop on the stop head (benchmarks: equal lengths). @default false */
   ignoreStop?: boolean;
+  /** Attach `hidden` and `vector` (float32) to each event, for analysis and tests. @default false */
+  withVectors?: boolean;
 }
 
 /** One generated sentence of one prompt. */
@@ -106,6 +108,10 @@ export interface SentenceEvent {
   ids: Int32Array;
   /** True when maxTokens cut this sentence short. */
   truncated: boolean;
+  /** With withVectors: the LLM output h this sentence was decoded from [H]. */
+  hidden?: Float32Array;
+  /** With withVectors: the sentence re-encoded (what the LLM reads next) [H]. */
+  vector?: Float32Array;
 }
 
 export interface SllmEvaluation {
@@ -128,6 +134,10 @@ export interface SllmEvaluation {
   paragraphs: number;
   /** N above. */
   tokens: number;
+  /** Summed NLL (nats) of the content tokens, the eos tokens and the stop flags. */
+  nll: { content: number; eos: number; stop: number };
+  /** Content tokens of sentences 2..S. */
+  contentTokens: number;
 }
 
 const tokenizerFiles = ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'];
@@ -391,7 +401,9 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
       topP: expectNumber(options.topP ?? 1, 'topP', 0, 1),
       seed: expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER),
       ignoreStop: options.ignoreStop ?? false,
+      returnHidden: options.withVectors ?? false,
     };
+    const hsize = svae.hidden;
     const perPrompt: Int32Array[][] = [];
     for (const [i, p] of (list as readonly unknown[]).entries()) {
       if (typeof p !== 'string') invalid('string', `prompts[${i}]`, p);
@@ -415,6 +427,8 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
         if (options.signal?.aborted) return;
         const step = await callAsync(() => session.next(finishRows));
         finishRows = undefined;
+        const hidden = await readFloats(step.hidden);
+        const vectors = await readFloats(step.vectors);
         const ids: Int32Array[] = [];
         const who: number[] = [];
         const cut: boolean[] = [];
@@ -442,7 +456,10 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
         }
         const texts = ids.length > 0 ? await this.tokenizer.decodeBatch(ids) : [];
         for (let i = 0; i < ids.length; i++) {
-          const event: SentenceEvent = { row: who[i]!, index: produced[who[i]!]!.sentences, text: texts[i]!, ids: ids[i]!, truncated: cut[i]! };
+          const r = who[i]!;
+          const event: SentenceEvent = { row: r, index: produced[r]!.sentences, text: texts[i]!, ids: ids[i]!, truncated: cut[i]! };
+          if (hidden) event.hidden = hidden.slice(r * hsize, (r + 1) * hsize);
+          if (vectors) event.vector = vectors.slice(r * hsize, (r + 1) * hsize);
           options.onSentence?.(event);
           yield event;
         }
@@ -481,12 +498,14 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     const paragraphs = await this.#paragraphs(data);
     if (paragraphs.length === 0) invalid('at least one paragraph', 'data', data);
     const native = this.#live;
-    const sum = { nll: 0, content: 0, contentTokens: 0, tokens: 0, correct: 0, stopCorrect: 0, stopCount: 0 };
+    const sum = { nll: 0, content: 0, eos: 0, stop: 0, contentTokens: 0, tokens: 0, correct: 0, stopCorrect: 0, stopCount: 0 };
     for (let start = 0; start < paragraphs.length; start += batchSize) {
       const b = padParagraphs(paragraphs.slice(start, start + batchSize), { padId: this.config.svae.padId });
       const r: NativeSllmLoss = await callAsync(() => native.evaluate(b.ids, [b.batchSize, b.sentences, b.length], b.lengths, gamma));
       sum.nll += r.contentNll + r.eosNll + r.stopNll;
       sum.content += r.contentNll;
+      sum.eos += r.eosNll;
+      sum.stop += r.stopNll;
       sum.contentTokens += r.contentTokens;
       sum.tokens += r.tokens;
       sum.correct += r.correct;
@@ -503,6 +522,8 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
       exactMatch: Number.NaN,
       paragraphs: paragraphs.length,
       tokens: n,
+      nll: { content: sum.content, eos: sum.eos, stop: sum.stop },
+      contentTokens: sum.contentTokens,
     };
   }
 
@@ -575,3 +596,13 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
   }
 }
 
+/** A native float tensor's values, then the tensor freed. */
+async function readFloats(native: NativeTensor | undefined): Promise<Float32Array | undefined> {
+  if (!native) return undefined;
+  const t = new Tensor(native);
+  try {
+    return (await t.toArray()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
