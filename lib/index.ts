@@ -42,3 +42,4 @@ export { loadTorchCheckpoint } from './io/torchCheckpoint.js';
 export { parseStateDictPickle, type TensorRef, type StorageRef } from './io/torchPickle.js';
 export { readZipDirectory, type ZipEntry } from './io/zip.js';
 export { SLLM, type SllmConfig, type SllmFreeze, type CreateSllmOptions, type FromOptOptions, type SllmGenerateOptions, type SentenceEvent, type SllmEvaluation } from './models/SLLM.js';
+export { TokenBatches, paragraphRow, padRows, type TokenBatch } from './data/tokenRows.js';

@@ -44,6 +44,14 @@ OptDecoderImpl::OptDecoderImpl(const OptConfig& c) : config(c) {
   if (c.pre_norm && c.final_norm) {
     final_layer_norm = register_module("final_layer_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden}).eps(1e-5)));
   }
+  // OPT's initialization (init_std 0.02, zero biases): LibTorch's default N(0, 1) embeddings
+  // would make a from-scratch OPT with a tied output head start from enormous logits.
+  torch::NoGradGuard no_grad;
+  for (auto& item : named_parameters()) {
+    if (item.value().dim() >= 2) item.value().normal_(0, 0.02);
+    else if (item.key().find("layer_norm") == std::string::npos) item.value().zero_();
+  }
+  if (embed_tokens) embed_tokens->weight[c.pad_id].zero_();
 }
 
 torch::Tensor OptDecoderImpl::positions(const torch::Tensor& mask, int64_t new_tokens) {
@@ -91,23 +99,28 @@ torch::Tensor OptDecoderImpl::forward(const torch::Tensor& ids, const torch::Ten
 OptImpl::OptImpl(const OptConfig& c) : config(c) { decoder = register_module("decoder", OptDecoder(c)); }
 
 torch::Tensor OptImpl::logits(const torch::Tensor& ids, const torch::Tensor& mask, std::vector<KVCache>* caches) {
-  torch::Tensor h = decoder(ids, mask, caches);
-  torch::Tensor logits = torch::matmul(h, decoder->embed_tokens->weight.t()).to(torch::kFloat);  // lm_head tied
-  if (config.tokenizer_size < config.vocab_size) {
-    logits.narrow(-1, config.tokenizer_size, config.vocab_size - config.tokenizer_size).fill_(-std::numeric_limits<float>::infinity());
-  }
-  return logits;
+  return head(decoder(ids, mask, caches));
 }
 
 LossResult OptImpl::loss(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& score, double gamma) {
   const int64_t t = ids.size(1);
   if (t < 2) fail(ErrorCode::Shape, "Expected rows of at least 2 tokens to predict a next token");
-  torch::Tensor logits = this->logits(ids, mask, nullptr);  // [B, T, V]
-  torch::Tensor pred = logits.narrow(1, 0, t - 1).reshape({-1, logits.size(-1)});
-  torch::Tensor target = ids.narrow(1, 1, t - 1).reshape({-1});
   torch::Tensor valid = mask.narrow(1, 0, t - 1) * mask.narrow(1, 1, t - 1);
   if (score.defined()) valid = valid * score.narrow(1, 1, t - 1);
-  return focal_loss(pred, target, valid.reshape({-1}).to(torch::kBool), gamma);
+  torch::Tensor idx = valid.reshape({-1}).to(torch::kBool).nonzero().squeeze(1);
+  // The tied output head (the largest matmul) runs on the scored positions only.
+  torch::Tensor h = decoder(ids, mask, nullptr).narrow(1, 0, t - 1);
+  torch::Tensor chosen = h.reshape({-1, h.size(-1)}).index_select(0, idx);
+  torch::Tensor target = ids.narrow(1, 1, t - 1).reshape({-1}).index_select(0, idx);
+  return focal_loss_selected(head(chosen), target, idx, valid.numel(), gamma);
+}
+
+torch::Tensor OptImpl::head(const torch::Tensor& h) {
+  torch::Tensor logits = torch::matmul(h, decoder->embed_tokens->weight.t()).to(torch::kFloat);  // lm_head tied
+  if (config.tokenizer_size < config.vocab_size) {
+    logits.narrow(-1, config.tokenizer_size, config.vocab_size - config.tokenizer_size).fill_(-std::numeric_limits<float>::infinity());
+  }
+  return logits;
 }
 
 std::pair<double, int64_t> OptImpl::nll(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& score) {

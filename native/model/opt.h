@@ -74,6 +74,8 @@ class OptImpl : public torch::nn::Module {
   // Next-token focal loss (γ = 0: cross-entropy) over targets t where mask[t-1], mask[t] and,
   // when given, score[t] are 1 (score: [B, T] 0/1, picks the tokens that count).
   LossResult loss(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& score, double gamma);
+  // Tied output head: h [.., word_embed_proj_dim] -> float32 logits, unused ids masked to -inf.
+  torch::Tensor head(const torch::Tensor& h);
   // Sum of next-token NLL over those targets, and their count.
   std::pair<double, int64_t> nll(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& score = {});
 

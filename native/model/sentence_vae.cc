@@ -84,6 +84,20 @@ std::vector<torch::Tensor> SentenceDecoderImpl::cross_constants(const torch::Ten
 }
 
 torch::Tensor SentenceDecoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& valid, const torch::Tensor& memory, bool shortcut) {
+  return head(states(ids, valid, memory, shortcut));
+}
+
+LossResult SentenceDecoderImpl::loss(const torch::Tensor& ids, const torch::Tensor& lengths, const torch::Tensor& memory, double gamma) {
+  const int64_t length = ids.size(1);
+  torch::Tensor valid = valid_from_lengths(lengths, length);
+  torch::Tensor h = states(ids, valid, memory);
+  torch::Tensor idx = valid.reshape({-1}).nonzero().squeeze(1);
+  torch::Tensor targets = shifted_targets(ids, lengths, config.eos_id, config.pad_id).reshape({-1}).index_select(0, idx);
+  torch::Tensor logits = head(h.reshape({-1, h.size(-1)}).index_select(0, idx));
+  return focal_loss_selected(logits, targets, idx, valid.numel(), gamma);
+}
+
+torch::Tensor SentenceDecoderImpl::states(const torch::Tensor& ids, const torch::Tensor& valid, const torch::Tensor& memory, bool shortcut) {
   const int64_t length = ids.size(1);
   torch::Tensor x = embed(ids, 0);
   torch::Tensor self_mask = causal_mask(length, 0, ids.device()) + padding_mask(valid);
@@ -95,7 +109,7 @@ torch::Tensor SentenceDecoderImpl::forward(const torch::Tensor& ids, const torch
     torch::Tensor mem = memory.unsqueeze(1);
     for (const auto& layer : *layers) x = layer->as<DecoderBlock>()->forward(x, self_mask, mem);
   }
-  return head(x);
+  return x;
 }
 
 DecodeResult SentenceDecoderImpl::generate(const torch::Tensor& memory, const DecodeOptions& o, at::Generator* shared) {
@@ -159,8 +173,12 @@ torch::Tensor shifted_targets(const torch::Tensor& ids, const torch::Tensor& len
 
 LossResult focal_loss(const torch::Tensor& logits, const torch::Tensor& targets, const torch::Tensor& valid, double gamma) {
   torch::Tensor idx = valid.nonzero().squeeze(1);
-  torch::Tensor chosen = logits.index_select(0, idx).to(torch::kFloat);  // [n, V]
-  torch::Tensor target = targets.index_select(0, idx);
+  return focal_loss_selected(logits.index_select(0, idx), targets.index_select(0, idx), idx, valid.size(0), gamma);
+}
+
+LossResult focal_loss_selected(const torch::Tensor& logits, const torch::Tensor& targets, const torch::Tensor& idx, int64_t total, double gamma) {
+  torch::Tensor chosen = logits.to(torch::kFloat);  // [n, V]
+  const torch::Tensor& target = targets;
   torch::Tensor logp = torch::log_softmax(chosen, -1).gather(1, target.unsqueeze(1)).squeeze(1);  // [n]
   torch::Tensor focal = gamma == 0 ? -logp : -(1 - logp.exp()).pow(gamma) * logp;
   LossResult r;
@@ -170,7 +188,7 @@ LossResult focal_loss(const torch::Tensor& logits, const torch::Tensor& targets,
   torch::NoGradGuard no_grad;
   torch::Tensor hit = chosen.argmax(-1) == target;
   r.correct = hit.sum().item<int64_t>();
-  r.right = torch::ones({valid.size(0)}, valid.options()).index_put_({idx}, hit);
+  r.right = torch::ones({total}, hit.options()).index_put_({idx}, hit);
   return r;
 }
 
@@ -178,9 +196,7 @@ LossResult SentenceVAEImpl::loss(const torch::Tensor& ids, const torch::Tensor& 
   const int64_t batch = ids.size(0), length = ids.size(1);
   torch::Tensor valid = valid_from_lengths(lengths, length);
   torch::Tensor omega = encoder(ids, valid);
-  torch::Tensor logits = decoder(ids, valid, omega);  // [B, L, V]
-  torch::Tensor targets = shifted_targets(ids, lengths, config.eos_id, config.pad_id);
-  LossResult r = focal_loss(logits.view({batch * length, -1}), targets.view({-1}), valid.view({-1}), gamma);
+  LossResult r = decoder->loss(ids, lengths, omega, gamma);
   r.rows_exact = r.right.view({batch, length}).all(1).sum().item<int64_t>();
   return r;
 }

@@ -61,12 +61,25 @@ struct DecodeResult {
   torch::Tensor logits;   // [B, T, V] float (only with return_logits)
 };
 
+struct LossResult {
+  torch::Tensor loss;     // focal loss (what training minimizes), scalar
+  torch::Tensor ce;       // mean token cross-entropy, scalar
+  int64_t tokens = 0;     // target tokens counted
+  int64_t correct = 0;    // argmax == target
+  int64_t rows_exact = 0; // rows whose every target is predicted
+  torch::Tensor right;    // [N] bool: valid position predicted right, or not valid (for rows_exact)
+};
+
 class SentenceDecoderImpl : public torch::nn::Module {
  public:
   explicit SentenceDecoderImpl(const SvaeConfig& c);
   // Teacher forcing: ids [B, L] (input [bos, t1..]), valid [B, L], memory Ω [B, H] -> logits [B, L, V].
   // shortcut=true replaces each cross-attention by its single-key constant (exactly equal).
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& valid, const torch::Tensor& memory, bool shortcut = false);
+  // The same before the output head: [B, L, H] (training scores only the valid positions).
+  torch::Tensor states(const torch::Tensor& ids, const torch::Tensor& valid, const torch::Tensor& memory, bool shortcut = false);
+  // Focal loss of teacher-forced targets: the head runs on valid positions only.
+  LossResult loss(const torch::Tensor& ids, const torch::Tensor& lengths, const torch::Tensor& memory, double gamma);
   // Generation from Ω [B, H] with a token KV cache and one cross-attention constant per layer.
   // `generator`: a sampling stream that lives across calls (the SLLM's); else one from options.seed.
   DecodeResult generate(const torch::Tensor& memory, const DecodeOptions& options, at::Generator* generator = nullptr);
@@ -85,14 +98,6 @@ class SentenceDecoderImpl : public torch::nn::Module {
 };
 TORCH_MODULE(SentenceDecoder);
 
-struct LossResult {
-  torch::Tensor loss;     // focal loss (what training minimizes), scalar
-  torch::Tensor ce;       // mean token cross-entropy, scalar
-  int64_t tokens = 0;     // target tokens counted
-  int64_t correct = 0;    // argmax == target
-  int64_t rows_exact = 0; // rows whose every target is predicted
-  torch::Tensor right;    // [N] bool: valid position predicted right, or not valid (for rows_exact)
-};
 
 class SentenceVAEImpl : public torch::nn::Module {
  public:
@@ -112,5 +117,7 @@ torch::Tensor valid_from_lengths(const torch::Tensor& lengths, int64_t length);
 torch::Tensor shifted_targets(const torch::Tensor& ids, const torch::Tensor& lengths, int64_t eos, int64_t pad);
 // Focal loss (γ) and cross-entropy over `valid` positions of log-probabilities [N, V].
 LossResult focal_loss(const torch::Tensor& logits, const torch::Tensor& targets, const torch::Tensor& valid, double gamma);
+// The same over logits already taken at positions `idx` of `total` ([n, V], targets [n]).
+LossResult focal_loss_selected(const torch::Tensor& logits, const torch::Tensor& targets, const torch::Tensor& idx, int64_t total, double gamma);
 
 }  // namespace svae

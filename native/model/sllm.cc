@@ -8,6 +8,18 @@ namespace svae {
 
 namespace {
 std::string s(int64_t v) { return std::to_string(v); }
+
+// Sentences of a paragraph batch vary a lot in length (Brown: 2..64 tokens); padding them all
+// to the longest wastes most of the work. Rows are sorted by length and cut into a few groups,
+// each padded only to its own longest. Returns, per group, the rows (indices into `lengths`).
+std::vector<torch::Tensor> length_groups(const torch::Tensor& lengths, int64_t groups = 4, int64_t min_rows = 16) {
+  const int64_t n = lengths.size(0);
+  torch::Tensor order = std::get<1>(lengths.sort());
+  const int64_t size = std::max(min_rows, (n + groups - 1) / groups);
+  std::vector<torch::Tensor> out;
+  for (int64_t start = 0; start < n; start += size) out.push_back(order.narrow(0, start, std::min(size, n - start)));
+  return out;
+}
 }  // namespace
 
 void SllmConfig::validate() const {
@@ -31,10 +43,20 @@ torch::Tensor SllmImpl::sentence_vectors(const torch::Tensor& ids, const torch::
   const int64_t b = ids.size(0), n = ids.size(1), l = ids.size(2);
   torch::Tensor flat_ids = ids.reshape({b * n, l});
   torch::Tensor flat_len = lengths.reshape({-1});
-  // Only real sentences go through the encoder; missing ones stay zero (masked out downstream).
+  // Only real sentences go through the encoder, in length groups; missing ones stay zero
+  // (masked out downstream).
   torch::Tensor real = (flat_len > 0).nonzero().squeeze(1);
-  torch::Tensor omega = encoder(flat_ids.index_select(0, real), valid_from_lengths(flat_len.index_select(0, real), l));
-  return torch::zeros({b * n, omega.size(1)}, omega.options()).index_copy(0, real, omega).view({b, n, -1});
+  torch::Tensor real_len = flat_len.index_select(0, real);
+  std::vector<torch::Tensor> rows, vectors;
+  for (const torch::Tensor& group : length_groups(real_len)) {
+    torch::Tensor len = real_len.index_select(0, group);
+    const int64_t lmax = len.max().item<int64_t>();
+    torch::Tensor at = real.index_select(0, group);
+    vectors.push_back(encoder(flat_ids.index_select(0, at).narrow(1, 0, lmax), valid_from_lengths(len, lmax)));
+    rows.push_back(at);
+  }
+  torch::Tensor omega = torch::cat(vectors, 0);
+  return torch::zeros({b * n, omega.size(1)}, omega.options()).index_copy(0, torch::cat(rows, 0), omega).view({b, n, -1});
 }
 
 torch::Tensor SllmImpl::hidden(const torch::Tensor& x, const torch::Tensor& mask, std::vector<KVCache>* caches) {
@@ -68,20 +90,32 @@ SllmLoss SllmImpl::loss(const torch::Tensor& ids, const torch::Tensor& lengths, 
   } else {
     torch::Tensor memory = h.reshape({b * n, hsize}).index_select(0, pred);
     torch::Tensor target_len = lengths.reshape({-1}).index_select(0, pred + 1);
-    const int64_t lt = target_len.max().item<int64_t>();
-    torch::Tensor target_ids = ids.reshape({b * n, l}).index_select(0, pred + 1).narrow(1, 0, lt);
-    torch::Tensor valid = valid_from_lengths(target_len, lt);
-    torch::Tensor logits = decoder(target_ids, valid, memory);  // [N, Lt, V]
-    torch::Tensor targets = shifted_targets(target_ids, target_len, config.svae.eos_id, config.svae.pad_id);
-    r.decode = focal_loss(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}), valid.reshape({-1}), gamma);
+    torch::Tensor target_rows = pred + 1;
+    // Length groups (little padding); the output head (the largest matmul) runs on real target
+    // positions only.
+    std::vector<torch::Tensor> logits_parts, target_parts, eos_parts;
+    for (const torch::Tensor& group : length_groups(target_len)) {
+      torch::Tensor len = target_len.index_select(0, group);
+      const int64_t lt = len.max().item<int64_t>();
+      torch::Tensor target_ids = ids.reshape({b * n, l}).index_select(0, target_rows.index_select(0, group)).narrow(1, 0, lt);
+      torch::Tensor valid = valid_from_lengths(len, lt);
+      torch::Tensor states = decoder->states(target_ids, valid, memory.index_select(0, group));
+      torch::Tensor idx = valid.reshape({-1}).nonzero().squeeze(1);
+      target_parts.push_back(shifted_targets(target_ids, len, config.svae.eos_id, config.svae.pad_id).reshape({-1}).index_select(0, idx));
+      logits_parts.push_back(decoder->head(states.reshape({-1, hsize}).index_select(0, idx)));
+      eos_parts.push_back((torch::arange(lt, long_opts).unsqueeze(0) == (len - 1).unsqueeze(1)).reshape({-1}).index_select(0, idx));
+    }
+    torch::Tensor logits = torch::cat(logits_parts, 0);  // [tokens, V]
+    torch::Tensor targets = torch::cat(target_parts, 0);
+    const int64_t count = targets.size(0);
+    r.decode = focal_loss_selected(logits, targets, torch::arange(count, long_opts), count, gamma);
     if (sums) {
       torch::NoGradGuard no_grad;
-      torch::Tensor logp = torch::log_softmax(logits.to(torch::kFloat), -1).gather(-1, targets.unsqueeze(-1)).squeeze(-1);
-      torch::Tensor is_eos = torch::arange(lt, long_opts).unsqueeze(0) == (target_len - 1).unsqueeze(1);
-      torch::Tensor content = valid.logical_and(is_eos.logical_not());
-      r.content_nll = -logp.masked_select(content).sum().item<double>();
+      torch::Tensor logp = torch::log_softmax(logits.to(torch::kFloat), -1).gather(1, targets.unsqueeze(1)).squeeze(1);
+      torch::Tensor is_eos = torch::cat(eos_parts, 0);
+      r.content_nll = -logp.masked_select(is_eos.logical_not()).sum().item<double>();
       r.eos_nll = -logp.masked_select(is_eos).sum().item<double>();
-      r.content_tokens = content.sum().item<int64_t>();
+      r.content_tokens = is_eos.logical_not().sum().item<int64_t>();
       r.target_sentences = pred.size(0);
     }
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { DisposedError, InvalidArgumentError, OPT, ParagraphDataset, readBrown, segment, SLLM, Trainer } from '../../lib/index.js';
+import { DisposedError, InvalidArgumentError, OPT, ParagraphDataset, readBrown, segment, SLLM, Trainer, type SentenceEvent } from '../../lib/index.js';
 import { packageRoot } from '../../lib/native/loader.js';
 import { testDevice } from '../helpers/device.js';
 import { maxAbsDiff } from '../helpers/sentences.js';
@@ -134,10 +134,13 @@ test('a tiny SLLM overfits paragraphs: given the first sentence it regenerates t
 
 test('generate: maxTokens cuts the last sentence, maxSentences, AbortSignal and onSentence', async (t) => {
   await using sllm = await SLLM.create(tiny);
-  let seen = 0;
-  const got = await sllm.generateText(['It was late.'], { maxTokens: 10, maxSentenceTokens: 4, ignoreStop: true, onSentence: () => seen++ });
-  t.is((await sllm.tokenizer.encode(got[0]!, { addBos: false })).length <= 10, true);
-  t.is(seen, 3, '4 + 4 + 2 tokens');
+  const seen: SentenceEvent[] = [];
+  const got = await sllm.generateText(['It was late.'], { maxTokens: 10, maxSentenceTokens: 4, ignoreStop: true, onSentence: (e) => seen.push(e) });
+  // Untrained: no eos within 4 tokens, so sentences of 4, 4, then the third cut to 2.
+  t.deepEqual(seen.map((e) => e.ids.length), [4, 4, 2]);
+  t.is(seen.reduce((n, e) => n + e.ids.length, 0), 10);
+  t.true(seen.at(-1)!.truncated);
+  t.is(got[0], seen.map((e) => e.text).join(''));
   const events = [];
   for await (const e of sllm.generate('It was late.', { maxSentences: 2, maxSentenceTokens: 3, ignoreStop: true })) events.push(e);
   t.is(events.length, 2);
