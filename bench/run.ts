@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- <names...>] [--repeats N] [--out file.json]`: runs the benchmarks, prints
- * tables, writes JSON (default bench/results/latest.json). Not part of `npm test`.
+ * `npm run bench [-- <names...>] [--repeats N] [--out file.json] [--shapes tiny,125m,350m,1.3b]
+ * [--svae 1,2,4] [--batches 1,8]`: runs the benchmarks, prints tables, writes JSON (default
+ * bench/results/latest.json). Not part of `npm test`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -8,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { info } from '../lib/index.js';
 import { packageRoot } from '../lib/native/loader.js';
 import { benchOpt, renderOpt } from './opt.js';
+import { barChart } from './chart.js';
+import { benchSllm, renderSllm } from './sllm.js';
 import { benchSvae, renderSvae } from './svae.js';
 import { benchTextPipeline, renderTextPipeline } from './text-pipeline.js';
 import { benchTrainVsPytorch, renderTrainVsPytorch } from './train-vs-pytorch.js';
@@ -18,8 +21,13 @@ const flag = (name: string) => {
   return i >= 0 ? args.splice(i, 2)[1] : undefined;
 };
 const repeats = Number(flag('--repeats') ?? 5);
+const list = (name: string) => flag(name)?.split(',');
+const shapes = list('--shapes');
+const svaeLayers = list('--svae')?.map(Number);
+const batches = list('--batches')?.map(Number);
 const out = flag('--out') ?? join(packageRoot, 'bench', 'results', 'latest.json');
-const selected = args.length > 0 ? args : ['text-pipeline', 'svae', 'train-vs-pytorch', 'opt'];
+mkdirSync(dirname(out), { recursive: true });
+const selected = args.length > 0 ? args : ['text-pipeline', 'svae', 'train-vs-pytorch', 'opt', 'sllm'];
 
 const benches: Record<string, () => Promise<{ result: unknown; text: string }>> = {
   'text-pipeline': async () => {
@@ -33,6 +41,21 @@ const benches: Record<string, () => Promise<{ result: unknown; text: string }>> 
   opt: async () => {
     const result = await benchOpt({ threads: info().threads, repeats: Math.min(repeats, 3) });
     return { result, text: renderOpt(result) };
+  },
+  sllm: async () => {
+    const result = await benchSllm({
+      threads: info().threads, repeats: Math.min(repeats, 3),
+      ...(shapes ? { shapes } : {}), ...(svaeLayers ? { svaeLayers } : {}), ...(batches ? { batches } : {}),
+    });
+    // A chart next to the JSON: tokens/s of OPT and SLLM per row.
+    const labels = result.rows.map((x) => `${x.shape} H${x.svaeLayers} b${x.batch}`);
+    barChart(join(dirname(out), 'sllm-vs-opt.svg'), `output tokens/s, OPT vs SLLM (${result.threads} threads)`, labels, [
+      { name: 'OPT (ours)', color: '#1f77b4', values: result.rows.map((x) => x.opt.median) },
+      { name: 'SLLM (ours)', color: '#d62728', values: result.rows.map((x) => x.sllm.median) },
+      { name: 'OPT PyTorch eager', color: '#aec7e8', values: result.rows.map((x) => x.pytorchOpt?.median ?? Number.NaN) },
+      { name: 'SLLM PyTorch eager', color: '#ff9896', values: result.rows.map((x) => x.pytorchSllm?.median ?? Number.NaN) },
+    ], 'tokens/s');
+    return { result, text: renderSllm(result) };
   },
   svae: async () => {
     const result = await benchSvae({ repeats: Math.min(repeats, 3), threads: info().threads });

@@ -2,9 +2,14 @@
  * `npm run demo`: the main job on a small built-in default.
  *  1. what the native layer runs on, and a small native forward pass;
  *  2. a tiny SentenceVAE trained for a few seconds on Brown sentences, reconstructing them
- *     (each sentence squeezed into one 128-number vector and expanded back).
+ *     (each sentence squeezed into one 128-number vector and expanded back);
+ *  3. a tiny SLLM (that SentenceVAE shape + 2 OPT layers over sentence vectors) trained on a
+ *     few Brown paragraphs, continuing each from its first sentence, one sentence per step,
+ *     until its stop head ends the paragraph.
  */
-import { brownSentences, info, linear, padSentences, randn, relu, SentenceVAE, softmax } from '../lib/index.js';
+import {
+  brownSentences, info, linear, padSentences, ParagraphDataset, randn, readBrown, relu, segment, SentenceVAE, SLLM, softmax,
+} from '../lib/index.js';
 
 const i = info();
 console.log('sentencevae native layer');
@@ -43,3 +48,33 @@ const unseen = [' The weather was cold,', ' and the children stayed inside.'];
 const guesses = await vae.reconstruct(unseen);
 console.log('\n  unseen sentences (48 training sentences teach it nothing general yet):');
 unseen.forEach((s, k) => console.log(`  ${JSON.stringify(s)} -> ${JSON.stringify(guesses[k])}`));
+
+// A tiny SLLM learns 4 short Brown paragraphs, then writes each one's continuation sentence by sentence.
+const paragraphs: string[] = [];
+for await (const para of readBrown()) {
+  const segs = segment(para.text);
+  if (segs.length >= 3 && segs.length <= 4 && segs.every((x) => x.length <= 60)) paragraphs.push(para.text);
+  if (paragraphs.length === 4) break;
+}
+await using sllm = await SLLM.create({ svae: { preset: 'tiny', dropout: 0 }, llm: { layers: 2 }, seed: 1 });
+const data = await ParagraphDataset.fromParagraphs(paragraphs, sllm.tokenizer, {});
+console.log(`\nSLLM: ${sllm.parameterCount.toLocaleString()} parameters (SentenceVAE hidden ${sllm.config.svae.hidden} + ${sllm.config.llm.layers} OPT layers over sentences + stop head), training on ${paragraphs.length} Brown paragraphs`);
+await sllm.configureTraining({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, emaDecay: 0, amp: 'off' }, 1);
+const batches = data.batches({ batchSize: paragraphs.length, seed: 1 });
+const t1 = performance.now();
+for (let k = 1; k <= 150; k++) {
+  const r = await sllm.accumulate(batches.next(), { gamma: 2, scale: 1 });
+  await sllm.applyStep({ lr: 3e-3, clip: 1 });
+  if (k % 50 === 0) console.log(`  step ${k}: loss ${r.loss.toFixed(4)}, token accuracy ${(100 * r.correct / r.tokens).toFixed(0)}%, stop accuracy ${(100 * r.stopAccuracy).toFixed(0)}% (${((performance.now() - t1) / 1000).toFixed(1)} s)`);
+}
+console.log('\n  first sentence -> the SLLM continues, one sentence per step, and stops by itself:');
+for (const text of paragraphs) {
+  const [first, ...rest] = segment(text);
+  process.stdout.write(`  ${JSON.stringify(first)}\n     ->`);
+  const got: string[] = [];
+  for await (const e of sllm.generate(first!, { maxSentences: 8 })) {
+    got.push(e.text);
+    process.stdout.write(` [${e.text.trim()}]`);
+  }
+  console.log(got.join('') === rest.join('') ? '  ✓ (stopped)' : '');
+}

@@ -6,13 +6,13 @@
  * accuracy and generation samples from both.
  *
  *   npm run build:ts && node dist/examples/sllm-vs-opt-brown.js [--minutes 10] [--out runs/sllm-brown]
- *     [--only opt,sllm,sllm-ce]
+ *     [--only opt,sllm,sllm-ce] [--report-only]   (--report-only: evaluate and report existing runs)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 
-import { info, MetricsLog, OPT, type OptConfig, ParagraphDataset, SLLM, type Tensor, Tokenizer, Trainer, type TrainableModel, TokenBatches, type BatchSource } from '../lib/index.js';
+import { info, MetricsLog, OPT, type Series, writeComparison, type OptConfig, ParagraphDataset, SLLM, type Tensor, Tokenizer, Trainer, type TrainableModel, TokenBatches, type BatchSource } from '../lib/index.js';
 import { packageRoot } from '../lib/native/loader.js';
 
 const arg = (name: string, fallback: string) => {
@@ -75,14 +75,23 @@ const prompts = await Promise.all(samplesFrom.map(async (p) => ({
   rest: await tok.decodeBatch(p.slice(1)).then((s) => s.join('')),
 })));
 
+const reportOnly = process.argv.includes('--report-only');
+
 async function run<B>(name: string, model: TrainableModel<B, ParagraphDataset> & { parameterCount: number }, batches: () => BatchSource<B>, gamma: number): Promise<number> {
+  if (reportOnly) {
+    const last = (await new MetricsLog(join(out, name, 'metrics.jsonl')).read()).filter((r) => r.type === 'step').at(-1)!;
+    return (last.elapsedSeconds as number) / last.step;
+  }
   const secondsPerStep = await probe(model, batches(), gamma);
   const steps = Math.floor((minutes * 60) / secondsPerStep);
-  console.log(`${name}: ${model.parameterCount.toLocaleString('en-US')} parameters, ~${secondsPerStep.toFixed(3)} s/step -> ~${steps} steps in ${minutes} min`);
+  console.log(`${name}: ${model.parameterCount.toLocaleString('en-US')} parameters, ~${secondsPerStep.toFixed(3)} s/step (probe) -> ~${steps} steps in ${minutes} min`);
+  // Wall time decides when each run stops, and the speed probe is too rough to size a cosine
+  // (overshooting its period would raise the rate again): warm-up, then a constant rate, with
+  // the EMA of the weights doing the averaging. The same schedule for both models.
   const trainer = new Trainer(model, {
-    out: join(out, name), maxSteps: steps, maxSeconds: minutes * 60, seed: recipe.seed, emaDecay: recipe.emaDecay, gamma,
+    out: join(out, name), maxSteps: 1_000_000, maxSeconds: minutes * 60, seed: recipe.seed, emaDecay: recipe.emaDecay, gamma,
     evalEvery: Math.max(50, Math.floor(steps / 4)), logEvery: 20, progress: false,
-    schedule: { baseLr: recipe.baseLr, warmupSteps: recipe.warmupSteps, cosinePeriod: steps },
+    schedule: { baseLr: recipe.baseLr, warmupSteps: recipe.warmupSteps, cosinePeriod: 1_000_000_000 },
   });
   const result = await trainer.run({ batches: batches(), validation: held });
   console.log(`${name}: stopped (${result.stopped}) at step ${result.step} after ${result.elapsedSeconds.toFixed(0)} s`);
@@ -127,6 +136,22 @@ for (const variant of ['sllm', 'sllm-ce']) {
   });
   final.dispose();
 }
+
+// Curves on one wall-time axis: held-out PPL (same tokens) and training loss of every run.
+const colors: Record<string, string> = { opt: '#1f77b4', sllm: '#d62728', 'sllm-ce': '#2ca02c' };
+const panels = { eval: [] as Series[], train: [] as Series[] };
+for (const name of only) {
+  const records = await new MetricsLog(join(out, name, 'metrics.jsonl')).read().catch(() => []);
+  const steps = records.filter((r) => r.type === 'step');
+  const at = (step: number) => steps.find((r) => r.step >= step)?.elapsedSeconds as number | undefined ?? steps.at(-1)?.elapsedSeconds as number;
+  const label = summaries.find((x) => x.name.startsWith(name === 'opt' ? 'OPT' : name === 'sllm' ? 'SLLM (sentence level, γ = 2' : 'SLLM (sentence level, γ = 0'))?.name ?? name;
+  panels.eval.push({ label, color: colors[name]!, points: records.filter((r) => r.type === 'eval').map((r) => [at(r.step), r.ppl as number]) });
+  panels.train.push({ label, color: colors[name]!, points: steps.map((r) => [r.elapsedSeconds as number, r.ppl as number]) });
+}
+await writeComparison(join(docs, 'sllm-brown-curves.svg'), `OPT vs SLLM on Brown, equal wall time (${minutes} min each)`, [
+  { title: 'held-out PPL, same tokens (EMA weights)', series: panels.eval, log: true, xLabel: 'seconds' },
+  { title: 'training PPL of the objective\'s targets (window means)', series: panels.train, log: true, xLabel: 'seconds' },
+]);
 
 const report = {
   date: new Date().toISOString(), machine: `${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}`, threads: info().threads,

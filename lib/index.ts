@@ -33,7 +33,7 @@ export { Trainer, type TrainerOptions, type RunOptions, type RunResult, type Ste
 export { learningRate, type ScheduleOptions } from './train/schedule.js';
 export { type TrainableModel, type BatchSource, type TrainingSetup, type TrainingSnapshot } from './train/TrainableModel.js';
 export { readCheckpoint, writeCheckpoint, checkpointFile, type TrainerState } from './train/checkpoint.js';
-export { writeCurves } from './train/curves.js';
+export { writeCurves, writeComparison, type Series } from './train/curves.js';
 export { MetricsLog, type MetricRecord } from './train/metrics.js';
 export { OPT, type LoadOptOptions, type OptGenerateOptions, type TokenEvent, type ForwardInput } from './models/OPT.js';
 export { readOptConfig, type OptConfig } from './models/optConfig.js';
@@ -41,5 +41,5 @@ export { readOptWeights, type OptWeights } from './models/optWeights.js';
 export { loadTorchCheckpoint } from './io/torchCheckpoint.js';
 export { parseStateDictPickle, type TensorRef, type StorageRef } from './io/torchPickle.js';
 export { readZipDirectory, type ZipEntry } from './io/zip.js';
-export { SLLM, type SllmConfig, type SllmFreeze, type CreateSllmOptions, type FromOptOptions, type SllmGenerateOptions, type SentenceEvent, type SllmEvaluation } from './models/SLLM.js';
+export { SLLM, type SllmConfig, type SllmFreeze, type CreateSllmOptions, type FromOptOptions, type SllmGenerateOptions, type SentenceEvent, type SllmEvaluation, type GenerationStats } from './models/SLLM.js';
 export { TokenBatches, paragraphRow, padRows, type TokenBatch } from './data/tokenRows.js';

@@ -10,9 +10,11 @@
 #include "core/errors.h"
 #include "core/runtime.h"
 #include "model/load_parameters.h"
+#include "model/sllm.h"  // cache_bytes
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <chrono>
 #include <map>
 
 namespace svae {
@@ -299,6 +301,7 @@ Napi::Value AddonOPTSession::Next(const Napi::CallbackInfo& info) {
     return run_async(env, "svae.opt.next", [gen]() -> Finish {
       OptState& s = *gen->state;
       std::lock_guard<std::mutex> lock(s.mutex);
+      const auto started = std::chrono::steady_clock::now();
       c10::InferenceMode inference;
       const OptConfig& c = s.model->config;
       torch::Tensor logits;
@@ -327,13 +330,17 @@ Napi::Value AddonOPTSession::Next(const Napi::CallbackInfo& info) {
       at::Tensor tokens = next.to(torch::kCPU, torch::kInt).contiguous();
       at::Tensor finished = gen->finished.to(torch::kCPU, torch::kByte).contiguous();
       at::Tensor step_logits = gen->return_logits ? logits.to(torch::kCPU).contiguous() : at::Tensor();
+      const double cache = static_cast<double>(cache_bytes(gen->caches));
       if (done) gen->caches.clear();  // free the cache as soon as nothing more can come
-      return [tokens, finished, done, step_logits](Napi::Env env) -> Napi::Value {
+      const double native_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      return [tokens, finished, done, step_logits, cache, native_ms](Napi::Env env) -> Napi::Value {
         Napi::Object o = Napi::Object::New(env);
         if (step_logits.defined()) o.Set("logits", typed_array_over(env, step_logits));
         o.Set("tokens", typed_array_over(env, tokens));
         o.Set("finished", typed_array_over(env, finished));
         o.Set("done", done);
+        o.Set("cacheBytes", cache);
+        o.Set("nativeMs", native_ms);
         return o;
       };
     }, {Value()});

@@ -11,6 +11,8 @@
 #include "core/errors.h"
 #include "core/runtime.h"
 
+#include <chrono>
+
 namespace svae {
 
 namespace {
@@ -265,6 +267,19 @@ Napi::Value AddonSLLM::Generate(const Napi::CallbackInfo& info) {
     gen->decode.seed = static_cast<uint64_t>(args::opt_integer(o, "seed", 0, 0, 9007199254740991LL));
     gen->ignore_stop = args::opt_boolean(o, "ignoreStop", false);
     gen->return_hidden = args::opt_boolean(o, "returnHidden", false);
+    Napi::Value forced = o.Get("sentenceTokens");
+    if (!forced.IsUndefined() && !forced.IsNull()) {
+      if (!forced.IsArray()) fail(ErrorCode::InvalidArgument, "Expected an array of sentence lengths for sentenceTokens but received " + args::describe(forced));
+      Napi::Array list = forced.As<Napi::Array>();
+      for (uint32_t i = 0; i < list.Length(); i++) {
+        Napi::Value v = list.Get(i);
+        const double n = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+        if (n < 1 || n > c.svae.max_tokens - 1 || n != static_cast<int64_t>(n)) {
+          fail(ErrorCode::InvalidArgument, "Expected sentenceTokens of integers in [1, " + std::to_string(c.svae.max_tokens - 1) + "] but received " + args::describe(v));
+        }
+        gen->forced_lengths.push_back(static_cast<int64_t>(n));
+      }
+    }
     // Copies: the JS arrays may change before the first next().
     gen->ids = batch.ids.clone();
     gen->lengths = batch.lengths.clone();
@@ -349,12 +364,14 @@ Napi::Value AddonSLLMSession::Next(const Napi::CallbackInfo& info) {
     return run_async(env, "svae.sllm.next", [gen, finish]() -> Finish {
       SllmState& s = *gen->state;
       std::lock_guard<std::mutex> lock(s.mutex);
+      const auto started = std::chrono::steady_clock::now();
       c10::InferenceMode inference;
       if (!gen->started) {
         torch::Tensor ids = gen->ids.to(s.device, torch::kLong), lengths = gen->lengths.to(s.device, torch::kLong);
         if (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= s.model->config.svae.vocab_size) fail(ErrorCode::InvalidArgument, "prompt token id out of the vocabulary");
         if (lengths.min().item<int64_t>() < 1 || lengths.max().item<int64_t>() > ids.size(1)) fail(ErrorCode::InvalidArgument, "prompt piece lengths out of range");
         gen->g = sllm_prefill(s.model, ids, lengths, gen->rows.to(s.device), gen->max_sentences, gen->decode, gen->ignore_stop);
+        gen->g.forced_lengths = gen->forced_lengths;
         gen->started = true;
       } else if (gen->g.caches.empty()) {
         fail(ErrorCode::InvalidArgument, "the generation is done");
@@ -362,6 +379,7 @@ Napi::Value AddonSLLMSession::Next(const Napi::CallbackInfo& info) {
       if (finish.defined()) gen->g.finished = gen->g.finished.logical_or(finish.to(s.device).to(torch::kBool));
       at::Tensor hidden = gen->return_hidden ? gen->g.h.to(torch::kCPU, torch::kFloat).contiguous() : at::Tensor();
       SllmStep step = sllm_step(s.model, gen->g);
+      const double cache = static_cast<double>(cache_bytes(gen->g.caches));
       if (step.done) gen->g.caches.clear();  // free the cache as soon as nothing more can come
       at::Tensor tokens = step.tokens.to(torch::kCPU, torch::kInt).contiguous();
       at::Tensor lengths = step.lengths.to(torch::kCPU, torch::kInt).contiguous();
@@ -370,7 +388,8 @@ Napi::Value AddonSLLMSession::Next(const Napi::CallbackInfo& info) {
       at::Tensor vectors = gen->return_hidden && step.vectors.defined() ? step.vectors.to(torch::kCPU, torch::kFloat).contiguous() : at::Tensor();
       const int64_t steps = step.tokens.size(1);
       const bool done = step.done;
-      return [tokens, lengths, stopped, finished, vectors, hidden, steps, done](Napi::Env env) -> Napi::Value {
+      const double native_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      return [tokens, lengths, stopped, finished, vectors, hidden, steps, done, cache, native_ms](Napi::Env env) -> Napi::Value {
         Napi::Object o = Napi::Object::New(env);
         o.Set("tokens", typed_array_over(env, tokens));
         o.Set("steps", static_cast<double>(steps));
@@ -378,6 +397,8 @@ Napi::Value AddonSLLMSession::Next(const Napi::CallbackInfo& info) {
         o.Set("stopped", typed_array_over(env, stopped));
         o.Set("finished", typed_array_over(env, finished));
         o.Set("done", done);
+        o.Set("cacheBytes", cache);
+        o.Set("nativeMs", native_ms);
         if (vectors.defined()) o.Set("vectors", AddonTensor::Wrap(env, vectors));
         if (hidden.defined()) o.Set("hidden", AddonTensor::Wrap(env, hidden));
         return o;

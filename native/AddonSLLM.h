@@ -50,6 +50,7 @@ struct SllmGeneration {
   DecodeOptions decode;
   bool ignore_stop = false;
   bool return_hidden = false;
+  std::vector<int64_t> forced_lengths;
   bool started = false;
   SllmGenerationState g;
 };

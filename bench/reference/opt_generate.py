@@ -3,7 +3,8 @@
 cache (random weights, the given shape), timed per generated token.
 
 argv: config JSON (hidden, ffn, layers, heads, vocab), batch, prompt length, new tokens, threads,
-repeats. Prints JSON {seconds: [...per repeat, decode only], tokens_per_repeat}.
+repeats[, "with-prefill"]. Prints JSON {seconds: [...per repeat], tokens_per_repeat}: decode only,
+or from before the prompt's forward with "with-prefill" (then the prompt's step makes token 1).
 Run with Debian's python3-torch: the same LibTorch 1.13 the addon links.
 """
 import json
@@ -17,6 +18,7 @@ import torch.nn.functional as F
 def main():
     c = json.loads(sys.argv[1])
     batch, prompt, new, threads, repeats = (int(x) for x in sys.argv[2:7])
+    with_prefill = len(sys.argv) > 7 and sys.argv[7] == "with-prefill"
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     h, f, L, heads, V = c["hidden"], c["ffn"], c["layers"], c["heads"], c["vocabSize"]
@@ -56,10 +58,11 @@ def main():
         for r in range(repeats + 1):
             ids = torch.randint(4, V, (batch, prompt))
             cache = [None] * L
+            t_prefill = time.perf_counter()
             logits = step(embed[ids], 0, cache)
             nxt = logits[:, -1].argmax(-1)
-            t0 = time.perf_counter()
-            for s in range(new):
+            t0 = t_prefill if with_prefill else time.perf_counter()
+            for s in range(new - 1 if with_prefill else new):
                 logits = step(embed[nxt].unsqueeze(1), prompt + s, cache)
                 nxt = logits[:, -1].argmax(-1)
             if r > 0:

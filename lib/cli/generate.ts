@@ -1,13 +1,15 @@
-/** `sentencevae generate --model <dir> --prompt "..."`: streams a completion to stdout. */
+/** `sentencevae generate --model <dir> --prompt "..."`: streams a completion to stdout (OPT token by token, SLLM sentence by sentence). */
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { OPT } from '../models/OPT.js';
+import { SLLM } from '../models/SLLM.js';
 import { parseFlags } from './args.js';
 
 export const generateUsage = `Usage: sentencevae generate --model <dir> --prompt "text" [flags]
 
-  --model <dir>          a Hugging Face OPT folder (config.json + weights + tokenizer)
+  --model <dir>          an SLLM folder, or a Hugging Face OPT folder (config.json + weights + tokenizer)
   --prompt <text>        the prompt
-  --max-new-tokens N     (default: 40)
+  --max-new-tokens N     most tokens generated (default: 40)
+  --max-sentences N      SLLM: most sentences generated (default: 16)
   --sample               sample instead of greedy decoding
   --temperature X        (default: 1)
   --top-k N              (default: 0 = off)
@@ -23,20 +25,36 @@ export async function generate(argv: readonly string[]): Promise<number> {
   }
   const f = parseFlags(argv, {
     model: 'string', prompt: 'string', 'max-new-tokens': 'number', sample: 'boolean', temperature: 'number',
-    'top-k': 'number', 'top-p': 'number', seed: 'number', device: 'string', dtype: 'string',
+    'top-k': 'number', 'top-p': 'number', seed: 'number', device: 'string', dtype: 'string', 'max-sentences': 'number',
   });
   if (typeof f.model !== 'string') throw new InvalidArgumentError(`--model <dir> is required\n\n${generateUsage}`);
   if (typeof f.prompt !== 'string') throw new InvalidArgumentError(`--prompt "text" is required\n\n${generateUsage}`);
-  if (!OPT.isOptFolder(f.model)) {
-    throw new InvalidArgumentError(`${f.model} is not a model folder sentencevae can generate with (expected a Hugging Face OPT folder: config.json + model.safetensors or pytorch_model.bin)`);
+  const sampling = {
+    sample: f.sample === true, temperature: (f.temperature as number) ?? 1, topK: (f['top-k'] as number) ?? 0, topP: (f['top-p'] as number) ?? 1, seed: (f.seed as number) ?? 0,
+  };
+  const placement = { device: (f.device as 'cpu') ?? 'cpu', dtype: (f.dtype as 'float32') ?? 'float32' };
+  if (SLLM.isSllmFolder(f.model)) {
+    await using sllm = await SLLM.load(f.model, placement);
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    process.stdout.write(f.prompt);
+    for await (const s of sllm.generate(f.prompt, {
+      ...sampling, maxTokens: (f['max-new-tokens'] as number) ?? 40, maxSentences: (f['max-sentences'] as number) ?? 16, signal: controller.signal,
+    })) {
+      process.stdout.write(s.text);
+    }
+    process.stdout.write('\n');
+    return 0;
   }
-  await using opt = await OPT.load(f.model, { device: (f.device as 'cpu') ?? 'cpu', dtype: (f.dtype as 'float32') ?? 'float32' });
+  if (!OPT.isOptFolder(f.model)) {
+    throw new InvalidArgumentError(`${f.model} is not a model folder sentencevae can generate with (expected an SLLM folder, or a Hugging Face OPT folder: config.json + model.safetensors or pytorch_model.bin)`);
+  }
+  await using opt = await OPT.load(f.model, placement);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   process.stdout.write(f.prompt);
   for await (const e of opt.stream(f.prompt, {
-    maxNewTokens: (f['max-new-tokens'] as number) ?? 40, sample: f.sample === true, temperature: (f.temperature as number) ?? 1,
-    topK: (f['top-k'] as number) ?? 0, topP: (f['top-p'] as number) ?? 1, seed: (f.seed as number) ?? 0, signal: controller.signal,
+    ...sampling, maxNewTokens: (f['max-new-tokens'] as number) ?? 40, signal: controller.signal,
   })) {
     process.stdout.write(e.text);
   }

@@ -16,7 +16,10 @@ Commands:
   info            what the native layer is built with (LibTorch, CUDA, threads, BLAS)
   build [--force] build the native addon (needed when npm skipped the install script)
   train-vae       train a SentenceVAE (sentencevae train-vae --help)
-  generate        generate text with an OPT folder (sentencevae generate --help)
+  graft           graft a SentenceVAE onto a Hugging Face OPT folder -> an SLLM (sentencevae graft --help)
+  train-sllm      train an SLLM on paragraphs (sentencevae train-sllm --help)
+  generate        generate text with an SLLM or OPT folder (sentencevae generate --help)
+  eval            held-out perplexity of an SLLM / OPT over the same tokens (sentencevae eval --help)
   help            this text
 `;
 
@@ -34,6 +37,18 @@ const commands: Record<string, Command> = {
   async 'train-vae'(argv) {
     const { trainVae } = await import('./trainVae.js');
     return trainVae(argv);
+  },
+  async graft(argv) {
+    const { graft } = await import('./graft.js');
+    return graft(argv);
+  },
+  async 'train-sllm'(argv) {
+    const { trainSllm } = await import('./trainSllm.js');
+    return trainSllm(argv);
+  },
+  async eval(argv) {
+    const { evaluate } = await import('./evaluate.js');
+    return evaluate(argv);
   },
   async generate(argv) {
     const { generate } = await import('./generate.js');

@@ -227,7 +227,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
    */
   async decodeSteps(
     input: ForwardInput,
-    options: Omit<OptGenerateOptions, 'onToken' | 'signal'> & { withLogits?: boolean; ignoreEos?: boolean; onStep?: (step: number) => void } = {},
+    options: Omit<OptGenerateOptions, 'onToken' | 'signal'> & { withLogits?: boolean; ignoreEos?: boolean; onStep?: (step: number, stats: { nativeMs: number; cacheBytes: number }) => void } = {},
   ): Promise<{ tokens: Int32Array[]; logits: Float32Array[] }> {
     const { ids, mask, shape } = leftPad(input.inputIds, input.attentionMask, this.config.padId);
     const native = this.#live;
@@ -243,7 +243,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
         const step = await callAsync(() => session.next());
         tokens.push(step.tokens);
         if (step.logits) logits.push(step.logits);
-        options.onStep?.(tokens.length);
+        options.onStep?.(tokens.length, { nativeMs: step.nativeMs, cacheBytes: step.cacheBytes });
         if (step.done) return { tokens, logits };
       }
     } finally {

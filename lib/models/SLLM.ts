@@ -95,6 +95,16 @@ export interface SllmGenerateOptions {
   ignoreStop?: boolean;
   /** Attach `hidden` and `vector` (float32) to each event, for analysis and tests. @default false */
   withVectors?: boolean;
+  /** Benchmarks: sentence k has exactly sentenceTokens[k % n] tokens (eos ignored). */
+  sentenceTokens?: readonly number[];
+  /** Per native step: its compute time on the native thread and the KV caches' allocated bytes. */
+  onStats?: (stats: GenerationStats) => void;
+}
+
+/** What one native generation step cost. */
+export interface GenerationStats {
+  nativeMs: number;
+  cacheBytes: number;
 }
 
 /** One generated sentence of one prompt. */
@@ -402,6 +412,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
       seed: expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER),
       ignoreStop: options.ignoreStop ?? false,
       returnHidden: options.withVectors ?? false,
+      ...(options.sentenceTokens ? { sentenceTokens: options.sentenceTokens } : {}),
     };
     const hsize = svae.hidden;
     const perPrompt: Int32Array[][] = [];
@@ -427,6 +438,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
         if (options.signal?.aborted) return;
         const step = await callAsync(() => session.next(finishRows));
         finishRows = undefined;
+        options.onStats?.({ nativeMs: step.nativeMs, cacheBytes: step.cacheBytes });
         const hidden = await readFloats(step.hidden);
         const vectors = await readFloats(step.vectors);
         const ids: Int32Array[] = [];

@@ -92,7 +92,8 @@ export interface NativeOptConfig {
 }
 
 export interface NativeOptSession {
-  next(): Promise<{ tokens: Int32Array; finished: Uint8Array; done: boolean; logits?: Float32Array }>;
+  /** cacheBytes: the KV caches' allocated bytes; nativeMs: compute time of this step on the native thread. */
+  next(): Promise<{ tokens: Int32Array; finished: Uint8Array; done: boolean; logits?: Float32Array; cacheBytes: number; nativeMs: number }>;
   dispose(): void;
 }
 
@@ -264,6 +265,10 @@ export interface NativeSllmStep {
   stopped: Uint8Array;
   finished: Uint8Array;
   done: boolean;
+  /** Allocated bytes of the sentence-level KV caches (before this step freed them, when done). */
+  cacheBytes: number;
+  /** Compute time of this step on the native thread (ms). */
+  nativeMs: number;
   /** With returnHidden: the re-encoded new sentences [B, H]. */
   vectors?: NativeTensor;
   /** With returnHidden: the LLM output this step decoded from [B, H]. */
@@ -284,7 +289,7 @@ export interface NativeSLLM extends NativeTrainable {
   accumulate(ids: Int32Array, shape: readonly number[], lengths: Int32Array, options: { gamma?: number; scale?: number }): Promise<NativeSllmLoss>;
   generate(
     ids: Int32Array, shape: readonly number[], lengths: Int32Array, rows: Int32Array, rowsShape: readonly number[],
-    options: NativeDecodeOptions & { maxSentences?: number; ignoreStop?: boolean; returnHidden?: boolean },
+    options: NativeDecodeOptions & { maxSentences?: number; ignoreStop?: boolean; returnHidden?: boolean; sentenceTokens?: readonly number[] },
   ): NativeSllmSession;
   /** requires_grad of parameters whose names start with a prefix; returns how many matched. */
   setTrainable(prefixes: readonly string[], trainable: boolean): number;

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 
 import type { MetricRecord } from './metrics.js';
 
-interface Series {
+export interface Series {
   label: string;
   color: string;
   points: Array<[number, number]>;
@@ -10,7 +10,9 @@ interface Series {
 
 const esc = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 
-function panel(x0: number, y0: number, w: number, h: number, title: string, series: Series[], log = false): string {
+const fmtX = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(0));
+
+function panel(x0: number, y0: number, w: number, h: number, title: string, series: Series[], log = false, xLabel = 'step'): string {
   const pts = series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y) && (!log || y > 0));
   if (pts.length === 0) return `<text x="${x0 + 10}" y="${y0 + 20}" font-size="12">${esc(title)}: no data yet</text>`;
   const xs = pts.map(([x]) => x);
@@ -26,8 +28,8 @@ function panel(x0: number, y0: number, w: number, h: number, title: string, seri
     `<text x="${x0 + 10}" y="${y0 + 16}" font-size="13" font-weight="bold">${esc(title)}${log ? ' (log scale)' : ''}</text>`,
     `<text x="${x0 + 4}" y="${y0 + 30}" font-size="10" fill="#555">${fmt(ymax)}</text>`,
     `<text x="${x0 + 4}" y="${y0 + h - 25}" font-size="10" fill="#555">${fmt(ymin)}</text>`,
-    `<text x="${x0 + 50}" y="${y0 + h - 8}" font-size="10" fill="#555">step ${xmin}</text>`,
-    `<text x="${x0 + w - 70}" y="${y0 + h - 8}" font-size="10" fill="#555">step ${xmax}</text>`,
+    `<text x="${x0 + 50}" y="${y0 + h - 8}" font-size="10" fill="#555">${esc(xLabel)} ${fmtX(xmin)}</text>`,
+    `<text x="${x0 + w - 90}" y="${y0 + h - 8}" font-size="10" fill="#555">${esc(xLabel)} ${fmtX(xmax)}</text>`,
   ];
   series.forEach((s, i) => {
     const valid = s.points.filter(([, y]) => Number.isFinite(y) && (!log || y > 0));
@@ -63,6 +65,26 @@ export async function writeCurves(path: string, records: readonly MetricRecord[]
       { label: 'held-out token accuracy', color: '#d62728', points: of(evals, 'tokenAccuracy') },
       { label: 'held-out exact match', color: '#2ca02c', points: of(evals, 'exactMatch') },
     ]),
+    '</svg>',
+  ].join('\n');
+  await writeFile(path, svg);
+}
+
+/**
+ * Several runs on shared axes (e.g. held-out PPL against wall time): one panel per entry of
+ * `panels`, each a list of series. Used by experiments that compare models.
+ */
+export async function writeComparison(
+  path: string,
+  title: string,
+  panels: readonly { title: string; series: Series[]; log?: boolean; xLabel?: string }[],
+): Promise<void> {
+  const w = 720;
+  const h = 240;
+  const svg = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${panels.length * h + 40}" font-family="sans-serif">`,
+    `<text x="10" y="24" font-size="15" font-weight="bold">${esc(title)}</text>`,
+    ...panels.map((p, i) => panel(0, 36 + i * h, w, h, p.title, p.series, p.log ?? false, p.xLabel ?? 'step')),
     '</svg>',
   ].join('\n');
   await writeFile(path, svg);

@@ -140,7 +140,7 @@ DecodeResult SentenceDecoderImpl::generate(const torch::Tensor& memory, const De
     torch::Tensor next = next_tokens(logits, sampling, generator);
     next = torch::where(ended, torch::full_like(next, config.pad_id), next);
     out.select(1, t).copy_(next);
-    torch::Tensor newly = ended.logical_not().logical_and(next == config.eos_id);
+    torch::Tensor newly = o.ignore_eos ? torch::zeros_like(ended) : ended.logical_not().logical_and(next == config.eos_id);
     lengths = torch::where(newly, torch::full_like(lengths, t), lengths);
     ended = ended.logical_or(newly);
     used = t + 1;

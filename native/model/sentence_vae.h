@@ -52,6 +52,7 @@ struct DecodeOptions {
   double top_p = 1.0;   // 1: off
   uint64_t seed = 0;
   bool return_logits = false;
+  bool ignore_eos = false;  // benchmarks: always max_new_tokens tokens
 };
 
 struct DecodeResult {

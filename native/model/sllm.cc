@@ -172,7 +172,12 @@ SllmStep sllm_step(Sllm& model, SllmGenerationState& g) {
     out.done = true;
     return out;
   }
-  DecodeResult r = model->decoder->generate(g.h, g.decode, &g.generator);
+  DecodeOptions decode = g.decode;
+  if (!g.forced_lengths.empty()) {
+    decode.max_new_tokens = g.forced_lengths[g.steps % g.forced_lengths.size()];
+    decode.ignore_eos = true;
+  }
+  DecodeResult r = model->decoder->generate(g.h, decode, &g.generator);
   const int64_t t = r.tokens.size(1);
   // Re-encode exactly what a reader of the text would encode: [bos, content], masked to its length.
   torch::Tensor ids = torch::cat({torch::full({b, 1}, c.bos_id, long_opts), r.tokens}, 1);
@@ -185,6 +190,12 @@ SllmStep sllm_step(Sllm& model, SllmGenerationState& g) {
   out.lengths = r.lengths;
   out.done = g.steps >= g.max_sentences;
   return out;
+}
+
+int64_t cache_bytes(const std::vector<KVCache>& caches) {
+  int64_t bytes = 0;
+  for (const KVCache& c : caches) bytes += (c.k.numel() + c.v.numel()) * static_cast<int64_t>(c.k.element_size());
+  return bytes;
 }
 
 }  // namespace svae

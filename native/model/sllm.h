@@ -68,6 +68,8 @@ struct SllmGenerationState {
   DecodeOptions decode;
   at::Generator generator;
   bool ignore_stop = false;
+  // Benchmarks: sentence k has exactly forced_lengths[k % n] tokens (eos ignored); empty: off.
+  std::vector<int64_t> forced_lengths;
 };
 
 struct SllmStep {
@@ -77,6 +79,9 @@ struct SllmStep {
   torch::Tensor vectors;  // [B, H] the re-encoded sentences
   bool done = false;
 };
+
+// Bytes of the KV caches a generation holds (allocated capacity).
+int64_t cache_bytes(const std::vector<KVCache>& caches);
 
 // Prefill: prompt pieces [N, L] (+ lengths [N]) placed at rows [B, S] (index into the pieces,
 // -1 = none; rows left-padded so each row's last sentence is in column S - 1).

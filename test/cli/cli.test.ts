@@ -51,3 +51,32 @@ test('generate streams a completion from an OPT folder', async (t) => {
   t.is(missing.code, 1);
   t.regex(missing.stderr, /is not a model folder sentencevae can generate with/);
 });
+
+test('graft -> train-sllm -> generate -> eval (an SLLM from an OPT folder, end to end)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'svae-cli-sllm-'));
+  const opt = join(packageRoot, 'test', 'fixtures', 'opt', 'pre-ln');
+  const sllm = join(dir, 'sllm');
+  const grafted = await cli(['graft', '--opt', opt, '--out', sllm, '--svae-layers', '1']);
+  t.is(grafted.code, 0, grafted.stderr);
+  t.true(existsSync(join(sllm, 'model.safetensors')));
+  // Paragraphs of real Brown sentences, one per blank-line-separated block.
+  const sentences = (await brownSentences(await Tokenizer.builtin('gpt2-opt-4k'), 120, 20)).map((s) => s.trim());
+  const paragraphs = Array.from({ length: 30 }, (_, p) => sentences.slice(4 * p, 4 * p + 4).join(' '));
+  const corpus = join(dir, 'paragraphs.txt');
+  writeFileSync(corpus, paragraphs.join('\n\n'));
+  const out = join(dir, 'run');
+  const trained = await cli(['train-sllm', '--model', sllm, '--data', corpus, '--out', out, '--max-steps', '3', '--eval-every', '3', '--batch-size', '2', '--warmup', '1']);
+  t.is(trained.code, 0, trained.stderr);
+  t.true(existsSync(join(out, 'final', 'config.json')));
+  const generated = await cli(['generate', '--model', join(out, 'final'), '--prompt', 'The jury met.', '--max-sentences', '2', '--max-new-tokens', '12']);
+  t.is(generated.code, 0, generated.stderr);
+  t.true(generated.stdout.startsWith('The jury met.'));
+  const evaluated = await cli(['eval', '--model', join(out, 'final'), '--baseline', opt, '--data', corpus, '--split', 'all', '--limit', '10']);
+  t.is(evaluated.code, 0, evaluated.stderr);
+  const lines = evaluated.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; tokens: number; ppl: number });
+  t.deepEqual(lines.map((l) => l.kind), ['SLLM', 'OPT']);
+  t.is(lines[0]!.tokens, lines[1]!.tokens, 'the same tokens for both');
+  const notOpt = await cli(['graft', '--opt', join(packageRoot, 'docs'), '--out', join(dir, 'x')]);
+  t.is(notOpt.code, 1);
+  t.regex(notOpt.stderr, /not a Hugging Face OPT folder/);
+});

@@ -1,0 +1,55 @@
+/**
+ * `sentencevae eval --model <dir> [--baseline <opt dir>]`: held-out perplexity of an SLLM or an
+ * OPT over the same tokens (sentences 2..S of each paragraph and its end, given sentence 1).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { ParagraphDataset } from '../data/ParagraphDataset.js';
+import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import { OPT } from '../models/OPT.js';
+import { SLLM } from '../models/SLLM.js';
+import { parseFlags } from './args.js';
+
+export const evalUsage = `Usage: sentencevae eval --model <dir> [flags]
+
+  --model <dir>          an SLLM folder or a Hugging Face OPT folder
+  --baseline <dir>       also evaluate this OPT folder on the same tokens
+  --data <file|dir|brown> paragraphs (default: brown)
+  --split <validation|train|all> (default: validation)
+  --limit N              paragraphs (default: 1000)
+  --max-sentences N      sentences per paragraph chunk (default: 64)
+  --device <cpu|cuda|auto> (default: cpu)
+
+Prints one JSON line per model: { model, ppl, contentPpl, tokens, stopAccuracy? }.`;
+
+export async function evaluate(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(evalUsage);
+    return 0;
+  }
+  const f = parseFlags(argv, { model: 'string', baseline: 'string', data: 'string', split: 'string', limit: 'number', 'max-sentences': 'number', device: 'string' });
+  if (typeof f.model !== 'string') throw new InvalidArgumentError(`--model <dir> is required\n\n${evalUsage}`);
+  const device = ((f.device as string | undefined) ?? 'cpu') as 'cpu';
+  const split = ((f.split as string | undefined) ?? 'validation') as 'validation';
+  const dirs = [f.model, ...(typeof f.baseline === 'string' ? [f.baseline] : [])];
+  let maxTokens = 64;
+  const sllmDir = dirs.find((d) => SLLM.isSllmFolder(d));
+  if (sllmDir) maxTokens = (JSON.parse(await readFile(join(sllmDir, 'config.json'), 'utf8')) as { svae: { maxTokens: number } }).svae.maxTokens;
+  for (const dir of dirs) {
+    const sllm = SLLM.isSllmFolder(dir);
+    if (!sllm && !OPT.isOptFolder(dir)) throw new InvalidArgumentError(`${dir} is neither an SLLM folder nor a Hugging Face OPT folder`);
+    const model = sllm ? await SLLM.load(dir, { device }) : await OPT.load(dir, { device });
+    try {
+      // Same paragraphs (same segmentation into pieces) for every model.
+      const data = await ParagraphDataset.fromCorpus((f.data as string | undefined) ?? 'brown', model.tokenizer, {
+        split, limit: (f.limit as number | undefined) ?? 1000, maxTokens, maxSentences: (f['max-sentences'] as number | undefined) ?? 64,
+      });
+      const e = await model.evaluate(data);
+      console.log(JSON.stringify({ model: dir, kind: sllm ? 'SLLM' : 'OPT', paragraphs: data.size, ...e }));
+    } finally {
+      model.dispose();
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,31 @@
+/** `sentencevae graft --opt <dir> --out <dir>`: grafts a SentenceVAE onto an OPT folder and saves the SLLM. */
+import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import { OPT } from '../models/OPT.js';
+import { SLLM } from '../models/SLLM.js';
+import { parseFlags } from './args.js';
+
+export const graftUsage = `Usage: sentencevae graft --opt <dir> --out <dir> [flags]
+
+  --opt <dir>          a Hugging Face OPT folder (facebook/opt-125m, -350m, -1.3b, ...)
+  --out <dir>          where the SLLM folder is written
+  --svae <dir>         start from a trained SentenceVAE (its hidden size must equal OPT's)
+  --svae-layers N      blocks of a fresh SentenceVAE's encoder and decoder (default: 1)
+  --seed N             initialization of the fresh parts (default: 0)
+
+OPT's decoder layers, positions and final LayerNorm become the sentence-level LLM; its token
+embedding, lm_head and (opt-350m) project_in/project_out are dropped.`;
+
+export async function graft(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(graftUsage);
+    return 0;
+  }
+  const f = parseFlags(argv, { opt: 'string', out: 'string', svae: 'string', 'svae-layers': 'number', seed: 'number' });
+  if (typeof f.opt !== 'string' || typeof f.out !== 'string') throw new InvalidArgumentError(`--opt <dir> and --out <dir> are required\n\n${graftUsage}`);
+  if (!OPT.isOptFolder(f.opt)) throw new InvalidArgumentError(`${f.opt} is not a Hugging Face OPT folder (config.json + model.safetensors or pytorch_model.bin)`);
+  const svae = typeof f.svae === 'string' ? f.svae : { layers: (f['svae-layers'] as number | undefined) ?? 1 };
+  await using sllm = await SLLM.fromOpt(f.opt, { svae, seed: (f.seed as number | undefined) ?? 0 });
+  await sllm.save(f.out);
+  console.error(`[graft] ${f.opt} + SentenceVAE (hidden ${sllm.config.svae.hidden}, ${sllm.config.svae.layers} block(s)) -> ${f.out}: ${sllm.parameterCount.toLocaleString('en-US')} parameters`);
+  return 0;
+}

@@ -1,0 +1,84 @@
+/**
+ * `sentencevae train-sllm --model <sllm dir> [flags]`: trains a grafted SLLM on paragraphs with
+ * the Trainer (stop loss + decode loss), evaluating held-out PPL and stop accuracy.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { ParagraphDataset } from '../data/ParagraphDataset.js';
+import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import { SLLM } from '../models/SLLM.js';
+import { Trainer } from '../train/Trainer.js';
+import { parseFlags } from './args.js';
+
+export const trainSllmUsage = `Usage: sentencevae train-sllm --model <dir> [flags]
+
+  --model <dir>            an SLLM folder (from \`sentencevae graft\` or a previous run)
+  --data <file|dir|brown>  training corpus of paragraphs (default: brown)
+  --out <dir>              output folder (default: runs/sllm)
+  --max-steps N            optimizer updates (default: 5000)
+  --eval-every N           evaluate every N updates (default: 500)
+  --batch-size N           paragraphs per update (default: 4)
+  --max-sentences N        sentences per paragraph chunk (default: 64)
+  --lr X                   peak learning rate (default: 1e-4)
+  --warmup N               warm-up updates (default: 500)
+  --gamma X                focal loss γ (default: 2; 0 = cross-entropy)
+  --freeze-svae            keep the SentenceVAE's weights fixed
+  --freeze-llm             keep the OPT layers fixed
+  --max-minutes X          stop after this wall time (checkpoint written)
+  --device <cpu|cuda|auto> (default: cpu)
+  --amp <off|bf16|fp16>    mixed precision on CUDA (default: off)
+  --seed N                 (default: 0)
+  --resume                 continue from <out>/checkpoint.safetensors`;
+
+export async function trainSllm(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(trainSllmUsage);
+    return 0;
+  }
+  const f = parseFlags(argv, {
+    model: 'string', data: 'string', out: 'string', 'max-steps': 'number', 'eval-every': 'number', 'batch-size': 'number',
+    'max-sentences': 'number', lr: 'number', warmup: 'number', gamma: 'number', 'freeze-svae': 'boolean', 'freeze-llm': 'boolean',
+    'max-minutes': 'number', device: 'string', amp: 'string', seed: 'number', resume: 'boolean',
+  });
+  if (typeof f.model !== 'string') throw new InvalidArgumentError(`--model <dir> is required\n\n${trainSllmUsage}`);
+  if (!SLLM.isSllmFolder(f.model)) throw new InvalidArgumentError(`${f.model} is not an SLLM folder (run \`sentencevae graft --opt <dir> --out <dir>\` first)`);
+  const out = (f.out as string | undefined) ?? 'runs/sllm';
+  const maxSteps = (f['max-steps'] as number | undefined) ?? 5000;
+  const seed = (f.seed as number | undefined) ?? 0;
+  const data = (f.data as string | undefined) ?? 'brown';
+  const sllm = await SLLM.load(f.model, { device: ((f.device as string | undefined) ?? 'cpu') as 'cpu', freezeSvae: f['freeze-svae'] === true, freezeLlm: f['freeze-llm'] === true });
+  try {
+    const options = { maxTokens: sllm.config.svae.maxTokens, maxSentences: (f['max-sentences'] as number | undefined) ?? 64, validationFraction: 0.02 };
+    const train = await ParagraphDataset.fromCorpus(data, sllm.tokenizer, { ...options, split: 'train' });
+    const held = await ParagraphDataset.fromCorpus(data, sllm.tokenizer, { ...options, split: 'validation', limit: 1000 });
+    console.error(`[train-sllm] ${sllm.parameterCount.toLocaleString('en-US')} parameters on ${sllm.device}; ${train.size} training paragraphs, ${held.size} held out`);
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      const trainer = new Trainer(sllm, {
+        out, maxSteps, seed, resume: f.resume === true && existsSync(join(out, 'checkpoint.safetensors')),
+        evalEvery: (f['eval-every'] as number | undefined) ?? 500, gamma: (f.gamma as number | undefined) ?? 2,
+        amp: ((f.amp as string | undefined) ?? 'off') as 'off',
+        schedule: { baseLr: (f.lr as number | undefined) ?? 1e-4, warmupSteps: (f.warmup as number | undefined) ?? 500, cosinePeriod: maxSteps },
+        ...(typeof f['max-minutes'] === 'number' ? { maxSeconds: f['max-minutes'] * 60 } : {}),
+      });
+      if (train.size === 0) throw new InvalidArgumentError(`${data} has no training paragraphs of 2 or more sentences`);
+      if (held.size === 0) console.error('[train-sllm] no held-out paragraphs (the corpus is small): training without evaluation');
+      const result = await trainer.run({
+        batches: train.batches({ batchSize: (f['batch-size'] as number | undefined) ?? 4, seed }), signal: controller.signal,
+        ...(held.size > 0 ? { validation: held } : {}),
+      });
+      console.error(`[train-sllm] stopped (${result.stopped}) at update ${result.step} after ${result.elapsedSeconds.toFixed(0)} s; model in ${join(out, 'final')}`);
+      if (result.lastEval) console.log(JSON.stringify(result.lastEval));
+      return 0;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  } finally {
+    sllm.dispose();
+  }
+}
