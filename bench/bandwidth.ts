@@ -1,16 +1,12 @@
+import { callAsync } from '../lib/native/call.js';
+import { addon } from '../lib/native/loader.js';
+
 /**
- * The machine's memory bandwidth as a plain copy measures it: two 256 MiB buffers (far larger
- * than any cache), copied several times on one thread; bytes moved = read + write. The best of
- * the repeats: the floor it implies is what the memory system allows, not what a run got.
+ * The machine's memory bandwidth as LibTorch sees it, with the configured threads: a sum over a
+ * 512 MiB buffer (far larger than any cache; bytes read / s) and a copy of it (bytes read +
+ * written / s), best of the repeats. The floor for generating a token is (weight bytes it must
+ * read) / readGBs: what the memory system allows, not what a run got.
  */
-export function copyBandwidth(repeats = 6, bytes = 256 * 1024 * 1024): number {
-  const a = Buffer.alloc(bytes, 1);
-  const b = Buffer.alloc(bytes);
-  let best = Infinity;
-  for (let r = 0; r < repeats; r++) {
-    const t0 = performance.now();
-    a.copy(b);
-    best = Math.min(best, (performance.now() - t0) / 1000);
-  }
-  return (2 * bytes) / best;
+export async function memoryBandwidth(repeats = 6): Promise<{ readGBs: number; copyGBs: number }> {
+  return callAsync(() => addon().ops.memoryBandwidth(512, repeats));
 }

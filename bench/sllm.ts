@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { brownSentences, OPT, SLLM, Tokenizer } from '../lib/index.js';
 import type { OptConfig } from '../lib/models/optConfig.js';
 import { packageRoot } from '../lib/native/loader.js';
-import { copyBandwidth } from './bandwidth.js';
+import { memoryBandwidth } from './bandwidth.js';
 import { optShapes } from './opt.js';
 import { runPython } from './python.js';
 import { fmt, spread, type Spread, table } from './stats.js';
@@ -65,15 +65,17 @@ const paramsOf = (model: { namedTensors(): Map<string, { shape: readonly number[
 
 export async function benchSllm(options: { shapes?: string[]; svaeLayers?: number[]; batches?: number[]; sentences?: number; repeats?: number; threads: number }) {
   const repeats = options.repeats ?? 3;
-  const sentences = options.sentences ?? 4;
+  const sentences = options.sentences ?? 8;
   const tokenizer = await Tokenizer.builtin('gpt2-opt');
   // Sentence lengths from Brown (content tokens of its segments), seeded: the same for every row.
   const brown = await brownSentences(tokenizer, 400, 64);
   const brownLengths = (await tokenizer.encodeBatch(brown, { addBos: false })).map((x) => x.length).filter((n) => n >= 2 && n <= 63);
   const lengths = Array.from({ length: sentences }, (_, k) => brownLengths[(k * 97 + 13) % brownLengths.length]!);
   const meanLength = lengths.reduce((a, b) => a + b, 0) / lengths.length;
+  const brownMean = brownLengths.reduce((a, b) => a + b, 0) / brownLengths.length;
   const total = lengths.reduce((a, b) => a + b, 0);
-  const bandwidth = copyBandwidth();
+  const measured = await memoryBandwidth();
+  const bandwidth = measured.readGBs * 1e9;
   const promptText = ' The jury said it was fine today.';
   const rows: SllmBenchRow[] = [];
   for (const shape of options.shapes ?? ['tiny', '125m']) {
@@ -152,7 +154,7 @@ export async function benchSllm(options: { shapes?: string[]; svaeLayers?: numbe
       }
     }
   }
-  return { name: 'sllm' as const, threads: options.threads, sentences, lengths, meanLength, bandwidthGBs: bandwidth / 1e9, rows };
+  return { name: 'sllm' as const, threads: options.threads, sentences, lengths, meanLength, brownMean, bandwidthGBs: measured.readGBs, copyGBs: measured.copyGBs, rows };
 }
 
 /** The paper's Table 3 layout: per shape, OPT then SLLM-H1/H2/H4 — tokens/s (batch 1) and KV bytes per context token. */
@@ -176,13 +178,13 @@ export function renderSllm(r: Awaited<ReturnType<typeof benchSllm>>): string {
   return [
     renderTable3(r),
     '',
-    `All rows: output tokens/s, random weights, float32, greedy, KV caches, ${r.threads} threads, prefill included; ${r.sentences} generated sentences of ${r.lengths.join(', ')} tokens (Brown lengths, eos/stop ignored) after a one-sentence prompt; median (min–max) of repeats`,
+    `All rows: output tokens/s, random weights, float32, greedy, KV caches, ${r.threads} threads, prefill included; ${r.sentences} generated sentences of ${r.lengths.join(', ')} tokens (drawn from Brown segments, whose mean is ${r.brownMean.toFixed(1)}; eos/stop ignored) after a one-sentence prompt; median (min–max) of repeats`,
     table(
       ['shape', 'SVAE', 'batch', 'OPT (ours)', 'SLLM (ours)', 'SLLM/OPT', 'OPT PyTorch', 'SLLM PyTorch', 'SLLM/OPT PyTorch', 'ours/PyTorch OPT', 'ours/PyTorch SLLM'],
       r.rows.map((x) => [x.shape, `H${x.svaeLayers}`, String(x.batch), cell(x.opt), cell(x.sllm), ratio(x.speedup), cell(x.pytorchOpt), cell(x.pytorchSllm), ratio(x.pytorchSpeedup), ratio(x.optVsPytorch), ratio(x.sllmVsPytorch)]),
     ),
     '',
-    `Memory and limits (copy bandwidth ${r.bandwidthGBs.toFixed(1)} GB/s read+write, one thread; floor = bandwidth / fp32 weight bytes read per generated token, batch 1)`,
+    `Memory and limits (read bandwidth ${r.bandwidthGBs.toFixed(1)} GB/s, copy ${r.copyGBs.toFixed(1)} GB/s read+write, ${r.threads} threads; floor = read bandwidth / fp32 weight bytes read per generated token, batch 1)`,
     table(
       ['shape', 'SVAE', 'batch', 'KV B/token OPT (computed / allocated)', 'KV B/token SLLM (computed / allocated)', 'SLLM/OPT KV', 'OPT achieved / floor', 'SLLM achieved / floor', 'outside native OPT', 'outside native SLLM', 'max RSS MiB'],
       r.rows.map((x) => [

@@ -10,6 +10,8 @@
 #include "core/runtime.h"
 #include "model/sentence_vae.h"
 
+#include <chrono>
+
 namespace svae {
 
 namespace {
@@ -143,6 +145,43 @@ Napi::Value FocalLoss(const Napi::CallbackInfo& info) {
   });
 }
 
+
+// memoryBandwidth(megabytes, repeats) -> Promise<{ readGBs, copyGBs }>: the best of `repeats`
+// of a sum over a buffer far larger than the caches (bytes read / s) and of a copy (bytes read +
+// written / s), on the compute thread with the configured intra-op threads: what streaming
+// weights through LibTorch can reach on this machine.
+Napi::Value MemoryBandwidth(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    const int64_t mb = args::integer(info, 0, "megabytes", 1, 1 << 16);
+    const int64_t repeats = args::integer(info, 1, "repeats", 1, 1000);
+    return run_async(env, "svae.ops.memoryBandwidth", [mb, repeats]() -> Finish {
+      c10::InferenceMode inference;
+      const int64_t n = mb * 1024 * 1024 / 4;
+      at::Tensor x = torch::ones({n});
+      at::Tensor y = torch::empty({n});
+      double read = 1e30, copy = 1e30;
+      for (int64_t r = 0; r < repeats; r++) {
+        auto t0 = std::chrono::steady_clock::now();
+        volatile float s = x.sum().item<float>();
+        (void)s;
+        auto t1 = std::chrono::steady_clock::now();
+        y.copy_(x);
+        auto t2 = std::chrono::steady_clock::now();
+        read = std::min(read, std::chrono::duration<double>(t1 - t0).count());
+        copy = std::min(copy, std::chrono::duration<double>(t2 - t1).count());
+      }
+      const double bytes = static_cast<double>(n) * 4;
+      return [bytes, read, copy](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("readGBs", bytes / read / 1e9);
+        o.Set("copyGBs", 2 * bytes / copy / 1e9);
+        return o;
+      };
+    });
+  });
+}
+
 }  // namespace
 
 void InitOps(Napi::Env env, Napi::Object exports) {
@@ -154,6 +193,7 @@ void InitOps(Napi::Env env, Napi::Object exports) {
   ops.Set("reshape", Napi::Function::New<Reshape>(env, "reshape"));
   ops.Set("randn", Napi::Function::New<Randn>(env, "randn"));
   ops.Set("focalLoss", Napi::Function::New<FocalLoss>(env, "focalLoss"));
+  ops.Set("memoryBandwidth", Napi::Function::New<MemoryBandwidth>(env, "memoryBandwidth"));
   exports.Set("ops", ops);
 }
 

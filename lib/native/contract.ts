@@ -55,6 +55,8 @@ export interface NativeOps {
   softmax(x: NativeTensor, dim: number): Promise<NativeTensor>;
   reshape(x: NativeTensor, shape: readonly number[]): Promise<NativeTensor>;
   randn(shape: readonly number[], dtype: NativeDType, device: string, seed: number): Promise<NativeTensor>;
+  /** Best-of-repeats sum (read) and copy (read + write) bandwidth in GB/s, on the compute thread. */
+  memoryBandwidth(megabytes: number, repeats: number): Promise<{ readGBs: number; copyGBs: number }>;
   focalLoss(logits: NativeTensor, targets: NativeTensor, valid: NativeTensor, gamma: number): Promise<{ loss: number; ce: number; tokens: number; correct: number }>;
 }
 
