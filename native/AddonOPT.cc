@@ -106,28 +106,9 @@ std::shared_ptr<OptState> AddonOPT::Live() const {
 
 // create(config, device, dtype, seed) -> Promise<NativeOPT> (random weights until loadTensors)
 Napi::Value AddonOPT::Create(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guard(env, [&]() -> Napi::Value {
+  return guard(info.Env(), [&]() -> Napi::Value {
     OptConfig config = read_opt_config(args::object(info, 0, "config"));
-    auto [device, dtype] = model_placement(args::string(info, 1, "device"), args::string(info, 2, "dtype"));
-    const auto seed = static_cast<uint64_t>(args::integer(info, 3, "seed", 0, 9007199254740991LL));
-    return run_async(env, "svae.opt.create", [config, device = device, dtype = dtype, seed]() -> Finish {
-      auto state = std::make_shared<OptState>();
-      {
-        std::lock_guard<std::mutex> lock(init_mutex());
-        torch::manual_seed(seed);
-        state->model = Opt(config);
-      }
-      state->model->to(device, dtype);
-      state->model->eval();
-      state->rng = make_generator(device, seed);
-      state->device = device;
-      state->dtype = dtype;
-      return [state](Napi::Env env) -> Napi::Value {
-        auto holder = state;
-        return addon_data(env).opt_constructor.New({Napi::External<std::shared_ptr<OptState>>::New(env, &holder)});
-      };
-    });
+    return trainable::create<OptState>(info, "svae.opt.create", &AddonData::opt_constructor, [config](OptState& s) { s.model = Opt(config); });
   });
 }
 

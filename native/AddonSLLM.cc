@@ -119,28 +119,9 @@ std::shared_ptr<SllmState> AddonSLLM::Live() const {
 
 // create({ svae, llm }, device, dtype, seed) -> Promise<NativeSLLM>
 Napi::Value AddonSLLM::Create(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guard(env, [&]() -> Napi::Value {
+  return guard(info.Env(), [&]() -> Napi::Value {
     SllmConfig config = read_sllm_config(args::object(info, 0, "config"));
-    auto [device, dtype] = model_placement(args::string(info, 1, "device"), args::string(info, 2, "dtype"));
-    const auto seed = static_cast<uint64_t>(args::integer(info, 3, "seed", 0, 9007199254740991LL));
-    return run_async(env, "svae.sllm.create", [config, device = device, dtype = dtype, seed]() -> Finish {
-      auto state = std::make_shared<SllmState>();
-      {
-        std::lock_guard<std::mutex> lock(init_mutex());
-        torch::manual_seed(seed);
-        state->model = Sllm(config);
-      }
-      state->model->to(device, dtype);
-      state->model->eval();
-      state->rng = make_generator(device, seed);
-      state->device = device;
-      state->dtype = dtype;
-      return [state](Napi::Env env) -> Napi::Value {
-        auto holder = state;
-        return addon_data(env).sllm_constructor.New({Napi::External<std::shared_ptr<SllmState>>::New(env, &holder)});
-      };
-    });
+    return trainable::create<SllmState>(info, "svae.sllm.create", &AddonData::sllm_constructor, [config](SllmState& s) { s.model = Sllm(config); });
   });
 }
 

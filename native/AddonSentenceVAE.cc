@@ -93,27 +93,9 @@ std::shared_ptr<AddonSentenceVAE::State> AddonSentenceVAE::Live() const {
 
 // create(config, device, dtype, seed) -> Promise<NativeSentenceVAE>
 Napi::Value AddonSentenceVAE::Create(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guard(env, [&]() -> Napi::Value {
+  return guard(info.Env(), [&]() -> Napi::Value {
     SvaeConfig config = read_svae_config(args::object(info, 0, "config"));
-    auto [device, dtype] = model_placement(args::string(info, 1, "device"), args::string(info, 2, "dtype"));
-    const auto seed = static_cast<uint64_t>(args::integer(info, 3, "seed", 0, 9007199254740991LL));
-    return run_async(env, "svae.svae.create", [config, device = device, dtype = dtype, seed]() -> Finish {
-      auto state = std::make_shared<State>();
-      {
-        std::lock_guard<std::mutex> lock(init_mutex());
-        torch::manual_seed(seed);
-        state->model = SentenceVAE(config);
-      }
-      state->model->to(device, dtype);
-      state->rng = make_generator(device, seed);
-      state->device = device;
-      state->dtype = dtype;
-      return [state](Napi::Env env) -> Napi::Value {
-        auto holder = state;
-        return addon_data(env).svae_constructor.New({Napi::External<std::shared_ptr<State>>::New(env, &holder)});
-      };
-    });
+    return trainable::create<State>(info, "svae.svae.create", &AddonData::svae_constructor, [config](State& s) { s.model = SentenceVAE(config); });
   });
 }
 

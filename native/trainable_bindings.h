@@ -5,7 +5,11 @@
 #include <napi.h>
 #include <torch/torch.h>
 
+#include "core/addon_data.h"
+#include "core/args.h"
+#include "core/async_task.h"
 #include "core/errors.h"
+#include "core/runtime.h"
 #include "model/dropout.h"
 #include "train/training.h"
 
@@ -27,6 +31,33 @@ struct TrainableState {
 namespace trainable {
 
 TrainingOptions read_options(const Napi::Object& o);
+
+// The static create(config, device, dtype, seed) every model class has: reads the placement and
+// seed from info[1..3], then off the main thread builds the model with `build(state)` under the
+// init mutex (initialization draws from LibTorch's global generator), moves it to its device
+// and dtype, seeds its own generator, and wraps it with the class stored in AddonData::*ctor.
+template <class State, class Build>
+Napi::Value create(const Napi::CallbackInfo& info, const char* name, Napi::FunctionReference AddonData::*ctor, Build build) {
+  const ModelPlacement placement = model_placement(args::string(info, 1, "device"), args::string(info, 2, "dtype"));
+  const auto seed = static_cast<uint64_t>(args::integer(info, 3, "seed", 0, 9007199254740991LL));
+  return run_async(info.Env(), name, [placement, seed, build, ctor]() -> Finish {
+    auto state = std::make_shared<State>();
+    {
+      std::lock_guard<std::mutex> lock(init_mutex());
+      torch::manual_seed(seed);
+      build(*state);
+    }
+    state->module().to(placement.device, placement.dtype);
+    state->module().eval();
+    state->rng = make_generator(placement.device, seed);
+    state->device = placement.device;
+    state->dtype = placement.dtype;
+    return [state, ctor](Napi::Env env) -> Napi::Value {
+      auto holder = state;
+      return (addon_data(env).*ctor).New({Napi::External<std::shared_ptr<State>>::New(env, &holder)});
+    };
+  });
+}
 
 // Forward (train mode, the model's RNG, autocast when on) then backward × scale. The caller
 // holds the state's mutex. `forward` returns a struct with a `loss` tensor.

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { DisposedError } from '../errors/DisposedError.js';
@@ -366,10 +366,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
       activation_function: 'relu', pad_token_id: c.padId, bos_token_id: c.bosId, eos_token_id: c.eosId, torch_dtype: this.dtype,
     };
     await writeFile(join(dir, 'config.json'), `${JSON.stringify(hf, null, 2)}\n`);
-    for (const file of ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json']) {
-      const from = join(this.tokenizer.source, file);
-      if (existsSync(from) && from !== join(dir, file)) await copyFile(from, join(dir, file));
-    }
+    await this.tokenizer.copyFilesTo(dir);
   }
 
   /** The weights by name (decoder.*; views of the live parameters). */

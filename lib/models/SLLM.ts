@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -149,8 +149,6 @@ export interface SllmEvaluation {
   /** Content tokens of sentences 2..S. */
   contentTokens: number;
 }
-
-const tokenizerFiles = ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'];
 
 async function resolveTokenizer(t: CreateSllmOptions['tokenizer'], fallback: BuiltinTokenizer): Promise<Tokenizer> {
   if (t === undefined) return Tokenizer.builtin(fallback);
@@ -591,10 +589,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
       for (const t of tensors.values()) t.dispose();
     }
     await writeFile(join(dir, 'config.json'), `${JSON.stringify({ architecture: 'SLLM', svae: this.config.svae, llm: this.config.llm }, null, 2)}\n`);
-    for (const file of tokenizerFiles) {
-      const from = join(this.tokenizer.source, file);
-      if (existsSync(from) && from !== join(dir, file)) await copyFile(from, join(dir, file));
-    }
+    await this.tokenizer.copyFilesTo(dir);
   }
 
   /** Frees the native model now (calls in flight finish first). Safe to call twice. */

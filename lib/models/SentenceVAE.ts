@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -10,6 +10,7 @@ import { callAsync, callSync } from '../native/call.js';
 import type { NativeSentenceVAE } from '../native/contract.js';
 import { addon } from '../native/loader.js';
 import type { SentenceDataset } from '../data/SentenceDataset.js';
+import { NativeTraining } from '../train/nativeTraining.js';
 import type { AppliedStep, EvalMetrics, MicroStep, TrainableModel, TrainingSetup, TrainingSnapshot } from '../train/TrainableModel.js';
 import { padSentences, type SentenceBatch } from '../text/batch.js';
 import { type BuiltinTokenizer, builtinTokenizers, Tokenizer } from '../text/Tokenizer.js';
@@ -116,8 +117,6 @@ async function resolveTokenizer(t: CreateSentenceVAEOptions['tokenizer'], fallba
   return (builtinTokenizers as readonly string[]).includes(t) ? Tokenizer.builtin(t as BuiltinTokenizer) : Tokenizer.fromPretrained(t);
 }
 
-const tokenizerFiles = ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'];
-
 /**
  * A SentenceVAE: `encode` squeezes each sentence into one vector, `decode` expands vectors back
  * into sentences. The math runs natively (LibTorch) off the event loop.
@@ -137,7 +136,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
   readonly device: string;
   readonly dtype: ModelDType;
   #native: NativeSentenceVAE | undefined;
-  #hasEma = false;
+  readonly #training = new NativeTraining(() => this.#live);
 
   private constructor(native: NativeSentenceVAE, config: SentenceVAEConfig, tokenizer: Tokenizer, device: string, dtype: ModelDType) {
     this.#native = native;
@@ -394,11 +393,9 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     return { loss: r.loss, ce: r.ce, tokens: r.tokens, tokenAccuracy: r.correct / r.tokens, gradNorm: r.gradNorm, skipped: r.skipped };
   }
 
-  /** Fresh optimizer state (and EMA of the current weights); seeds the global RNG when `seed` is a number. */
-  async configureTraining(setup: TrainingSetup, seed: number | null): Promise<void> {
-    const native = this.#live;
-    await callAsync(() => native.configureTraining(setup, seed));
-    this.#hasEma = setup.emaDecay > 0;
+  /** Fresh optimizer state (and EMA of the current weights); reseeds the model's RNG when `seed` is a number. */
+  configureTraining(setup: TrainingSetup, seed: number | null): Promise<void> {
+    return this.#training.configure(setup, seed);
   }
 
   /** Forward + backward of one micro-batch; gradients add up until applyStep(). */
@@ -408,40 +405,26 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
   }
 
   /** Clip + AdamW update + EMA, or a skip when a loss or gradient was not finite. */
-  async applyStep(options: { lr: number; clip: number }): Promise<AppliedStep> {
-    const native = this.#live;
-    return callAsync(() => native.applyStep(options));
+  applyStep(options: { lr: number; clip: number }): Promise<AppliedStep> {
+    return this.#training.applyStep(options);
   }
 
-  async trainingSnapshot(): Promise<TrainingSnapshot> {
-    const native = this.#live;
-    const s = await callAsync(() => native.trainingState());
-    return { tensors: new Map(Object.entries(s.tensors).map(([k, v]) => [k, new Tensor(v)])), adamStep: s.adamStep, lossScale: s.lossScale };
+  trainingSnapshot(): Promise<TrainingSnapshot> {
+    return this.#training.snapshot();
   }
 
-  async restoreTraining(snapshot: TrainingSnapshot): Promise<void> {
-    const native = this.#live;
-    const tensors = Object.fromEntries([...snapshot.tensors].map(([k, t]) => [k, t.native]));
-    await callAsync(() => native.loadTrainingState(tensors, snapshot.adamStep, snapshot.lossScale));
+  restoreTraining(snapshot: TrainingSnapshot): Promise<void> {
+    return this.#training.restore(snapshot);
   }
 
   /** Runs `fn` with the EMA weights swapped in (when training keeps an EMA), then swaps back. */
-  async withEma<T>(fn: () => Promise<T>): Promise<T> {
-    const native = this.#live;
-    if (!this.#hasEma) return fn();
-    await callAsync(() => native.swapEma());
-    try {
-      return await fn();
-    } finally {
-      await callAsync(() => native.swapEma());
-    }
+  withEma<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#training.withEma(fn);
   }
 
   /** Replaces the weights (same names and shapes as namedTensors()). */
-  async loadNamedTensors(tensors: Map<string, Tensor>): Promise<void> {
-    const native = this.#live;
-    const byName = Object.fromEntries([...tensors].map(([k, t]) => [k, t.native]));
-    await callAsync(() => native.loadTensors(byName));
+  loadNamedTensors(tensors: Map<string, Tensor>): Promise<void> {
+    return this.#training.loadNamedTensors(tensors);
   }
 
   /**
@@ -458,8 +441,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
 
   /** The weights by name (views of the live parameters: do not keep them across training steps). */
   namedTensors(): Map<string, Tensor> {
-    const raw = callSync(() => this.#live.namedTensors());
-    return new Map(Object.entries(raw).map(([k, v]) => [k, new Tensor(v)]));
+    return this.#training.namedTensors();
   }
 
   /** Writes config.json, model.safetensors (atomically) and the tokenizer's files to `dir`. */
@@ -472,10 +454,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
       for (const t of tensors.values()) t.dispose();
     }
     await writeFile(join(dir, 'config.json'), `${JSON.stringify({ architecture: 'SentenceVAE', ...this.config }, null, 2)}\n`);
-    for (const file of tokenizerFiles) {
-      const from = join(this.tokenizer.source, file);
-      if (existsSync(from) && from !== join(dir, file)) await copyFile(from, join(dir, file));
-    }
+    await this.tokenizer.copyFilesTo(dir);
   }
 
   /** Frees the native model now (calls in flight finish first). Safe to call twice. */

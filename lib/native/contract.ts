@@ -211,23 +211,14 @@ export interface NativeTrainingState {
   lossScale: number;
 }
 
-export interface NativeSentenceVAE {
-  readonly parameterCount: number;
+export interface NativeSentenceVAE extends NativeTrainable {
   encode(ids: Int32Array, shape: readonly number[], lengths: Int32Array): Promise<NativeTensor>;
   decode(vectors: NativeTensor, options: NativeDecodeOptions): Promise<NativeDecoded>;
   logits(ids: Int32Array, shape: readonly number[], lengths: Int32Array, vectors: NativeTensor, shortcut: boolean): Promise<NativeTensor>;
   evaluate(ids: Int32Array, shape: readonly number[], lengths: Int32Array, gamma: number): Promise<NativeLoss>;
   trainStep(ids: Int32Array, shape: readonly number[], lengths: Int32Array, options: NativeTrainOptions): Promise<NativeStep>;
-  configureTraining(options: NativeTrainingOptions, seed: number | null): Promise<void>;
   /** `scale` multiplies the loss before backward (1/accumulation; NaN poisons the step). */
   accumulate(ids: Int32Array, shape: readonly number[], lengths: Int32Array, options: { gamma?: number; scale?: number }): Promise<NativeLoss>;
-  applyStep(options: { lr: number; clip: number }): Promise<NativeApplied>;
-  trainingState(): Promise<NativeTrainingState>;
-  loadTrainingState(tensors: Record<string, NativeTensor>, adamStep: number, lossScale: number): Promise<void>;
-  swapEma(): Promise<void>;
-  namedTensors(): Record<string, NativeTensor>;
-  loadTensors(tensors: Record<string, NativeTensor>): Promise<void>;
-  dispose(): void;
 }
 
 export interface NativeSentenceVAEClass {

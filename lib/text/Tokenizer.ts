@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { Tokenizer as HfTokenizer } from 'tokenizers';
@@ -95,6 +95,17 @@ export class Tokenizer {
     this.special = special;
     this.source = source;
     this.vocabSize = hf.getVocabSize(true);
+  }
+
+  /**
+   * Copies this tokenizer's files (tokenizer.json, vocab.json, merges.txt, tokenizer_config.json,
+   * special_tokens_map.json — those that exist) into a model folder being saved.
+   */
+  async copyFilesTo(dir: string): Promise<void> {
+    for (const file of ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json']) {
+      const from = join(this.source, file);
+      if (existsSync(from) && from !== join(dir, file)) await copyFile(from, join(dir, file));
+    }
   }
 
   get bosId(): number { return this.special.bos; }
