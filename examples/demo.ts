@@ -8,7 +8,7 @@
  *     until its stop head ends the paragraph.
  */
 import {
-  brownSentences, info, linear, padSentences, ParagraphDataset, randn, readBrown, relu, segment, SentenceVAE, SLLM, softmax,
+  brownParagraphs, brownSentences, info, linear, padSentences, ParagraphDataset, randn, relu, segment, SentenceVAE, SLLM, softmax,
 } from '../lib/index.js';
 
 const i = info();
@@ -50,12 +50,7 @@ console.log('\n  unseen sentences (48 training sentences teach it nothing genera
 unseen.forEach((s, k) => console.log(`  ${JSON.stringify(s)} -> ${JSON.stringify(guesses[k])}`));
 
 // A tiny SLLM learns 4 short Brown paragraphs, then writes each one's continuation sentence by sentence.
-const paragraphs: string[] = [];
-for await (const para of readBrown()) {
-  const segs = segment(para.text);
-  if (segs.length >= 3 && segs.length <= 4 && segs.every((x) => x.length <= 60)) paragraphs.push(para.text);
-  if (paragraphs.length === 4) break;
-}
+const paragraphs = await brownParagraphs(4);
 await using sllm = await SLLM.create({ svae: { preset: 'tiny', dropout: 0 }, llm: { layers: 2 }, seed: 1 });
 const data = await ParagraphDataset.fromParagraphs(paragraphs, sllm.tokenizer, {});
 console.log(`\nSLLM: ${sllm.parameterCount.toLocaleString()} parameters (SentenceVAE hidden ${sllm.config.svae.hidden} + ${sllm.config.llm.layers} OPT layers over sentences + stop head), training on ${paragraphs.length} Brown paragraphs`);

@@ -18,7 +18,7 @@ export {
   readCorpus, readPlainText, readJsonl, splitOf, filterSplit,
   type Paragraph, type CorpusOptions, type PlainTextOptions, type JsonlOptions, type Split, type SplitOptions,
 } from './data/corpus.js';
-export { readBrown, detokenizeBrown, brownSentences } from './data/brown.js';
+export { readBrown, detokenizeBrown, brownSentences, brownParagraphs } from './data/brown.js';
 export { readLines, type Line } from './data/lines.js';
 export { createRng, hashString, type Rng } from './data/rng.js';
 export { type DataPosition, CursorBatches } from './data/position.js';
@@ -37,6 +37,7 @@ export { writeCurves, writeComparison, type Series } from './train/curves.js';
 export { MetricsLog, type MetricRecord } from './train/metrics.js';
 export { OPT, type LoadOptOptions, type OptGenerateOptions, type TokenEvent, type ForwardInput } from './models/OPT.js';
 export { readOptConfig, type OptConfig } from './models/optConfig.js';
+export { type SamplingOptions } from './models/sampling.js';
 export { readOptWeights, type OptWeights } from './models/optWeights.js';
 export { loadTorchCheckpoint } from './io/torchCheckpoint.js';
 export { parseStateDictPickle, type TensorRef, type StorageRef } from './io/torchPickle.js';

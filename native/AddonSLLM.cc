@@ -17,37 +17,12 @@ namespace svae {
 
 namespace {
 
-// Paragraph batches from JS: ids Int32Array [B*S*L] with shape [B, S, L], lengths Int32Array [B*S].
-struct ParagraphBatch {
-  at::Tensor ids, lengths;
-  KeepAlive keep;
-  std::vector<Napi::Object> owners;
-};
-
-ParagraphBatch read_paragraphs(const Napi::CallbackInfo& info, size_t i) {
-  auto shape = args::shape(info, i + 1, "shape");
-  if (shape.size() != 3 || shape[0] < 1 || shape[1] < 1 || shape[2] < 1) {
-    fail(ErrorCode::Shape, "Expected shape [paragraphs, sentences, length] with all >= 1 for a paragraph batch");
-  }
-  BorrowedTensor ids = borrow_typed_array(info[i], shape, at::kInt);
-  BorrowedTensor lengths = borrow_typed_array(info[i + 2], {shape[0], shape[1]}, at::kInt);
-  ParagraphBatch b{ids.tensor, lengths.tensor, ids.keep_alive, {info[i].As<Napi::Object>(), info[i + 2].As<Napi::Object>()}};
-  b.keep.insert(b.keep.end(), lengths.keep_alive.begin(), lengths.keep_alive.end());
-  return b;
-}
-
-std::pair<torch::Tensor, torch::Tensor> device_paragraphs(const ParagraphBatch& b, const SllmState& s) {
-  const int64_t vocab = s.model->config.svae.vocab_size, length = b.ids.size(2);
-  const int64_t lo = b.ids.min().item<int64_t>(), hi = b.ids.max().item<int64_t>();
-  if (lo < 0 || hi >= vocab) fail(ErrorCode::InvalidArgument, "Expected token ids in [0, " + std::to_string(vocab) + ") but found " + std::to_string(lo < 0 ? lo : hi));
-  const int64_t shortest = b.lengths.min().item<int64_t>(), longest = b.lengths.max().item<int64_t>();
-  if (shortest < 0 || longest > length) {
-    fail(ErrorCode::InvalidArgument, "Expected sentence lengths in [0, " + std::to_string(length) + "] but found " + std::to_string(shortest < 0 ? shortest : longest));
-  }
-  if (length > s.model->config.svae.max_tokens) {
-    fail(ErrorCode::InvalidArgument, "sentences of " + std::to_string(length) + " tokens exceed maxTokens " + std::to_string(s.model->config.svae.max_tokens));
-  }
-  return {b.ids.to(s.device, torch::kLong), b.lengths.to(s.device, torch::kLong)};
+// Paragraph batches (ids [B, S, L], lengths [B, S], 0 = no sentence) on the model's device;
+// sentences longer than the SentenceVAE's positions are an error here, not an index failure.
+std::pair<torch::Tensor, torch::Tensor> device_paragraphs(const IdBatch& b, const SllmState& s) {
+  const int64_t length = b.ids.size(2), max_tokens = s.model->config.svae.max_tokens;
+  if (length > max_tokens) fail(ErrorCode::InvalidArgument, "sentences of " + std::to_string(length) + " tokens exceed maxTokens " + std::to_string(max_tokens));
+  return device_id_batch(b, s.device, s.model->config.svae.vocab_size, 0);
 }
 
 Napi::Object loss_object(Napi::Env env, const SllmLoss& r) {
@@ -148,7 +123,7 @@ Napi::Value AddonSLLM::Hidden(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
     auto state = Live();
-    ParagraphBatch b = read_paragraphs(info, 0);
+    IdBatch b = read_id_batch(info, 0, 3);
     auto owners = b.owners;
     owners.push_back(Value());
     return run_async(env, "svae.sllm.hidden", [state, b]() -> Finish {
@@ -187,7 +162,7 @@ Napi::Value AddonSLLM::Evaluate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
     auto state = Live();
-    ParagraphBatch b = read_paragraphs(info, 0);
+    IdBatch b = read_id_batch(info, 0, 3);
     const double gamma = args::number(info, 3, "gamma");
     auto owners = b.owners;
     owners.push_back(Value());
@@ -207,7 +182,7 @@ Napi::Value AddonSLLM::Accumulate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
     auto state = Live();
-    ParagraphBatch b = read_paragraphs(info, 0);
+    IdBatch b = read_id_batch(info, 0, 3);
     Napi::Object o = args::object(info, 3, "options");
     const double gamma = args::opt_number(o, "gamma", 2.0, 0, 100);
     Napi::Value scale_value = o.Get("scale");
@@ -262,8 +237,7 @@ Napi::Value AddonSLLM::Generate(const Napi::CallbackInfo& info) {
       }
     }
     // Copies: the JS arrays may change before the first next().
-    gen->ids = batch.ids.clone();
-    gen->lengths = batch.lengths.clone();
+    gen->prompt = IdBatch{batch.ids.clone(), batch.lengths.clone(), {}, {}};
     gen->rows = rows.tensor.to(torch::kLong).clone();
     const int64_t pieces = batch.ids.size(0);
     if (gen->rows.min().item<int64_t>() < -1 || gen->rows.max().item<int64_t>() >= pieces) {
@@ -348,9 +322,7 @@ Napi::Value AddonSLLMSession::Next(const Napi::CallbackInfo& info) {
       const auto started = std::chrono::steady_clock::now();
       c10::InferenceMode inference;
       if (!gen->started) {
-        torch::Tensor ids = gen->ids.to(s.device, torch::kLong), lengths = gen->lengths.to(s.device, torch::kLong);
-        if (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= s.model->config.svae.vocab_size) fail(ErrorCode::InvalidArgument, "prompt token id out of the vocabulary");
-        if (lengths.min().item<int64_t>() < 1 || lengths.max().item<int64_t>() > ids.size(1)) fail(ErrorCode::InvalidArgument, "prompt piece lengths out of range");
+        auto [ids, lengths] = device_id_batch(gen->prompt, s.device, s.model->config.svae.vocab_size);
         gen->g = sllm_prefill(s.model, ids, lengths, gen->rows.to(s.device), gen->max_sentences, gen->decode, gen->ignore_stop);
         gen->g.forced_lengths = gen->forced_lengths;
         gen->started = true;

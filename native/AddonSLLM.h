@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <torch/torch.h>
 
+#include "bridge/id_batch.h"
 #include "model/sllm.h"
 #include "trainable_bindings.h"
 
@@ -45,7 +46,8 @@ class AddonSLLM : public Napi::ObjectWrap<AddonSLLM> {
 
 struct SllmGeneration {
   std::shared_ptr<SllmState> state;
-  torch::Tensor ids, lengths, rows;  // the prompt (CPU copies until the first next())
+  IdBatch prompt;       // the prompt's pieces (CPU copies, checked and moved at the first next())
+  torch::Tensor rows;   // [B, S] piece index per slot, -1 = none
   int64_t max_sentences = 0;
   DecodeOptions decode;
   bool ignore_stop = false;

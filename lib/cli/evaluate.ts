@@ -2,11 +2,9 @@
  * `sentencevae eval --model <dir> [--baseline <opt dir>]`: held-out perplexity of an SLLM or an
  * OPT over the same tokens (sentences 2..S of each paragraph and its end, given sentence 1).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-
 import { ParagraphDataset } from '../data/ParagraphDataset.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import { readModelConfig } from '../io/json.js';
 import { OPT } from '../models/OPT.js';
 import { SLLM } from '../models/SLLM.js';
 import { parseFlags } from './args.js';
@@ -35,7 +33,7 @@ export async function evaluate(argv: readonly string[]): Promise<number> {
   const dirs = [f.model, ...(typeof f.baseline === 'string' ? [f.baseline] : [])];
   let maxTokens = 64;
   const sllmDir = dirs.find((d) => SLLM.isSllmFolder(d));
-  if (sllmDir) maxTokens = (JSON.parse(await readFile(join(sllmDir, 'config.json'), 'utf8')) as { svae: { maxTokens: number } }).svae.maxTokens;
+  if (sllmDir) maxTokens = ((await readModelConfig(sllmDir, 'SLLM')).raw as { svae: { maxTokens: number } }).svae.maxTokens;
   for (const dir of dirs) {
     const sllm = SLLM.isSllmFolder(dir);
     if (!sllm && !OPT.isOptFolder(dir)) throw new InvalidArgumentError(`${dir} is neither an SLLM folder nor a Hugging Face OPT folder`);

@@ -80,3 +80,19 @@ export async function brownSentences(tokenizer: Tokenizer, count: number, maxTok
   }
   return out;
 }
+
+/**
+ * The first `count` Brown paragraphs of `minSentences`..`maxSentences` segments, each segment at
+ * most `maxChars` characters, in corpus order: small real paragraphs for demos and tests.
+ * @default minSentences 3, maxSentences 4, maxChars 60
+ */
+export async function brownParagraphs(count: number, options: { minSentences?: number; maxSentences?: number; maxChars?: number } = {}): Promise<string[]> {
+  const { minSentences = 3, maxSentences = 4, maxChars = 60 } = options;
+  const out: string[] = [];
+  for await (const p of readBrown()) {
+    if (out.length >= count) break;
+    const segs = segment(p.text);
+    if (segs.length >= minSentences && segs.length <= maxSentences && segs.every((s) => s.length <= maxChars)) out.push(p.text);
+  }
+  return out;
+}

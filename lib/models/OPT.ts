@@ -15,6 +15,7 @@ import type { AppliedStep, MicroStep, TrainableModel, TrainingSetup, TrainingSna
 import type { Device } from '../tensor/Tensor.js';
 import { Tensor } from '../tensor/Tensor.js';
 import { Tokenizer } from '../text/Tokenizer.js';
+import { nativeSampling, type SamplingOptions } from './sampling.js';
 import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.js';
 import { type OptConfig, readOptConfig } from './optConfig.js';
 import { readOptWeights } from './optWeights.js';
@@ -29,19 +30,9 @@ export interface LoadOptOptions {
   tokenizer?: Tokenizer;
 }
 
-export interface OptGenerateOptions {
+export interface OptGenerateOptions extends SamplingOptions {
   /** @default 32 */
   maxNewTokens?: number;
-  /** Sample instead of greedy decoding. @default false */
-  sample?: boolean;
-  /** @default 1 */
-  temperature?: number;
-  /** 0: all tokens. @default 0 */
-  topK?: number;
-  /** 1: all tokens. @default 1 */
-  topP?: number;
-  /** @default 0 */
-  seed?: number;
   /** Stops generation (the iterator ends; generate() resolves with what was produced). */
   signal?: AbortSignal;
   /** Called for every new token of every prompt. */
@@ -179,11 +170,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     const maxNewTokens = expectInteger(options.maxNewTokens ?? 32, 'maxNewTokens', 1);
     const nativeOptions = {
       maxNewTokens,
-      greedy: !(options.sample ?? false),
-      temperature: expectNumber(options.temperature ?? 1, 'temperature', 1e-6),
-      topK: expectInteger(options.topK ?? 0, 'topK', 0),
-      topP: expectNumber(options.topP ?? 1, 'topP', 0, 1),
-      seed: expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER),
+      ...nativeSampling(options),
     };
     const encoded = await this.tokenizer.encodeBatch(list as string[]);
     const { ids, mask, shape } = leftPad(encoded, undefined, this.config.padId);
@@ -233,8 +220,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     const native = this.#live;
     const session = callSync(() => native.generate(ids, shape, mask, {
       maxNewTokens: expectInteger(options.maxNewTokens ?? 32, 'maxNewTokens', 1),
-      greedy: !(options.sample ?? false), temperature: options.temperature ?? 1, topK: options.topK ?? 0, topP: options.topP ?? 1,
-      seed: options.seed ?? 0, returnLogits: options.withLogits ?? false, ignoreEos: options.ignoreEos ?? false,
+      ...nativeSampling(options), returnLogits: options.withLogits ?? false, ignoreEos: options.ignoreEos ?? false,
     }));
     const tokens: Int32Array[] = [];
     const logits: Float32Array[] = [];
@@ -271,6 +257,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
    * - a ParagraphDataset: each paragraph as [bos, sentences..., eos]; `ppl` counts the tokens of
    *   sentences 2..S and the final eos given everything before — the same tokens and the same
    *   quantity as SLLM.evaluate() — and `contentPpl` those tokens without the eos.
+   * `gamma` is accepted (the Trainer passes it) and ignored: perplexity is cross-entropy.
    */
   async evaluate(
     data: readonly string[] | ParagraphDataset,

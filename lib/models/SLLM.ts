@@ -1,10 +1,11 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { DisposedError } from '../errors/DisposedError.js';
 import { FormatError } from '../errors/FormatError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import { readModelConfig } from '../io/json.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import { callAsync, callSync } from '../native/call.js';
 import type { NativeSLLM, NativeSllmConfig, NativeSllmLoss, NativeTensor } from '../native/contract.js';
@@ -14,9 +15,10 @@ import type { Device } from '../tensor/Tensor.js';
 import { Tensor } from '../tensor/Tensor.js';
 import { padParagraphs, padSentences, type ParagraphBatch } from '../text/batch.js';
 import { tokenizeText } from '../text/pieces.js';
-import { type BuiltinTokenizer, builtinTokenizers, Tokenizer } from '../text/Tokenizer.js';
+import { type BuiltinTokenizer, Tokenizer } from '../text/Tokenizer.js';
 import { NativeTraining } from '../train/nativeTraining.js';
 import type { AppliedStep, MicroStep, TrainableModel, TrainingSetup, TrainingSnapshot } from '../train/TrainableModel.js';
+import { nativeSampling, type SamplingOptions } from './sampling.js';
 import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.js';
 import { type OptConfig, readOptConfig } from './optConfig.js';
 import { readOptWeights } from './optWeights.js';
@@ -70,23 +72,14 @@ export interface FromOptOptions extends SllmFreeze {
   seed?: number;
 }
 
-export interface SllmGenerateOptions {
+/** Generation limits and hooks; sampling (SamplingOptions) applies to the sentence decoder — the stop head is always argmax. */
+export interface SllmGenerateOptions extends SamplingOptions {
   /** Most sentences generated per prompt. @default 16 */
   maxSentences?: number;
   /** Most tokens generated per prompt; the sentence that reaches it is cut there. @default Infinity */
   maxTokens?: number;
   /** Most tokens per generated sentence (eos included). @default svae.maxTokens - 1 */
   maxSentenceTokens?: number;
-  /** Sample instead of greedy decoding (the stop head is always argmax). @default false */
-  sample?: boolean;
-  /** @default 1 */
-  temperature?: number;
-  /** 0: all tokens. @default 0 */
-  topK?: number;
-  /** 1: all tokens. @default 1 */
-  topP?: number;
-  /** @default 0 */
-  seed?: number;
   /** Ends the iteration (generate() resolves with what was produced). */
   signal?: AbortSignal;
   /** Called for every generated sentence of every prompt. */
@@ -150,21 +143,6 @@ export interface SllmEvaluation {
   contentTokens: number;
 }
 
-async function resolveTokenizer(t: CreateSllmOptions['tokenizer'], fallback: BuiltinTokenizer): Promise<Tokenizer> {
-  if (t === undefined) return Tokenizer.builtin(fallback);
-  if (t instanceof Tokenizer) return t;
-  if (typeof t !== 'string') invalid('Tokenizer, built-in tokenizer name or folder', 'tokenizer', t);
-  return (builtinTokenizers as readonly string[]).includes(t) ? Tokenizer.builtin(t as BuiltinTokenizer) : Tokenizer.fromPretrained(t);
-}
-
-async function readJson(path: string): Promise<Record<string, unknown>> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  } catch (error) {
-    throw new FormatError(`${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { path });
-  }
-}
-
 function checkLlmConfig(value: unknown, where: string): OptConfig {
   if (value === null || typeof value !== 'object') invalid('object', where, value);
   const c = value as Record<string, unknown>;
@@ -226,7 +204,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     const svaeOption = typeof options.svae === 'string' ? { preset: options.svae } : (options.svae ?? {});
     const presetName = expectOneOf(svaeOption.preset ?? 'tiny', 'svae.preset', presetNames);
     const preset = presets[presetName];
-    const tokenizer = await resolveTokenizer(options.tokenizer, preset.tokenizer);
+    const tokenizer = await Tokenizer.resolve(options.tokenizer, preset.tokenizer);
     const { preset: _ignored, ...overrides } = svaeOption;
     const svae = checkConfig({
       ...preset.shape, vocabSize: roundUp(tokenizer.vocabSize, 8), tokenizerSize: tokenizer.vocabSize,
@@ -253,9 +231,8 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     let svaeDir: string | undefined;
     if (typeof options.svae === 'string') {
       svaeDir = options.svae;
-      const raw = await readJson(join(svaeDir, 'config.json'));
-      if (raw.architecture !== 'SentenceVAE') throw new FormatError(`${join(svaeDir, 'config.json')}: expected "architecture": "SentenceVAE"`, { path: svaeDir });
-      svae = checkConfig(raw, join(svaeDir, 'config.json'));
+      const { path, raw } = await readModelConfig(svaeDir, 'SentenceVAE');
+      svae = checkConfig(raw, path);
       if (svae.tokenizerSize !== tokenizer.vocabSize) {
         throw new InvalidArgumentError(`the SentenceVAE in ${svaeDir} has a ${svae.tokenizerSize}-id tokenizer but the OPT in ${optDir} has ${tokenizer.vocabSize}: they must share one`);
       }
@@ -279,9 +256,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
         else renamed.set(name.replace(/^decoder\./, 'llm.'), t);
       }
       try {
-        await sllm.#training.loadNamedTensors(renamed, { partial: true }).catch((error: Error) => {
-          throw new FormatError(`${weights.files.join(', ')}: ${error.message}`, { path: weights.files[0]! });
-        });
+        await sllm.#loadPart(renamed, ['llm.'], weights.files.join(', '));
       } finally {
         for (const t of renamed.values()) t.dispose();
       }
@@ -289,9 +264,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
         const file = join(svaeDir, 'model.safetensors');
         const svaeWeights = await loadSafetensors(file);
         try {
-          await sllm.#training.loadNamedTensors(svaeWeights, { partial: true }).catch((error: Error) => {
-            throw new FormatError(`${file}: ${error.message}`, { path: file });
-          });
+          await sllm.#loadPart(svaeWeights, ['encoder.', 'decoder.'], file);
         } finally {
           for (const t of svaeWeights.values()) t.dispose();
         }
@@ -303,11 +276,28 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     return sllm;
   }
 
+  /**
+   * Loads the weights of one part (every parameter under `prefixes` must be in `tensors`: a
+   * checkpoint that lacks a layer is an error, not a silently random layer); the rest keep theirs.
+   */
+  async #loadPart(tensors: Map<string, Tensor>, prefixes: readonly string[], source: string): Promise<void> {
+    const missing: string[] = [];
+    for (const [name, t] of this.namedTensors()) {
+      if (prefixes.some((p) => name.startsWith(p)) && !tensors.has(name)) missing.push(name);
+      t.dispose();
+    }
+    if (missing.length > 0) {
+      const shown = missing.slice(0, 6).join(', ') + (missing.length > 6 ? `, ... (${missing.length} in all)` : '');
+      throw new FormatError(`${source}: weights do not match the config: missing ${shown}`, { path: source });
+    }
+    await this.#training.loadNamedTensors(tensors, { partial: true }).catch((error: Error) => {
+      throw new FormatError(`${source}: ${error.message}`, { path: source });
+    });
+  }
+
   /** Loads a folder written by `save()`. */
   static async load(dir: string, options: { device?: Device; dtype?: ModelDType } & SllmFreeze = {}): Promise<SLLM> {
-    const path = join(dir, 'config.json');
-    const raw = await readJson(path);
-    if (raw.architecture !== 'SLLM') throw new FormatError(`${path}: expected "architecture": "SLLM"`, { path });
+    const { path, raw } = await readModelConfig(dir, 'SLLM');
     let config: SllmConfig;
     try {
       config = { svae: checkConfig(raw.svae, `${path} svae`), llm: checkLlmConfig(raw.llm, `${path} llm`) };
@@ -403,11 +393,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     const nativeOptions = {
       maxSentences,
       maxTokens: expectInteger(options.maxSentenceTokens ?? svae.maxTokens - 1, 'maxSentenceTokens', 1, svae.maxTokens - 1),
-      greedy: !(options.sample ?? false),
-      temperature: expectNumber(options.temperature ?? 1, 'temperature', 1e-6),
-      topK: expectInteger(options.topK ?? 0, 'topK', 0),
-      topP: expectNumber(options.topP ?? 1, 'topP', 0, 1),
-      seed: expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER),
+      ...nativeSampling(options),
       ignoreStop: options.ignoreStop ?? false,
       returnHidden: options.withVectors ?? false,
       ...(options.sentenceTokens ? { sentenceTokens: options.sentenceTokens } : {}),
@@ -416,9 +402,8 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     const perPrompt: Int32Array[][] = [];
     for (const [i, p] of (list as readonly unknown[]).entries()) {
       if (typeof p !== 'string') invalid('string', `prompts[${i}]`, p);
-      const pieces = await this.pieces(p);
       if (p.trim() === '') throw new InvalidArgumentError(`prompts[${i}] is empty: an SLLM continues from at least one sentence`);
-      perPrompt.push(pieces);
+      perPrompt.push(await this.pieces(p));
     }
     // Pieces in one [N, L] batch; rows [B, S] index them, left-padded so each row's last sentence is in the last slot.
     const all = perPrompt.flat();
@@ -508,11 +493,10 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     const paragraphs = await this.#paragraphs(data);
     if (paragraphs.length === 0) invalid('at least one paragraph', 'data', data);
     const native = this.#live;
-    const sum = { nll: 0, content: 0, eos: 0, stop: 0, contentTokens: 0, tokens: 0, correct: 0, stopCorrect: 0, stopCount: 0 };
+    const sum = { content: 0, eos: 0, stop: 0, contentTokens: 0, tokens: 0, correct: 0, stopCorrect: 0, stopCount: 0 };
     for (let start = 0; start < paragraphs.length; start += batchSize) {
       const b = padParagraphs(paragraphs.slice(start, start + batchSize), { padId: this.config.svae.padId });
       const r: NativeSllmLoss = await callAsync(() => native.evaluate(b.ids, [b.batchSize, b.sentences, b.length], b.lengths, gamma));
-      sum.nll += r.contentNll + r.eosNll + r.stopNll;
       sum.content += r.contentNll;
       sum.eos += r.eosNll;
       sum.stop += r.stopNll;
@@ -523,9 +507,10 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
       sum.stopCount += r.stopCount;
     }
     const n = sum.contentTokens + paragraphs.length;
+    const nll = sum.content + sum.eos + sum.stop;
     return {
-      loss: sum.nll / n,
-      ppl: Math.exp(sum.nll / n),
+      loss: nll / n,
+      ppl: Math.exp(nll / n),
       contentPpl: Math.exp(sum.content / Math.max(1, sum.contentTokens)),
       tokenAccuracy: sum.correct / Math.max(1, sum.tokens),
       stopAccuracy: sum.stopCorrect / sum.stopCount,

@@ -1,10 +1,11 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { FormatError } from '../errors/FormatError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { DisposedError } from '../errors/DisposedError.js';
+import { readModelConfig } from '../io/json.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import { callAsync, callSync } from '../native/call.js';
 import type { NativeSentenceVAE } from '../native/contract.js';
@@ -13,9 +14,10 @@ import type { SentenceDataset } from '../data/SentenceDataset.js';
 import { NativeTraining } from '../train/nativeTraining.js';
 import type { AppliedStep, EvalMetrics, MicroStep, TrainableModel, TrainingSetup, TrainingSnapshot } from '../train/TrainableModel.js';
 import { padSentences, type SentenceBatch } from '../text/batch.js';
-import { type BuiltinTokenizer, builtinTokenizers, Tokenizer } from '../text/Tokenizer.js';
+import { type BuiltinTokenizer, Tokenizer } from '../text/Tokenizer.js';
 import type { Device } from '../tensor/Tensor.js';
 import { Tensor } from '../tensor/Tensor.js';
+import { nativeSampling, type SamplingOptions } from './sampling.js';
 import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.js';
 import { checkConfig, type PresetName, presetNames, presets, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
 
@@ -43,19 +45,9 @@ export interface LoadSentenceVAEOptions {
   dtype?: ModelDType;
 }
 
-export interface GenerateOptions {
+export interface GenerateOptions extends SamplingOptions {
   /** Most tokens generated per sentence (eos included). @default config.maxTokens */
   maxTokens?: number;
-  /** Sample instead of taking the most likely token. @default false */
-  sample?: boolean;
-  /** Sampling temperature. @default 1 */
-  temperature?: number;
-  /** Keep only the k most likely tokens (0: all). @default 0 */
-  topK?: number;
-  /** Keep the smallest set of tokens whose probability reaches p (1: all). @default 1 */
-  topP?: number;
-  /** Seed of the sampling. @default 0 */
-  seed?: number;
 }
 
 export interface EncodeOptions {
@@ -110,12 +102,6 @@ export interface StepResult {
   skipped: boolean;
 }
 
-async function resolveTokenizer(t: CreateSentenceVAEOptions['tokenizer'], fallback: BuiltinTokenizer): Promise<Tokenizer> {
-  if (t === undefined) return Tokenizer.builtin(fallback);
-  if (t instanceof Tokenizer) return t;
-  if (typeof t !== 'string') invalid('Tokenizer, built-in tokenizer name or folder', 'tokenizer', t);
-  return (builtinTokenizers as readonly string[]).includes(t) ? Tokenizer.builtin(t as BuiltinTokenizer) : Tokenizer.fromPretrained(t);
-}
 
 /**
  * A SentenceVAE: `encode` squeezes each sentence into one vector, `decode` expands vectors back
@@ -150,7 +136,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
   static async create(options: CreateSentenceVAEOptions = {}): Promise<SentenceVAE> {
     const presetName = expectOneOf(options.preset ?? 'tiny', 'preset', presetNames);
     const preset = presets[presetName];
-    const tokenizer = await resolveTokenizer(options.tokenizer, preset.tokenizer);
+    const tokenizer = await Tokenizer.resolve(options.tokenizer, preset.tokenizer);
     const config = checkConfig({
       ...preset.shape,
       vocabSize: roundUp(tokenizer.vocabSize, 8),
@@ -169,16 +155,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
 
   /** Loads a folder written by `save()`: config.json, model.safetensors, tokenizer files. */
   static async load(dir: string, options: LoadSentenceVAEOptions = {}): Promise<SentenceVAE> {
-    const configPath = join(dir, 'config.json');
-    let raw: unknown;
-    try {
-      raw = JSON.parse(await readFile(configPath, 'utf8'));
-    } catch (error) {
-      throw new FormatError(`${configPath}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { path: configPath });
-    }
-    if ((raw as { architecture?: unknown })?.architecture !== 'SentenceVAE') {
-      throw new FormatError(`${configPath}: expected "architecture": "SentenceVAE"`, { path: configPath });
-    }
+    const { path: configPath, raw } = await readModelConfig(dir, 'SentenceVAE');
     const config = checkConfig(raw, configPath);
     const tokenizer = await Tokenizer.fromPretrained(dir);
     if (tokenizer.vocabSize !== config.tokenizerSize) {
@@ -288,11 +265,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     }
     const nativeOptions = {
       maxTokens: expectInteger(options.maxTokens ?? this.config.maxTokens, 'maxTokens', 1, this.config.maxTokens),
-      greedy: !(options.sample ?? false),
-      temperature: expectNumber(options.temperature ?? 1, 'temperature', 1e-6),
-      topK: expectInteger(options.topK ?? 0, 'topK', 0),
-      topP: expectNumber(options.topP ?? 1, 'topP', 0, 1),
-      seed: expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER),
+      ...nativeSampling(options),
       returnLogits: options.withLogits ?? false,
     };
     try {

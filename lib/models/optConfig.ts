@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { FormatError } from '../errors/FormatError.js';
+import { readJsonFile } from '../io/json.js';
 import type { NativeOptConfig } from '../native/contract.js';
 
 /** OPT's shape, read from a Hugging Face config.json (model_type "opt"). */
@@ -10,12 +10,9 @@ export type OptConfig = Omit<NativeOptConfig, 'tokenizerSize'>;
 /** Reads and checks config.json of a Hugging Face OPT folder. */
 export async function readOptConfig(dir: string): Promise<OptConfig> {
   const path = join(dir, 'config.json');
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  } catch (error) {
-    throw new FormatError(`${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { path });
-  }
+  const json = await readJsonFile(path);
+  if (json === null || typeof json !== 'object') throw new FormatError(`${path}: expected a JSON object`, { path });
+  const raw = json as Record<string, unknown>;
   const int = (key: string, fallback?: number): number => {
     const v = raw[key] ?? fallback;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new FormatError(`${path}: expected a non-negative integer '${key}' but found ${JSON.stringify(raw[key])}`, { path });

@@ -173,6 +173,17 @@ export class Tokenizer {
   }
 
   /** One of the tokenizers shipped with the package (loaded once per process). */
+  /**
+   * A tokenizer from what a model option accepts: a Tokenizer, a built-in name, or a folder;
+   * `fallback` (a built-in) when undefined.
+   */
+  static resolve(spec: Tokenizer | BuiltinTokenizer | string | undefined, fallback: BuiltinTokenizer): Promise<Tokenizer> {
+    if (spec === undefined) return Tokenizer.builtin(fallback);
+    if (spec instanceof Tokenizer) return Promise.resolve(spec);
+    if (typeof spec !== 'string') invalid('Tokenizer, built-in tokenizer name or folder', 'tokenizer', spec);
+    return (builtinTokenizers as readonly string[]).includes(spec) ? Tokenizer.builtin(spec as BuiltinTokenizer) : Tokenizer.fromPretrained(spec);
+  }
+
   static builtin(name: BuiltinTokenizer = 'gpt2-opt'): Promise<Tokenizer> {
     if (!builtinTokenizers.includes(name)) invalid(`one of ${builtinTokenizers.map((n) => `'${n}'`).join(', ')}`, 'name', name);
     let cached = builtinCache.get(name);

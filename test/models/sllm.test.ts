@@ -4,23 +4,12 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { DisposedError, InvalidArgumentError, OPT, ParagraphDataset, readBrown, segment, SLLM, Trainer, type SentenceEvent } from '../../lib/index.js';
+import { brownParagraphs, DisposedError, FormatError, InvalidArgumentError, loadSafetensors, OPT, ParagraphDataset, segment, saveSafetensors, SLLM, Trainer, type SentenceEvent } from '../../lib/index.js';
 import { packageRoot } from '../../lib/native/loader.js';
 import { testDevice } from '../helpers/device.js';
 import { maxAbsDiff } from '../helpers/sentences.js';
 
 const tiny = { svae: { preset: 'tiny' as const, dropout: 0 }, llm: { layers: 2 }, device: testDevice };
-
-/** Real Brown paragraphs of 3–4 short sentences. */
-async function brownParagraphs(count: number, maxChars = 60): Promise<string[]> {
-  const out: string[] = [];
-  for await (const p of readBrown()) {
-    const segs = segment(p.text);
-    if (segs.length >= 3 && segs.length <= 4 && segs.every((s) => s.length <= maxChars)) out.push(p.text);
-    if (out.length === count) break;
-  }
-  return out;
-}
 
 const toFloats = async (t: { toArray(): Promise<unknown>; dispose(): void }) => {
   try {
@@ -188,6 +177,16 @@ test('fromOpt grafts OPT layers (pre-LN and post-LN with 512-style projections d
   }
   const dir = join(packageRoot, 'test', 'fixtures', 'opt', 'pre-ln');
   await t.throwsAsync(SLLM.fromOpt(dir, { svae: { hidden: 128, heads: 4 } }), { instanceOf: InvalidArgumentError, message: /must equal OPT's hidden_size \(64\)/ });
+  // A checkpoint that lacks a layer's weight is an error, not a silently random layer.
+  const partial = mkdtempSync(join(tmpdir(), 'svae-opt-partial-'));
+  for (const f of readdirSync(dir)) if (!['pytorch_model.bin', 'model.safetensors', 'reference.safetensors'].includes(f)) copyFileSync(join(dir, f), join(partial, f));
+  const weights = await loadSafetensors(join(dir, 'model.safetensors'));
+  const dropped = [...weights.keys()].find((k) => k.endsWith('layers.1.fc2.weight'))!;
+  weights.get(dropped)!.dispose();
+  weights.delete(dropped);
+  await saveSafetensors(join(partial, 'model.safetensors'), weights);
+  for (const w of weights.values()) w.dispose();
+  await t.throwsAsync(SLLM.fromOpt(partial), { instanceOf: FormatError, message: /missing llm\.layers\.1\.fc2\.weight/ });
 });
 
 test('freezing: frozen parts keep their weights through training; the Trainer runs an SLLM (eval, best/, final/)', async (t) => {
