@@ -1,5 +1,5 @@
 /**
- * The exact surface of the native addon (native/addon.cc). Every other file in lib/ reaches
+ * The exact surface of the native addon (native/bindings/addon.cc). Every other file in lib/ reaches
  * native code through these types; nothing else imports the addon.
  */
 export type NativeDType =
@@ -99,7 +99,7 @@ export interface NativeOptSession {
   dispose(): void;
 }
 
-/** The optimizer surface every trainable native model shares (native/trainable_bindings.h). */
+/** The optimizer surface every trainable native model shares (native/bindings/trainable_bindings.h). */
 export interface NativeTrainable {
   readonly parameterCount: number;
   configureTraining(options: NativeTrainingOptions, seed: number | null): Promise<void>;

@@ -5,7 +5,7 @@ import type { AppliedStep, TrainingSetup, TrainingSnapshot } from './TrainableMo
 
 /**
  * The TrainableModel methods every native model implements the same way (optimizer, EMA,
- * snapshots, weights by name), over the shared native surface (native/trainable_bindings.h).
+ * snapshots, weights by name), over the shared native surface (native/bindings/trainable_bindings.h).
  * A model class holds one and forwards to it; `live` throws DisposedError once disposed.
  */
 export class NativeTraining {

@@ -1,8 +1,7 @@
-// Error vocabulary of the native layer and its translation into JS errors.
-// Every exception that leaves native code becomes a JS Error with a `code` the TypeScript
-// layer maps onto its typed error classes (lib/errors/). Nothing is allowed to abort.
+// Error vocabulary of the native layer (pure C++: the translation into JS errors is
+// bindings/js_errors.h). Every exception that leaves native code becomes a JS Error with a
+// `code` the TypeScript layer maps onto its typed error classes (lib/errors/).
 #pragma once
-#include <napi.h>
 
 #include <stdexcept>
 #include <string>
@@ -28,19 +27,5 @@ struct CaughtError {
 
 // Call only inside a catch block: describes the exception being handled.
 CaughtError describe_current_exception();
-
-Napi::Error to_js_error(Napi::Env env, const CaughtError& error);
-
-// Runs `fn` on the main thread, turning any C++ exception into a thrown JS error.
-template <class F>
-auto guard(Napi::Env env, F&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    throw to_js_error(env, describe_current_exception());
-  }
-}
 
 }  // namespace svae

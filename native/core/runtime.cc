@@ -1,6 +1,6 @@
 #include "core/runtime.h"
 
-#include "bridge/dtype.h"
+#include "core/dtype.h"
 #include "core/errors.h"
 
 #include <atomic>

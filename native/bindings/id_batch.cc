@@ -1,7 +1,7 @@
-#include "bridge/id_batch.h"
+#include "bindings/id_batch.h"
 
-#include "core/args.h"
-#include "core/errors.h"
+#include "bindings/args.h"
+#include "bindings/js_errors.h"
 
 namespace svae {
 

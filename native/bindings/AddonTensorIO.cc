@@ -1,12 +1,12 @@
 // JS functions `io.readTensorSlices` and `io.writeTensorFile`: the byte-moving half of
 // safetensors I/O (the header is parsed and built in lib/io/safetensors.ts).
-#include "AddonTensorIO.h"
+#include "bindings/AddonTensorIO.h"
 
-#include "AddonTensor.h"
-#include "bridge/dtype.h"
-#include "core/args.h"
-#include "core/async_task.h"
-#include "core/errors.h"
+#include "bindings/AddonTensor.h"
+#include "bindings/dtype.h"
+#include "bindings/args.h"
+#include "bindings/async_task.h"
+#include "bindings/js_errors.h"
 #include "io/tensor_file.h"
 
 namespace svae {

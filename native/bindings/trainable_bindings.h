@@ -5,10 +5,10 @@
 #include <napi.h>
 #include <torch/torch.h>
 
-#include "core/addon_data.h"
-#include "core/args.h"
-#include "core/async_task.h"
-#include "core/errors.h"
+#include "bindings/addon_data.h"
+#include "bindings/args.h"
+#include "bindings/async_task.h"
+#include "bindings/js_errors.h"
 #include "core/runtime.h"
 #include "model/dropout.h"
 #include "train/training.h"

@@ -5,7 +5,7 @@
 #include <torch/torch.h>
 
 #include "model/sentence_vae.h"
-#include "trainable_bindings.h"
+#include "bindings/trainable_bindings.h"
 
 #include <memory>
 #include <mutex>

@@ -1,13 +1,13 @@
 // Addon entry point: registers the native classes and functions, nothing else.
 #include <napi.h>
 
-#include "AddonOPT.h"
-#include "AddonSLLM.h"
-#include "AddonSentenceVAE.h"
-#include "AddonTensor.h"
-#include "AddonTensorIO.h"
-#include "ops.h"
-#include "runtime_bindings.h"
+#include "bindings/AddonOPT.h"
+#include "bindings/AddonSLLM.h"
+#include "bindings/AddonSentenceVAE.h"
+#include "bindings/AddonTensor.h"
+#include "bindings/AddonTensorIO.h"
+#include "bindings/ops.h"
+#include "bindings/runtime_bindings.h"
 
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

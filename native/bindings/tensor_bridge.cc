@@ -1,8 +1,8 @@
-#include "bridge/tensor_bridge.h"
+#include "bindings/tensor_bridge.h"
 
-#include "bridge/dtype.h"
-#include "core/args.h"
-#include "core/errors.h"
+#include "bindings/dtype.h"
+#include "bindings/args.h"
+#include "bindings/js_errors.h"
 
 #include <numeric>
 

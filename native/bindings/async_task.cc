@@ -1,7 +1,7 @@
-#include "core/async_task.h"
+#include "bindings/async_task.h"
 
-#include "core/addon_data.h"
-#include "core/errors.h"
+#include "bindings/addon_data.h"
+#include "bindings/js_errors.h"
 #include "core/runtime.h"
 
 #include <condition_variable>

@@ -1,12 +1,12 @@
 // Small tensor operations exposed to JS: enough for the demo forward pass and for tests of
 // the bridge, the async machinery and error translation. Model math lives in its modules.
-#include "ops.h"
+#include "bindings/ops.h"
 
-#include "AddonTensor.h"
-#include "bridge/dtype.h"
-#include "core/args.h"
-#include "core/async_task.h"
-#include "core/errors.h"
+#include "bindings/AddonTensor.h"
+#include "bindings/dtype.h"
+#include "bindings/args.h"
+#include "bindings/async_task.h"
+#include "bindings/js_errors.h"
 #include "core/runtime.h"
 #include "model/sentence_vae.h"
 

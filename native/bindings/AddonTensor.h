@@ -3,7 +3,7 @@
 #include <napi.h>
 #include <torch/torch.h>
 
-#include "bridge/tensor_bridge.h"
+#include "bindings/tensor_bridge.h"
 
 namespace svae {
 

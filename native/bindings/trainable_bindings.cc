@@ -1,9 +1,9 @@
-#include "trainable_bindings.h"
+#include "bindings/trainable_bindings.h"
 
-#include "AddonTensor.h"
-#include "bridge/module_bridge.h"
-#include "core/args.h"
-#include "core/async_task.h"
+#include "bindings/AddonTensor.h"
+#include "bindings/module_bridge.h"
+#include "bindings/args.h"
+#include "bindings/async_task.h"
 #include "model/load_parameters.h"
 
 namespace svae::trainable {

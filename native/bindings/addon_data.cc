@@ -1,4 +1,4 @@
-#include "core/addon_data.h"
+#include "bindings/addon_data.h"
 
 namespace svae {
 

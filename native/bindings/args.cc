@@ -1,6 +1,6 @@
-#include "core/args.h"
+#include "bindings/args.h"
 
-#include "core/errors.h"
+#include "bindings/js_errors.h"
 
 #include <cmath>
 

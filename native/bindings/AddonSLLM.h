@@ -4,9 +4,9 @@
 #include <napi.h>
 #include <torch/torch.h>
 
-#include "bridge/id_batch.h"
+#include "bindings/id_batch.h"
 #include "model/sllm.h"
-#include "trainable_bindings.h"
+#include "bindings/trainable_bindings.h"
 
 #include <memory>
 

@@ -1,10 +1,10 @@
-#include "AddonTensor.h"
+#include "bindings/AddonTensor.h"
 
-#include "bridge/dtype.h"
-#include "core/addon_data.h"
-#include "core/args.h"
-#include "core/async_task.h"
-#include "core/errors.h"
+#include "bindings/dtype.h"
+#include "bindings/addon_data.h"
+#include "bindings/args.h"
+#include "bindings/async_task.h"
+#include "bindings/js_errors.h"
 #include "core/runtime.h"
 
 namespace svae {

@@ -6,7 +6,7 @@
 
 #include "model/opt.h"
 #include "model/sampling.h"
-#include "trainable_bindings.h"
+#include "bindings/trainable_bindings.h"
 
 #include <memory>
 #include <mutex>

@@ -1,6 +1,6 @@
-#include "bridge/module_bridge.h"
+#include "bindings/module_bridge.h"
 
-#include "AddonTensor.h"
+#include "bindings/AddonTensor.h"
 
 namespace svae {
 

@@ -1,8 +1,8 @@
 // JS functions about the runtime: info(), thread count, device resolution.
-#include "runtime_bindings.h"
+#include "bindings/runtime_bindings.h"
 
-#include "core/args.h"
-#include "core/errors.h"
+#include "bindings/args.h"
+#include "bindings/js_errors.h"
 #include "core/runtime.h"
 #include "core/torch_shim.h"
 
