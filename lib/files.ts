@@ -177,6 +177,22 @@ export function readTextFileSync(path: string, limit: ReadLimit = {}): string {
   }
 }
 
+/**
+ * True when `path` is a regular file (following links). For optional files that are copied
+ * rather than read (a FIFO among them would block the copy forever).
+ * @example
+ * ```ts
+ * if (isRegularFile('model/vocab.json')) await copyFile('model/vocab.json', 'out/vocab.json');
+ * ```
+ */
+export function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function folderError(target: string, at: string, error: unknown, verb: 'create' | 'write into'): FileSystemError {
   const code = codeOf(error);
   const head = `Cannot ${verb} the folder ${target}`;

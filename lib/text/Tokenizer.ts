@@ -6,7 +6,7 @@ import { Tokenizer as HfTokenizer } from 'tokenizers';
 
 import { FormatError } from '../errors/FormatError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
-import { maxTokenizerBytes, readTextFile } from '../files.js';
+import { isRegularFile, maxTokenizerBytes, readTextFile } from '../files.js';
 import { packageRoot } from '../native/loader.js';
 import { expectString, invalid } from '../validate.js';
 import { PretokenCache } from './PretokenCache.js';
@@ -106,7 +106,7 @@ export class Tokenizer {
   async copyFilesTo(dir: string): Promise<void> {
     for (const file of ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json']) {
       const from = join(this.source, file);
-      if (existsSync(from) && from !== join(dir, file)) await copyFile(from, join(dir, file));
+      if (isRegularFile(from) && from !== join(dir, file)) await copyFile(from, join(dir, file));
     }
   }
 
