@@ -28,12 +28,16 @@ test('vae.save to a folder under /proc ends with a FileSystemError instead of ne
   t.is(result?.errno, 'ENOENT');
 });
 
-test('train-vae --out /proc/x fails at once, before a model is built', async (t) => {
+test('train-vae --out /proc/x and graft --out /proc/x fail at once, before a model is built', async (t) => {
   const r = await runBounded(process.execPath, [cliPath, 'train-vae', '--preset', 'tiny', '--out', '/proc/svae-x', '--max-steps', '1']);
   t.is(r.signal, null, `the CLI hung and was killed; stderr: ${r.stderr}`);
   t.is(r.code, 1, r.stderr);
   t.regex(r.stderr, /Cannot create the folder \/proc\/svae-x/);
   t.notRegex(r.stderr, /parameters/, 'no model was built');
+  const g = await runBounded(process.execPath, [cliPath, 'graft', '--opt', fixture, '--out', '/proc/svae-x/sllm']);
+  t.is(g.signal, null, `the CLI hung and was killed; stderr: ${g.stderr}`);
+  t.is(g.code, 1, g.stderr);
+  t.regex(g.stderr, /sentencevae graft: Cannot create the folder \/proc\/svae-x\/sllm/);
 });
 
 test('a FIFO or /dev/urandom in place of any file of an OPT folder is a FormatError naming it, never a hang', async (t) => {

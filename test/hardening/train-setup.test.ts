@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import test from 'ava';
 
 import { brownSentences, checkCorpus, FormatError, InvalidArgumentError, Tokenizer, Trainer } from '../../lib/index.js';
+import { packageRoot } from '../../lib/native/loader.js';
 import { tinySetup } from '../helpers/training.js';
 import { cliPath, runBounded } from './bounded.js';
 
@@ -37,6 +38,9 @@ test('train-vae --data nofile.txt says the file is missing before building a mod
   t.regex(r.stderr, /nofile\.txt: no such file or folder/);
   t.notRegex(r.stderr, /parameters/, 'no model was built');
   t.false(existsSync(join(out, 'run-config.json')));
+  const ev = await runBounded(process.execPath, [cliPath, 'eval', '--model', join(packageRoot, 'test', 'fixtures', 'opt', 'pre-ln'), '--data', join(dir, 'nofile.txt')]);
+  t.is(ev.code, 1, ev.stderr);
+  t.regex(ev.stderr, /sentencevae eval: .*nofile\.txt: no such file or folder/);
 });
 
 test('checkCorpus refuses a missing path, an empty folder and a folder without text files; accepts brown and text', async (t) => {
