@@ -44,3 +44,6 @@ export { parseStateDictPickle, type TensorRef, type StorageRef } from './io/torc
 export { readZipDirectory, type ZipEntry } from './io/zip.js';
 export { SLLM, type SllmConfig, type SllmFreeze, type CreateSllmOptions, type FromOptOptions, type SllmGenerateOptions, type SentenceEvent, type SllmEvaluation, type GenerationStats } from './models/SLLM.js';
 export { TokenBatches, paragraphRow, padRows, type TokenBatch } from './data/tokenRows.js';
+export { openRegularFile, readRegularFile, readTextFile, makeOutputDir, maxJsonBytes, maxTokenizerBytes, type ReadLimit } from './files.js';
+export { checkCorpus } from './data/corpus.js';
+export { lockRunFolder, checkRunFolderFree, cleanStaleFiles, lockFileName, type RunFolderLock } from './train/runFolder.js';

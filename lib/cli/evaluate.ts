@@ -2,6 +2,7 @@
  * `sentencevae eval --model <dir> [--baseline <opt dir>]`: held-out perplexity of an SLLM or an
  * OPT over the same tokens (sentences 2..S of each paragraph and its end, given sentence 1).
  */
+import { checkCorpus } from '../data/corpus.js';
 import { ParagraphDataset } from '../data/ParagraphDataset.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { readModelConfig } from '../io/json.js';
@@ -31,6 +32,7 @@ export async function evaluate(argv: readonly string[]): Promise<number> {
   const device = ((f.device as string | undefined) ?? 'cpu') as 'cpu';
   const split = ((f.split as string | undefined) ?? 'validation') as 'validation';
   const dirs = [f.model, ...(typeof f.baseline === 'string' ? [f.baseline] : [])];
+  await checkCorpus((f.data as string | undefined) ?? 'brown'); // before any model is loaded
   let maxTokens = 64;
   const sllmDir = dirs.find((d) => SLLM.isSllmFolder(d));
   if (sllmDir) maxTokens = ((await readModelConfig(sllmDir, 'SLLM')).raw as { svae: { maxTokens: number } }).svae.maxTokens;

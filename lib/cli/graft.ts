@@ -1,5 +1,6 @@
 /** `sentencevae graft --opt <dir> --out <dir>`: grafts a SentenceVAE onto an OPT folder and saves the SLLM. */
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import { makeOutputDir } from '../files.js';
 import { OPT } from '../models/OPT.js';
 import { SLLM } from '../models/SLLM.js';
 import { parseFlags } from './args.js';
@@ -24,6 +25,7 @@ export async function graft(argv: readonly string[]): Promise<number> {
   if (typeof f.opt !== 'string' || typeof f.out !== 'string') throw new InvalidArgumentError(`--opt <dir> and --out <dir> are required\n\n${graftUsage}`);
   if (!OPT.isOptFolder(f.opt)) throw new InvalidArgumentError(`${f.opt} is not a Hugging Face OPT folder (config.json + model.safetensors or pytorch_model.bin)`);
   const svae = typeof f.svae === 'string' ? f.svae : { layers: (f['svae-layers'] as number | undefined) ?? 1 };
+  await makeOutputDir(f.out); // before the graft: an unusable --out fails at once
   await using sllm = await SLLM.fromOpt(f.opt, { svae, seed: (f.seed as number | undefined) ?? 0 });
   await sllm.save(f.out);
   console.error(`[graft] ${f.opt} + SentenceVAE (hidden ${sllm.config.svae.hidden}, ${sllm.config.svae.layers} block(s)) -> ${f.out}: ${sllm.parameterCount.toLocaleString('en-US')} parameters`);

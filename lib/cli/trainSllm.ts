@@ -5,9 +5,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { checkCorpus } from '../data/corpus.js';
 import { ParagraphDataset } from '../data/ParagraphDataset.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import { makeOutputDir } from '../files.js';
 import { SLLM } from '../models/SLLM.js';
+import { checkRunFolderFree } from '../train/runFolder.js';
 import { Trainer } from '../train/Trainer.js';
 import { parseFlags } from './args.js';
 
@@ -47,6 +50,11 @@ export async function trainSllm(argv: readonly string[]): Promise<number> {
   const maxSteps = (f['max-steps'] as number | undefined) ?? 5000;
   const seed = (f.seed as number | undefined) ?? 0;
   const data = (f.data as string | undefined) ?? 'brown';
+  // Checked before the model is loaded: the corpus can be read, the output folder can be made
+  // and no other run is writing into it.
+  await checkCorpus(data);
+  await makeOutputDir(out);
+  await checkRunFolderFree(out);
   const sllm = await SLLM.load(f.model, { device: ((f.device as string | undefined) ?? 'cpu') as 'cpu', freezeSvae: f['freeze-svae'] === true, freezeLlm: f['freeze-llm'] === true });
   try {
     const options = { maxTokens: sllm.config.svae.maxTokens, maxSentences: (f['max-sentences'] as number | undefined) ?? 64, validationFraction: 0.02 };

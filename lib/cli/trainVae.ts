@@ -3,14 +3,19 @@
  * Flags override the config file; the config file overrides the defaults below.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { checkCorpus } from '../data/corpus.js';
 import { SentenceDataset } from '../data/SentenceDataset.js';
 import { FormatError } from '../errors/FormatError.js';
+import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import { makeOutputDir, readTextFile } from '../files.js';
 import { SentenceVAE } from '../models/SentenceVAE.js';
 import type { PresetName } from '../models/svaeConfig.js';
+import { checkRunFolderFree } from '../train/runFolder.js';
 import { Trainer } from '../train/Trainer.js';
+import { expectOneOf } from '../validate.js';
 import { parseFlags } from './args.js';
 
 export const trainVaeUsage = `Usage: sentencevae train-vae [--config cfg.json] [flags]
@@ -72,8 +77,9 @@ export async function trainVae(argv: readonly string[]): Promise<number> {
   let fileConfig: Partial<TrainVaeConfig> = {};
   if (typeof flags.config === 'string') {
     try {
-      fileConfig = JSON.parse(await readFile(flags.config, 'utf8')) as Partial<TrainVaeConfig>;
+      fileConfig = JSON.parse(await readTextFile(flags.config)) as Partial<TrainVaeConfig>;
     } catch (error) {
+      if (error instanceof FormatError) throw error;
       throw new FormatError(`${flags.config}: ${(error as Error).message}`, { path: flags.config });
     }
   }
@@ -82,8 +88,15 @@ export async function trainVae(argv: readonly string[]): Promise<number> {
   // Resuming starts from the configuration saved when the run began (flags still override it).
   const out = (fromFlags.out as string | undefined) ?? fileConfig.out ?? defaults.out;
   const savedConfig = join(out, 'run-config.json');
-  const saved = flags.resume === true && existsSync(savedConfig) ? (JSON.parse(await readFile(savedConfig, 'utf8')) as Partial<TrainVaeConfig>) : {};
+  const saved = flags.resume === true && existsSync(savedConfig) ? (JSON.parse(await readTextFile(savedConfig)) as Partial<TrainVaeConfig>) : {};
   const cfg = { ...defaults, ...saved, ...fileConfig, ...fromFlags } as TrainVaeConfig;
+
+  // Everything that can be checked without a model is checked before one is built: the corpus
+  // can be read, the output folder can be made and no other run is writing into it.
+  expectOneOf(cfg.amp, 'amp', ['off', 'bf16', 'fp16'] as const);
+  await checkCorpus(cfg.data);
+  await makeOutputDir(cfg.out);
+  await checkRunFolderFree(cfg.out);
 
   let vae: SentenceVAE;
   if (cfg.resume && existsSync(join(cfg.out, 'checkpoint.safetensors')) && existsSync(join(cfg.out, 'final'))) {
@@ -94,12 +107,13 @@ export async function trainVae(argv: readonly string[]): Promise<number> {
       ...(cfg.tokenizer ? { tokenizer: cfg.tokenizer } : {}),
     });
   }
-  await mkdir(cfg.out, { recursive: true });
   await writeFile(savedConfig, `${JSON.stringify(cfg, null, 2)}\n`);
   console.error(`[train-vae] ${cfg.preset}: ${vae.parameterCount.toLocaleString('en-US')} parameters on ${vae.device}; data ${cfg.data}`);
   const train = await SentenceDataset.fromCorpus(cfg.data, vae.tokenizer, { split: 'train', validationFraction: cfg.validationFraction, maxTokens: vae.config.maxTokens });
   const held = await SentenceDataset.fromCorpus(cfg.data, vae.tokenizer, { split: 'validation', validationFraction: cfg.validationFraction, maxTokens: vae.config.maxTokens, limit: cfg.validationLimit });
   console.error(`[train-vae] ${train.size.toLocaleString('en-US')} training sentences (${train.tokens.toLocaleString('en-US')} tokens), ${held.size} held out`);
+  if (train.size === 0) throw new InvalidArgumentError(`${cfg.data} has no training sentences of at most ${vae.config.maxTokens} tokens`);
+  if (held.size === 0) console.error('[train-vae] no held-out sentences (the corpus is small or validationFraction is 0): training without evaluation');
 
   const controller = new AbortController();
   const stop = () => {
@@ -115,7 +129,9 @@ export async function trainVae(argv: readonly string[]): Promise<number> {
       ...(cfg.maxMinutes ? { maxSeconds: cfg.maxMinutes * 60 } : {}),
       ...cfg.trainer,
     });
-    const result = await trainer.run({ batches: train.batches({ batchSize: cfg.batchSize, seed: cfg.seed }), validation: held, signal: controller.signal });
+    const result = await trainer.run({
+      batches: train.batches({ batchSize: cfg.batchSize, seed: cfg.seed }), signal: controller.signal, ...(held.size > 0 ? { validation: held } : {}),
+    });
     console.error(`[train-vae] stopped (${result.stopped}) at update ${result.step} after ${result.elapsedSeconds.toFixed(0)} s; model in ${join(cfg.out, 'final')}`);
     if (result.lastEval) console.log(JSON.stringify(result.lastEval));
     return 0;

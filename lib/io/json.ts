@@ -1,14 +1,18 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { FormatError } from '../errors/FormatError.js';
+import { maxJsonBytes, readTextFile } from '../files.js';
 
-/** Reads a JSON file; a missing, unreadable or malformed file is a FormatError that names it. */
-export async function readJsonFile(path: string): Promise<unknown> {
+/**
+ * Reads a JSON file (a regular file of at most `maxBytes`, default 16 MiB); a missing,
+ * special, oversized, unreadable or malformed file is a FormatError that names it.
+ */
+export async function readJsonFile(path: string, maxBytes = maxJsonBytes): Promise<unknown> {
+  const text = await readTextFile(path, { maxBytes, what: 'a JSON file' });
   try {
-    return JSON.parse(await readFile(path, 'utf8'));
+    return JSON.parse(text);
   } catch (error) {
-    throw new FormatError(`${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { path });
+    throw new FormatError(`${path}: ${(error as Error).message}`, { path });
   }
 }
 

@@ -3,9 +3,8 @@
  * data. The header is parsed and validated strictly here; the data moves between the file and
  * tensor memory in native code (it never passes through JS buffers).
  */
-import { open, stat } from 'node:fs/promises';
-
 import { FormatError } from '../errors/FormatError.js';
+import { openRegularFile } from '../files.js';
 import { callAsync } from '../native/call.js';
 import { addon } from '../native/loader.js';
 import type { DType } from '../tensor/dtypes.js';
@@ -47,17 +46,11 @@ function bad(path: string, why: string): never {
 
 /** Reads and validates the header of a safetensors file (nothing else is read). */
 export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
-  let fileSize: number;
-  try {
-    fileSize = (await stat(path)).size;
-  } catch {
-    throw new FormatError(`${path}: no such file`, { path });
-  }
-  if (fileSize < 8) bad(path, `the file has ${fileSize} bytes, fewer than the 8-byte header length`);
-  const file = await open(path, 'r');
+  const { handle: file, size: fileSize } = await openRegularFile(path);
   let json: string;
   let headerBytes: number;
   try {
+    if (fileSize < 8) bad(path, `the file has ${fileSize} bytes, fewer than the 8-byte header length`);
     const prefix = Buffer.alloc(8);
     await file.read(prefix, 0, 8, 0);
     const n = prefix.readBigUInt64LE(0);

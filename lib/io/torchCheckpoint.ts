@@ -12,7 +12,10 @@ import { readZipDirectory, readZipEntry } from './zip.js';
 
 const itemSize: Record<string, number> = { float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1 };
 
-/** Loads every tensor of a torch.save'd state dict onto the CPU. */
+/**
+ * Loads every tensor of a torch.save'd state dict onto the CPU. Every entry read is checked
+ * against the CRC-32 of the zip directory (a flipped byte is a FormatError naming the entry).
+ */
 export async function loadTorchCheckpoint(path: string): Promise<Map<string, Tensor>> {
   const entries = await readZipDirectory(path);
   const pkl = entries.find((e) => e.name.endsWith('/data.pkl') || e.name === 'data.pkl');
@@ -21,7 +24,7 @@ export async function loadTorchCheckpoint(path: string): Promise<Map<string, Ten
   const refs = parseStateDictPickle(await readZipEntry(path, pkl), path);
   const byName = new Map(entries.map((e) => [e.name, e]));
   const storageIndex = new Map<string, number>();
-  const storages: { dtype: string; offset: number; nbytes: number }[] = [];
+  const storages: { dtype: string; offset: number; nbytes: number; crc32: number; name: string }[] = [];
   const views: { storage: number; offset: number; shape: number[]; stride: number[] }[] = [];
   for (const [name, ref] of refs) {
     let index = storageIndex.get(ref.storage.key);
@@ -33,7 +36,8 @@ export async function loadTorchCheckpoint(path: string): Promise<Map<string, Ten
       if (entry.size !== nbytes) throw new FormatError(`${path}: storage ${ref.storage.key} has ${entry.size} bytes but the pickle says ${nbytes}`, { path });
       index = storages.length;
       storageIndex.set(ref.storage.key, index);
-      storages.push({ dtype: ref.storage.dtype, offset: entry.dataOffset, nbytes });
+      // The native reader computes each storage's CRC-32 while it reads it and refuses a mismatch.
+      storages.push({ dtype: ref.storage.dtype, offset: entry.dataOffset, nbytes, crc32: entry.crc32, name: entry.name });
     }
     views.push({ storage: index, offset: ref.offset, shape: ref.shape, stride: ref.stride });
   }

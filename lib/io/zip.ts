@@ -2,9 +2,10 @@
  * The central directory of a ZIP file (what PyTorch's torch.save writes: stored, not
  * compressed, maybe ZIP64). Only the directory and local headers are read, never the data.
  */
-import { open } from 'node:fs/promises';
+import * as zlib from 'node:zlib';
 
 import { FormatError } from '../errors/FormatError.js';
+import { openRegularFile } from '../files.js';
 
 export interface ZipEntry {
   name: string;
@@ -12,7 +13,31 @@ export interface ZipEntry {
   dataOffset: number;
   size: number;
   compression: number;
+  /** CRC-32 of the entry's (uncompressed) bytes, from the central directory. */
+  crc32: number;
 }
+
+// CRC-32 (ISO-HDLC, the zip polynomial) of small entries read into JS. Node >= 20.15 has
+// zlib.crc32; the table version covers older 20.x. Large entries (tensor storages) are checked
+// natively while they are read (native/io/crc32.cc).
+const crcTable = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[i] = c >>> 0;
+  }
+  return t;
+})();
+export function crc32(bytes: Uint8Array): number {
+  const native = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+  if (native) return native(bytes) >>> 0;
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+export const hex32 = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
 const u16 = (b: Buffer, o: number) => b.readUInt16LE(o);
 const u32 = (b: Buffer, o: number) => b.readUInt32LE(o);
@@ -23,12 +48,11 @@ const u64 = (b: Buffer, o: number) => {
 };
 
 export async function readZipDirectory(path: string): Promise<ZipEntry[]> {
-  const file = await open(path, 'r');
+  const { handle: file, size } = await openRegularFile(path);
   const bad = (why: string): never => {
     throw new FormatError(`${path}: not a readable zip archive: ${why}`, { path });
   };
   try {
-    const { size } = await file.stat();
     const tailSize = Math.min(size, 65557 + 20);
     const tail = Buffer.alloc(tailSize);
     await file.read(tail, 0, tailSize, size - tailSize);
@@ -62,6 +86,7 @@ export async function readZipDirectory(path: string): Promise<ZipEntry[]> {
     for (let k = 0; k < count; k++) {
       if (p + 46 > dir.length || u32(dir, p) !== 0x02014b50) bad(`bad central directory entry ${k}`);
       const compression = u16(dir, p + 10);
+      const crc = u32(dir, p + 16);
       let compressed = u32(dir, p + 20);
       let uncompressed = u32(dir, p + 24);
       const nameLen = u16(dir, p + 28);
@@ -88,7 +113,7 @@ export async function readZipDirectory(path: string): Promise<ZipEntry[]> {
       if (u32(local, 0) !== 0x04034b50) bad(`bad local header for ${name}`);
       const dataOffset = localOffset + 30 + u16(local, 26) + u16(local, 28);
       if (dataOffset + compressed > size) bad(`entry ${name} runs past the end of the file (truncated?)`);
-      entries.push({ name, dataOffset, size: compressed, compression });
+      entries.push({ name, dataOffset, size: compressed, compression, crc32: crc });
       p = end + commentLen;
     }
     return entries;
@@ -97,13 +122,18 @@ export async function readZipDirectory(path: string): Promise<ZipEntry[]> {
   }
 }
 
-/** Reads one (small, stored) entry into memory. */
+/** Reads one (small, stored) entry into memory; its CRC-32 must match the directory's. */
 export async function readZipEntry(path: string, entry: ZipEntry): Promise<Buffer> {
   if (entry.compression !== 0) throw new FormatError(`${path}: entry ${entry.name} is compressed (method ${entry.compression}); only stored entries are supported`, { path });
-  const file = await open(path, 'r');
+  const { handle: file } = await openRegularFile(path);
   try {
     const buf = Buffer.alloc(entry.size);
-    await file.read(buf, 0, entry.size, entry.dataOffset);
+    const { bytesRead } = await file.read(buf, 0, entry.size, entry.dataOffset);
+    if (bytesRead !== entry.size) throw new FormatError(`${path}: entry ${entry.name} is truncated (${bytesRead} of ${entry.size} bytes)`, { path });
+    const actual = crc32(buf);
+    if (actual !== entry.crc32) {
+      throw new FormatError(`${path}: entry ${entry.name} is corrupt: its CRC-32 is ${hex32(actual)} but the zip directory says ${hex32(entry.crc32)}`, { path });
+    }
     return buf;
   } finally {
     await file.close();

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeOutputDir } from '../files.js';
 
 import { DisposedError } from '../errors/DisposedError.js';
 import { FormatError } from '../errors/FormatError.js';
@@ -338,7 +339,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
 
   /** Writes a Hugging Face OPT folder (config.json, model.safetensors with model.decoder.* names, tokenizer files). */
   async save(dir: string): Promise<void> {
-    await mkdir(dir, { recursive: true });
+    await makeOutputDir(dir);
     const tensors = new Map([...this.namedTensors()].map(([k, t]) => [`model.${k}`, t]));
     try {
       await saveSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });

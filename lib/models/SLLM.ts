@@ -1,6 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeOutputDir, readTextFileSync } from '../files.js';
 
 import { DisposedError } from '../errors/DisposedError.js';
 import { FormatError } from '../errors/FormatError.js';
@@ -329,7 +330,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
   /** True when `dir` holds a saved SLLM. */
   static isSllmFolder(dir: string): boolean {
     try {
-      return existsSync(join(dir, 'model.safetensors')) && (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { architecture?: unknown }).architecture === 'SLLM';
+      return existsSync(join(dir, 'model.safetensors')) && (JSON.parse(readTextFileSync(join(dir, 'config.json'))) as { architecture?: unknown }).architecture === 'SLLM';
     } catch {
       return false;
     }
@@ -566,7 +567,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
 
   /** Writes config.json, model.safetensors (atomically) and the tokenizer's files to `dir`. */
   async save(dir: string): Promise<void> {
-    await mkdir(dir, { recursive: true });
+    await makeOutputDir(dir);
     const tensors = this.namedTensors();
     try {
       await saveSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt', architecture: 'SLLM' });

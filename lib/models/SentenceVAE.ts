@@ -1,6 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeOutputDir } from '../files.js';
 
 import { FormatError } from '../errors/FormatError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
@@ -419,7 +420,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
 
   /** Writes config.json, model.safetensors (atomically) and the tokenizer's files to `dir`. */
   async save(dir: string): Promise<void> {
-    await mkdir(dir, { recursive: true });
+    await makeOutputDir(dir);
     const tensors = this.namedTensors();
     try {
       await saveSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt', architecture: 'SentenceVAE' });

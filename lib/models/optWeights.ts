@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readTextFile } from '../files.js';
 
 import { FormatError } from '../errors/FormatError.js';
 import { loadSafetensors } from '../io/safetensors.js';
@@ -19,10 +19,11 @@ export interface OptWeights {
 async function shardFiles(dir: string, index: string): Promise<string[]> {
   const path = join(dir, index);
   try {
-    const map = (JSON.parse(await readFile(path, 'utf8')) as { weight_map?: Record<string, string> }).weight_map;
+    const map = (JSON.parse(await readTextFile(path)) as { weight_map?: Record<string, string> }).weight_map;
     if (!map || typeof map !== 'object') throw new Error('no weight_map');
     return [...new Set(Object.values(map))].map((f) => join(dir, f));
   } catch (error) {
+    if (error instanceof FormatError) throw error;
     throw new FormatError(`${path}: ${(error as Error).message}`, { path });
   }
 }

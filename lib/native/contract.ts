@@ -72,7 +72,8 @@ export interface NativeIO {
   writeTensorFile(path: string, header: Uint8Array, tensors: NativeTensor[]): Promise<void>;
   readStridedViews(
     path: string,
-    storages: { dtype: string; offset: number; nbytes: number }[],
+    /** `crc32` (optional): the bytes' expected CRC-32, checked while reading; `name` labels a mismatch. */
+    storages: { dtype: string; offset: number; nbytes: number; crc32?: number; name?: string }[],
     views: { storage: number; offset: number; shape: number[]; stride: number[] }[],
   ): Promise<NativeTensor[]>;
 }

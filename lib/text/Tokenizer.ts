@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { copyFile, readFile } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { Tokenizer as HfTokenizer } from 'tokenizers';
 
 import { FormatError } from '../errors/FormatError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import { isRegularFile, maxTokenizerBytes, readTextFile } from '../files.js';
 import { packageRoot } from '../native/loader.js';
 import { expectString, invalid } from '../validate.js';
 import { PretokenCache } from './PretokenCache.js';
@@ -41,8 +42,9 @@ const tokenText = (spec: TokenSpec): string | undefined => (typeof spec === 'str
 async function readJsonIfExists(path: string): Promise<Record<string, TokenSpec> | undefined> {
   if (!existsSync(path)) return undefined;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as Record<string, TokenSpec>;
+    return JSON.parse(await readTextFile(path)) as Record<string, TokenSpec>;
   } catch (error) {
+    if (error instanceof FormatError) throw error;
     throw new FormatError(`${path} is not valid JSON: ${(error as Error).message}`, { path });
   }
 }
@@ -104,7 +106,7 @@ export class Tokenizer {
   async copyFilesTo(dir: string): Promise<void> {
     for (const file of ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json']) {
       const from = join(this.source, file);
-      if (existsSync(from) && from !== join(dir, file)) await copyFile(from, join(dir, file));
+      if (isRegularFile(from) && from !== join(dir, file)) await copyFile(from, join(dir, file));
     }
   }
 
@@ -135,20 +137,22 @@ export class Tokenizer {
     const tokenizerJson = join(dir, 'tokenizer.json');
     if (existsSync(tokenizerJson)) {
       try {
-        json = await readFile(tokenizerJson, 'utf8');
+        json = await readTextFile(tokenizerJson, { maxBytes: maxTokenizerBytes, what: 'a tokenizer file' });
         hf = HfTokenizer.fromString(json);
       } catch (error) {
+        if (error instanceof FormatError) throw error;
         throw new FormatError(`${tokenizerJson} could not be loaded: ${(error as Error).message}`, { path: tokenizerJson });
       }
     } else if (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt'))) {
       const vocabPath = join(dir, 'vocab.json');
       let vocab: Record<string, number>;
       try {
-        vocab = JSON.parse(await readFile(vocabPath, 'utf8')) as Record<string, number>;
+        vocab = JSON.parse(await readTextFile(vocabPath, { maxBytes: maxTokenizerBytes, what: 'a tokenizer file' })) as Record<string, number>;
       } catch (error) {
+        if (error instanceof FormatError) throw error;
         throw new FormatError(`${vocabPath} is not valid JSON: ${(error as Error).message}`, { path: vocabPath });
       }
-      const merges = (await readFile(join(dir, 'merges.txt'), 'utf8'))
+      const merges = (await readTextFile(join(dir, 'merges.txt'), { maxBytes: maxTokenizerBytes, what: 'a tokenizer file' }))
         .split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#version'));
       try {
         json = byteLevelJson(vocab, merges, specialsList);

@@ -1,13 +1,15 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TrainingError } from '../errors/TrainingError.js';
+import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { expectInteger, expectNumber, expectOneOf } from '../validate.js';
 import { readCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint.js';
 import { writeCurves } from './curves.js';
 import { MetricsLog } from './metrics.js';
 import { Progress } from './progress.js';
+import { cleanStaleFiles, lockRunFolder } from './runFolder.js';
 import { learningRate, type ScheduleOptions } from './schedule.js';
 import type { BatchSource, EvalMetrics, TrainableModel, TrainingSetup } from './TrainableModel.js';
 
@@ -142,9 +144,29 @@ export class Trainer<Batch, Data> {
     return { beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, emaDecay: o.emaDecay, amp: o.amp };
   }
 
+  /**
+   * Runs the training. Before the first step: the validation data must not be empty, and the run
+   * folder is locked for this process (a second writer gets a RunLockedError naming the holder's
+   * pid; a lock left by a dead process is taken over) and cleared of the temporaries an
+   * interrupted run left. The lock is released when the run ends, however it ends.
+   */
   async run(run: RunOptions<Batch, Data>): Promise<RunResult> {
+    const size = Array.isArray(run.validation) ? run.validation.length : (run.validation as { size?: unknown } | undefined)?.size;
+    if (run.validation !== undefined && size === 0) {
+      throw new InvalidArgumentError('Expected non-empty data for validation but received 0 items (omit validation to train without evaluation)');
+    }
+    const lock = await lockRunFolder(this.options.out);
+    try {
+      const cleaned = await cleanStaleFiles(this.options.out);
+      if (cleaned.length > 0 && this.options.progress) process.stderr.write(`[trainer] cleaned up after an interrupted run in ${this.options.out}: ${cleaned.join(', ')}\n`);
+      return await this.#run(run);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async #run(run: RunOptions<Batch, Data>): Promise<RunResult> {
     const o = this.options;
-    await mkdir(o.out, { recursive: true });
     const metrics = new MetricsLog(join(o.out, 'metrics.jsonl'));
     const progress = new Progress(process.stderr, o.progress ? undefined : false);
     const quiet = !o.progress;
@@ -307,7 +329,12 @@ async function exportModel(model: { save(dir: string): Promise<void> }, dir: str
   const tmp = `${dir}.tmp`;
   const old = `${dir}.old`;
   await rm(tmp, { recursive: true, force: true });
-  await model.save(tmp);
+  try {
+    await model.save(tmp);
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined); // e.g. a full disk: no empty tmp left behind
+    throw error;
+  }
   await rm(old, { recursive: true, force: true });
   if (existsSync(dir)) await rename(dir, old);
   await rename(tmp, dir);

@@ -1,5 +1,6 @@
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { readTextFile } from '../files.js';
 
 export type MetricRecord = { type: 'step' | 'eval'; step: number } & Record<string, number | string | boolean>;
 
@@ -16,7 +17,7 @@ export class MetricsLog {
 
   async read(): Promise<MetricRecord[]> {
     if (!existsSync(this.path)) return [];
-    return (await readFile(this.path, 'utf8')).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as MetricRecord);
+    return (await readTextFile(this.path, { maxBytes: 1 << 30, what: 'a metrics log' })).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as MetricRecord);
   }
 
   /** Drops records past `step` (after resuming from a checkpoint written at `step`). */

@@ -62,7 +62,7 @@ Napi::Value WriteTensorFile(const Napi::CallbackInfo& info) {
   });
 }
 
-// readStridedViews(path, storages: [{ dtype, offset, nbytes }], views: [{ storage, offset, shape, stride }])
+// readStridedViews(path, storages: [{ dtype, offset, nbytes, crc32?, name? }], views: [{ storage, offset, shape, stride }])
 //   -> Promise<NativeTensor[]> (CPU, contiguous)
 Napi::Value ReadStridedViews(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -80,7 +80,14 @@ Napi::Value ReadStridedViews(const Napi::CallbackInfo& info) {
     Napi::Array sa = info[1].As<Napi::Array>();
     for (uint32_t i = 0; i < sa.Length(); i++) {
       Napi::Object s = sa.Get(i).As<Napi::Object>();
-      storages.push_back({parse_dtype(s.Get("dtype").As<Napi::String>().Utf8Value()), {}, num(s, "offset"), num(s, "nbytes")});
+      TensorSlice slice{parse_dtype(s.Get("dtype").As<Napi::String>().Utf8Value()), {}, num(s, "offset"), num(s, "nbytes")};
+      // crc32 (optional): the zip directory's CRC-32 of this storage, checked while reading.
+      if (s.Has("crc32") && s.Get("crc32").IsNumber()) {
+        slice.check_crc = true;
+        slice.crc32 = static_cast<uint32_t>(s.Get("crc32").As<Napi::Number>().Int64Value());
+      }
+      if (s.Has("name") && s.Get("name").IsString()) slice.name = s.Get("name").As<Napi::String>().Utf8Value();
+      storages.push_back(slice);
     }
     std::vector<StridedView> views;
     Napi::Array va = info[2].As<Napi::Array>();

@@ -1,8 +1,11 @@
 #include "io/tensor_file.h"
 
 #include "core/errors.h"
+#include "io/crc32.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <random>
@@ -46,11 +49,34 @@ void write_all(int fd, const uint8_t* data, size_t size, const std::string& path
   }
 }
 
+// Opens a regular file for reading. O_NONBLOCK: a FIFO put in place of the file makes open()
+// return at once instead of waiting for a writer forever; fstat then refuses it (and devices
+// such as /dev/urandom, which would read without end).
+int open_regular(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) fail(ErrorCode::Native, "opening " + path + ": " + errno_text());
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail(ErrorCode::Native, "Expected a regular file at " + path + " but found " + (S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)" : S_ISDIR(st.st_mode) ? "a folder" : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "a special file"));
+  }
+  return fd;
+}
+
+std::string hex32(uint32_t v) {
+  char buf[11];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+// Bytes per pread: the CRC of a chunk is computed right after it lands, while it is still in
+// the cache, so checking costs no second trip through memory.
+constexpr int64_t kChunk = 1 << 20;
+
 }  // namespace
 
 std::vector<torch::Tensor> read_tensor_slices(const std::string& path, const std::vector<TensorSlice>& slices) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) fail(ErrorCode::Native, "opening " + path + ": " + errno_text());
+  Fd fd(open_regular(path));
   std::vector<torch::Tensor> out;
   for (const auto& slice : slices) {
     torch::Tensor t = torch::empty(slice.shape, torch::TensorOptions().dtype(slice.dtype));
@@ -59,14 +85,20 @@ std::vector<torch::Tensor> read_tensor_slices(const std::string& path, const std
     }
     auto* data = static_cast<uint8_t*>(t.data_ptr());
     int64_t done = 0;
+    uint32_t crc = 0;
     while (done < slice.nbytes) {
-      ssize_t n = ::pread(fd.get(), data + done, static_cast<size_t>(slice.nbytes - done), slice.offset + done);
+      ssize_t n = ::pread(fd.get(), data + done, static_cast<size_t>(std::min(kChunk, slice.nbytes - done)), slice.offset + done);
       if (n < 0) {
         if (errno == EINTR) continue;
         fail(ErrorCode::Native, "reading " + path + ": " + errno_text());
       }
       if (n == 0) fail(ErrorCode::Native, path + " is truncated: tensor data ends at byte " + std::to_string(slice.offset + done));
+      if (slice.check_crc) crc = crc32_update(crc, data + done, static_cast<size_t>(n));
       done += n;
+    }
+    if (slice.check_crc && crc != slice.crc32) {
+      fail(ErrorCode::Native, "entry " + (slice.name.empty() ? std::string("at byte ") + std::to_string(slice.offset) : slice.name) +
+                                  " is corrupt: its CRC-32 is " + hex32(crc) + " but the zip directory says " + hex32(slice.crc32));
     }
     out.push_back(t);
   }

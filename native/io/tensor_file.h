@@ -13,9 +13,17 @@ struct TensorSlice {
   std::vector<int64_t> shape;
   int64_t offset;  // absolute byte offset in the file
   int64_t nbytes;
+  // When set, the CRC-32 the bytes must have (a zip entry's, from its central directory); it is
+  // computed chunk by chunk as the bytes are read (no second pass over the file). `name` (the
+  // zip entry) labels a mismatch.
+  bool check_crc = false;
+  uint32_t crc32 = 0;
+  std::string name;
 };
 
-// Reads each slice into a new CPU tensor. Short reads are a clear "truncated" error.
+// Reads each slice into a new CPU tensor. The path must be a regular file (a FIFO or a device
+// is refused without blocking). Short reads are a clear "truncated" error; a CRC mismatch names
+// the entry.
 std::vector<torch::Tensor> read_tensor_slices(const std::string& path, const std::vector<TensorSlice>& slices);
 
 struct StridedView {
