@@ -7,5 +7,6 @@ export { DisposedError } from './DisposedError.js';
 export { NativeError } from './NativeError.js';
 export { FormatError } from './FormatError.js';
 export { TrainingError } from './TrainingError.js';
+export { MissingTokenizerError } from './MissingTokenizerError.js';
 export { AddonLoadError, type AddonAttempt } from './AddonLoadError.js';
 export { fromNative } from './fromNative.js';
