@@ -7,8 +7,9 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { DisposedError, OPT, SLLM } from '../../lib/index.js';
-import { packageRoot } from '../../lib/native/loader.js';
+import { DisposedError, OPT, readOptConfig, SLLM } from '../../lib/index.js';
+import { callAsync, callSync } from '../../lib/native/call.js';
+import { addon, packageRoot } from '../../lib/native/loader.js';
 
 const optFolder = (): string => {
   const from = join(packageRoot, 'test', 'fixtures', 'opt', 'pre-ln');
@@ -60,4 +61,14 @@ test('SLLM.generate: dispose() after the first sentence ends the generation with
     }
   }, { instanceOf: DisposedError });
   t.is(sentences, 1);
+});
+
+test('natively too: a NativeOPTSession whose model was disposed rejects its next step', async (t) => {
+  const config = await readOptConfig(optFolder());
+  const native = await callAsync(() => addon().NativeOPT.create({ ...config, tokenizerSize: config.vocabSize }, 'cpu', 'float32', 0));
+  const session = callSync(() => native.generate(Int32Array.of(2, 100, 200), [1, 3], Uint8Array.of(1, 1, 1), { maxNewTokens: 8 }));
+  await callAsync(() => session.next());
+  native.dispose();
+  await t.throwsAsync(callAsync(() => session.next()), { instanceOf: DisposedError, message: 'The OPT model of this generation has been disposed' });
+  session.dispose();
 });
