@@ -57,3 +57,20 @@ export function expectShape(value: unknown, name: string): number[] {
   value.forEach((d, i) => expectInteger(d, `${name}[${i}]`, 0));
   return value as number[];
 }
+
+/**
+ * An options argument: `undefined` gives `{}`; anything but a plain object (a string such as
+ * `create('tiny')`, null, an array) is an error rather than silently meaning "defaults".
+ */
+export function expectOptions<T extends object>(value: T | undefined, name = 'options'): T {
+  if (value === undefined) return {} as T;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid('options object', name, value);
+  return value;
+}
+
+/** A dense array (no holes): every index from 0 to length - 1 is checked by `each`. */
+export function expectArray<T>(value: unknown, name: string, what: string, each?: (item: unknown, name: string) => T): T[] {
+  if (!Array.isArray(value)) invalid(what, name, value);
+  if (each) for (let i = 0; i < value.length; i++) each(value[i], `${name}[${i}]`);
+  return value as T[];
+}

@@ -1,8 +1,8 @@
 import { padParagraphs, type ParagraphBatch, bucketBatches } from '../text/batch.js';
 import { splitIds } from '../text/pieces.js';
 import { segment, type SegmentOptions } from '../text/segment.js';
-import type { Tokenizer } from '../text/Tokenizer.js';
-import { expectInteger } from '../validate.js';
+import { Tokenizer } from '../text/Tokenizer.js';
+import { expectInteger, expectOptions, invalid } from '../validate.js';
 import { filterSplit, readCorpus, type Paragraph } from './corpus.js';
 import { PackedSequences } from './packed.js';
 import { BatchCursor, CursorBatches } from './position.js';
@@ -50,6 +50,8 @@ export class ParagraphDataset {
     tokenizer: Tokenizer,
     options: ParagraphDatasetOptions = {},
   ): Promise<ParagraphDataset> {
+    if (!(tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', tokenizer);
+    options = expectOptions(options);
     const maxTokens = expectInteger(options.maxTokens ?? 64, 'maxTokens', 2);
     const maxSentences = expectInteger(options.maxSentences ?? 64, 'maxSentences', 1);
     const minSentences = expectInteger(options.minSentences ?? 2, 'minSentences', 1);
@@ -81,7 +83,9 @@ export class ParagraphDataset {
     return new ParagraphDataset(sentences, starts, tokenizer);
   }
 
-  static fromCorpus(source: string | readonly string[], tokenizer: Tokenizer, options: ParagraphDatasetOptions & Omit<FromCorpusOptions, 'limit'> = {}): Promise<ParagraphDataset> {
+  static async fromCorpus(source: string | readonly string[], tokenizer: Tokenizer, options: ParagraphDatasetOptions & Omit<FromCorpusOptions, 'limit'> = {}): Promise<ParagraphDataset> {
+    if (!(tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', tokenizer);
+    options = expectOptions(options);
     const split = options.split ?? 'train';
     const all = readCorpus(source, options);
     return ParagraphDataset.fromParagraphs(split === 'all' ? all : filterSplit(all, split, options), tokenizer, options);

@@ -1,8 +1,8 @@
 import { padSentences, type SentenceBatch, bucketBatches } from '../text/batch.js';
 import { splitIds } from '../text/pieces.js';
 import { segment, type SegmentOptions } from '../text/segment.js';
-import type { Tokenizer } from '../text/Tokenizer.js';
-import { expectInteger } from '../validate.js';
+import { Tokenizer } from '../text/Tokenizer.js';
+import { expectInteger, expectOptions, invalid } from '../validate.js';
 import { type CorpusOptions, filterSplit, readCorpus, type Split, type SplitOptions, type Paragraph } from './corpus.js';
 import { PackedSequences } from './packed.js';
 import { BatchCursor, CursorBatches, type DataPosition } from './position.js';
@@ -68,6 +68,8 @@ export class SentenceDataset {
     tokenizer: Tokenizer,
     options: SentenceDatasetOptions = {},
   ): Promise<SentenceDataset> {
+    if (!(tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', tokenizer);
+    options = expectOptions(options);
     const maxTokens = expectInteger(options.maxTokens ?? 64, 'maxTokens', 2);
     const limit = options.limit ?? Infinity;
     const chunk = expectInteger(options.chunkParagraphs ?? 2048, 'chunkParagraphs', 1);
@@ -94,7 +96,9 @@ export class SentenceDataset {
   }
 
   /** From a corpus ('brown', a file or a folder), keeping one split. */
-  static fromCorpus(source: string | readonly string[], tokenizer: Tokenizer, options: FromCorpusOptions = {}): Promise<SentenceDataset> {
+  static async fromCorpus(source: string | readonly string[], tokenizer: Tokenizer, options: FromCorpusOptions = {}): Promise<SentenceDataset> {
+    if (!(tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', tokenizer);
+    options = expectOptions(options);
     const split = options.split ?? 'train';
     const all = readCorpus(source, options);
     return SentenceDataset.fromParagraphs(split === 'all' ? all : filterSplit(all, split, options), tokenizer, options);

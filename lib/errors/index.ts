@@ -9,5 +9,6 @@ export { FormatError } from './FormatError.js';
 export { TrainingError } from './TrainingError.js';
 export { FileSystemError } from './FileSystemError.js';
 export { RunLockedError } from './RunLockedError.js';
+export { MissingTokenizerError } from './MissingTokenizerError.js';
 export { AddonLoadError, type AddonAttempt } from './AddonLoadError.js';
 export { fromNative } from './fromNative.js';

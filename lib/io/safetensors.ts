@@ -5,10 +5,12 @@
  */
 import { FormatError } from '../errors/FormatError.js';
 import { openRegularFile } from '../files.js';
+import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { callAsync } from '../native/call.js';
 import { addon } from '../native/loader.js';
 import type { DType } from '../tensor/dtypes.js';
 import { Tensor } from '../tensor/Tensor.js';
+import { expectString, invalid } from '../validate.js';
 
 const toDType: Record<string, DType> = {
   F32: 'float32', F64: 'float64', F16: 'float16', BF16: 'bfloat16',
@@ -44,8 +46,13 @@ function bad(path: string, why: string): never {
   throw new FormatError(`${path}: not a valid safetensors file: ${why}`, { path });
 }
 
+/** "has no <field>" when a header field is absent (never a bare `undefined`), else "has <problem> <JSON value>". */
+const has = (value: unknown, field: string, problem: string): string =>
+  value === undefined ? `has no ${field}` : `has ${problem} ${JSON.stringify(value) ?? String(value)}`;
+
 /** Reads and validates the header of a safetensors file (nothing else is read). */
 export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
+  expectString(path, 'path');
   const { handle: file, size: fileSize } = await openRegularFile(path);
   let json: string;
   let headerBytes: number;
@@ -88,13 +95,13 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
     const e = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
     if (e === null || typeof e !== 'object') bad(path, `entry '${name}' is not an object`);
     const dtype = typeof e.dtype === 'string' ? toDType[e.dtype] : undefined;
-    if (!dtype) bad(path, `entry '${name}' has unsupported dtype ${JSON.stringify(e.dtype)}`);
+    if (!dtype) bad(path, `entry '${name}' ${has(e.dtype, 'dtype', 'unsupported dtype')}`);
     if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || (d as number) < 0)) {
-      bad(path, `entry '${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
+      bad(path, `entry '${name}' ${has(e.shape, 'shape', 'an invalid shape')}`);
     }
     const offsets = e.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isSafeInteger(o) || (o as number) < 0) || offsets[0] > offsets[1]) {
-      bad(path, `entry '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+      bad(path, `entry '${name}' ${has(offsets, 'data_offsets', 'invalid data_offsets')}`);
     }
     const shape = e.shape as number[];
     const [begin, end] = offsets as [number, number];
@@ -143,7 +150,17 @@ export async function loadSafetensors(path: string, options: { names?: readonly 
  * holds either its old content or the whole new file.
  */
 export async function saveSafetensors(path: string, tensors: ReadonlyMap<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}): Promise<void> {
+  expectString(path, 'path');
+  if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors)) invalid('Map or record of name -> Tensor', 'tensors', tensors);
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) invalid('record of string -> string', 'metadata', metadata);
+  for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') invalid('string', `metadata['${k}']`, v);
   const items: [string, Tensor][] = [...(tensors instanceof Map ? tensors.entries() : Object.entries(tensors))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [name, t] of items) {
+    if (typeof name !== 'string' || name === '') invalid('non-empty string', 'tensor name', name);
+    // The header's reserved key: a tensor under it would be read back as metadata (or rejected).
+    if (name === '__metadata__') throw new InvalidArgumentError("Expected a tensor name other than '__metadata__' (reserved by safetensors for metadata) but received '__metadata__'");
+    if (!(t instanceof Tensor)) invalid('Tensor', `tensors['${name}']`, t);
+  }
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;

@@ -6,6 +6,7 @@
  * from the file: globals map to descriptions, not to functions.
  */
 import { FormatError } from '../errors/FormatError.js';
+import { invalid } from '../validate.js';
 import type { DType } from '../tensor/dtypes.js';
 
 export interface StorageRef {
@@ -54,9 +55,17 @@ const allowedGlobals = new Set([
  * const tensors = parseStateDictPickle(await readZipEntry(path, dataPkl), path);
  * ```
  */
-export function parseStateDictPickle(data: Buffer, where: string): Map<string, TensorRef> {
+export function parseStateDictPickle(data: Buffer, where = 'the pickle'): Map<string, TensorRef> {
+  if (!Buffer.isBuffer(data)) {
+    const bytes: unknown = data;
+    if (!(bytes instanceof Uint8Array)) invalid('Buffer', 'data', bytes);
+    data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  // Without a file name the messages say "the pickle", never "undefined".
+  const named = typeof where === 'string' && where !== '' && where !== 'the pickle';
+  if (!named) where = 'the pickle';
   const fail = (why: string): never => {
-    throw new FormatError(`${where}: refused to read the pickle: ${why}`, { path: where });
+    throw new FormatError(`${where}: refused to read the pickle: ${why}`, named ? { path: where } : {});
   };
   const stack: Value[] = [];
   const memo = new Map<number, Value>();
@@ -188,7 +197,7 @@ export function parseStateDictPickle(data: Buffer, where: string): Map<string, T
         } else if (isGlobal(fn, 'torch.storage._load_from_bytes')) {
           fail('legacy (pre-1.6, non-zip) torch.save format: re-save the checkpoint with a recent PyTorch');
         } else {
-          fail(`REDUCE of ${JSON.stringify(fn)}`);
+          fail(`REDUCE of ${JSON.stringify(fn) ?? String(fn)}`);
         }
         break;
       }

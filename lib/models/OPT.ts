@@ -5,6 +5,8 @@ import { makeOutputDir } from '../files.js';
 
 import { DisposedError } from '../errors/DisposedError.js';
 import { FormatError } from '../errors/FormatError.js';
+import { MissingTokenizerError } from '../errors/MissingTokenizerError.js';
+import { ShapeError } from '../errors/ShapeError.js';
 import { callAsync, callSync } from '../native/call.js';
 import type { NativeOPT } from '../native/contract.js';
 import { addon } from '../native/loader.js';
@@ -17,7 +19,7 @@ import type { Device } from '../tensor/Tensor.js';
 import { Tensor } from '../tensor/Tensor.js';
 import { Tokenizer } from '../text/Tokenizer.js';
 import { nativeSampling, type SamplingOptions } from './sampling.js';
-import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.js';
+import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, invalid } from '../validate.js';
 import { type OptConfig, readOptConfig } from './optConfig.js';
 import { readOptWeights } from './optWeights.js';
 import type { ModelDType } from './SentenceVAE.js';
@@ -27,7 +29,16 @@ export interface LoadOptOptions {
   device?: Device;
   /** Weights are converted to this dtype on load. @default 'float32' */
   dtype?: ModelDType;
-  /** A tokenizer when the folder has none. @default the folder's */
+  /**
+   * The tokenizer of the text APIs. Without one and without tokenizer files in the folder, the
+   * model still loads: the id-level APIs (forward, decodeSteps, evaluate of a ParagraphDataset)
+   * work, and the text APIs throw MissingTokenizerError.
+   * @default the folder's tokenizer files, when it has them
+   * @example
+   * ```ts
+   * await OPT.load('./weights-only', { tokenizer: await Tokenizer.fromPretrained('./opt-125m') });
+   * ```
+   */
   tokenizer?: Tokenizer;
 }
 
@@ -58,20 +69,52 @@ export interface ForwardInput {
   attentionMask?: readonly ArrayLike<number>[];
 }
 
-/** Left-pads rows into [B, T] ids and a 0/1 mask. */
-function leftPad(rows: readonly ArrayLike<number>[], masks: readonly ArrayLike<number>[] | undefined, padId: number) {
-  const t = rows.reduce((m, r) => Math.max(m, r.length), 0);
-  if (rows.length === 0 || t === 0) invalid('at least one non-empty row', 'inputIds', rows);
+const isRow = (r: unknown): r is ArrayLike<unknown> => Array.isArray(r) || (ArrayBuffer.isView(r) && !(r instanceof DataView));
+
+/**
+ * Checks a ForwardInput (every id an integer in [0, vocabSize), one mask row per id row and of
+ * its length, mask values 0/1) and left-pads it into [B, T] ids and a 0/1 mask.
+ */
+function leftPad(input: unknown, padId: number, vocabSize: number) {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) invalid('{ inputIds, attentionMask? } object', 'input', input);
+  const { inputIds: rows, attentionMask: masks } = input as { inputIds?: unknown; attentionMask?: unknown };
+  if (!Array.isArray(rows) || rows.length === 0) invalid('non-empty array of id rows', 'inputIds', rows);
+  if (masks !== undefined) {
+    if (!Array.isArray(masks)) invalid('array of 0/1 rows', 'attentionMask', masks);
+    if (masks.length !== rows.length) throw new ShapeError(`Expected ${rows.length} attentionMask rows (one per inputIds row) but received ${masks.length}`);
+  }
+  let t = 0;
+  for (let b = 0; b < rows.length; b++) {
+    const r: unknown = rows[b];
+    if (!isRow(r) || r.length === 0) invalid('non-empty array of token ids', `inputIds[${b}]`, r);
+    t = Math.max(t, r.length);
+    if (masks !== undefined) {
+      const m: unknown = masks[b];
+      if (!isRow(m)) invalid('array of 0/1', `attentionMask[${b}]`, m);
+      if (m.length !== r.length) throw new ShapeError(`Expected attentionMask[${b}] of length ${r.length} (as inputIds[${b}]) but received length ${m.length}`);
+    }
+  }
   const ids = new Int32Array(rows.length * t).fill(padId);
   const mask = new Uint8Array(rows.length * t);
-  rows.forEach((r, b) => {
+  rows.forEach((r: ArrayLike<unknown>, b) => {
+    const m = masks === undefined ? undefined : (masks[b] as ArrayLike<unknown>);
     const start = b * t + (t - r.length);
     for (let i = 0; i < r.length; i++) {
-      ids[start + i] = r[i]!;
-      mask[start + i] = masks ? (masks[b]![i]! ? 1 : 0) : 1;
+      ids[start + i] = expectInteger(r[i], `inputIds[${b}][${i}]`, 0, vocabSize - 1);
+      if (m === undefined) mask[start + i] = 1;
+      else if (m[i] === 0 || m[i] === 1 || typeof m[i] === 'boolean') mask[start + i] = m[i] ? 1 : 0;
+      else invalid('0 or 1', `attentionMask[${b}][${i}]`, m[i]);
     }
   });
   return { ids, mask, shape: [rows.length, t] };
+}
+
+/** A prompt or a non-empty array of prompts, as a checked list. */
+function promptList(prompts: unknown): readonly string[] {
+  const list = typeof prompts === 'string' ? [prompts] : prompts;
+  if (!Array.isArray(list) || list.length === 0) invalid('a prompt or a non-empty array of prompts', 'prompts', prompts);
+  for (let i = 0; i < list.length; i++) expectString(list[i], `prompts[${i}]`);
+  return list as readonly string[];
 }
 
 /**
@@ -88,31 +131,62 @@ function leftPad(rows: readonly ArrayLike<number>[], masks: readonly ArrayLike<n
  */
 export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, ParagraphDataset | readonly string[]> {
   readonly config: Readonly<OptConfig>;
-  readonly tokenizer: Tokenizer;
   readonly device: string;
   readonly dtype: ModelDType;
+  readonly #tokenizer: Tokenizer | undefined;
+  /** Where the model came from, for MissingTokenizerError's message. */
+  readonly #source: string;
   #native: NativeOPT | undefined;
   readonly #training = new NativeTraining(() => this.#live);
 
-  private constructor(native: NativeOPT, config: OptConfig, tokenizer: Tokenizer, device: string, dtype: ModelDType) {
+  private constructor(native: NativeOPT, config: OptConfig, tokenizer: Tokenizer | undefined, device: string, dtype: ModelDType, source: string) {
     this.#native = native;
     this.config = Object.freeze({ ...config });
-    this.tokenizer = tokenizer;
+    this.#tokenizer = tokenizer;
+    this.#source = source;
     this.device = device;
     this.dtype = dtype;
   }
 
-  /** Loads a Hugging Face OPT folder (config.json, weights, tokenizer files). */
+  /**
+   * The tokenizer of the text APIs. Throws MissingTokenizerError when the model was loaded
+   * without one (see `hasTokenizer`).
+   */
+  get tokenizer(): Tokenizer {
+    if (!this.#tokenizer) {
+      throw new MissingTokenizerError(
+        `This OPT (${this.#source}) has no tokenizer: text APIs (generate, stream, evaluate of texts) need one. ` +
+          "Give it when loading: OPT.load(dir, { tokenizer: await Tokenizer.fromPretrained('<folder with tokenizer.json or vocab.json + merges.txt>') }), " +
+          'or put the tokenizer files in the model folder; id-level APIs (forward, decodeSteps) work without one',
+      );
+    }
+    return this.#tokenizer;
+  }
+
+  /** False when the model was loaded without a tokenizer (only id-level APIs work). */
+  get hasTokenizer(): boolean {
+    return this.#tokenizer !== undefined;
+  }
+
+  /**
+   * Loads a Hugging Face OPT folder (config.json, weights, and tokenizer files when present: a
+   * folder without them loads for the id-level APIs).
+   */
   static async load(dir: string, options: LoadOptOptions = {}): Promise<OPT> {
+    expectString(dir, 'dir');
+    const o = expectOptions(options);
+    if (o.tokenizer !== undefined && !(o.tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', o.tokenizer);
+    const dtype = expectOneOf(o.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
     const config = await readOptConfig(dir);
-    const tokenizer = options.tokenizer ?? (await Tokenizer.fromPretrained(dir));
-    if (tokenizer.vocabSize > config.vocabSize) {
+    const tokenizer = o.tokenizer ?? (Tokenizer.hasFiles(dir) ? await Tokenizer.fromPretrained(dir) : undefined);
+    if (tokenizer && tokenizer.vocabSize > config.vocabSize) {
       throw new FormatError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but the model only ${config.vocabSize}`, { path: dir });
     }
-    const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
-    const device = options.device ?? 'cpu';
+    const device = o.device ?? 'cpu';
     const weights = await readOptWeights(dir);
-    const native = await callAsync(() => addon().NativeOPT.create({ ...config, tokenizerSize: tokenizer.vocabSize }, device, dtype, 0));
+    // Sampling never picks ids the tokenizer cannot decode; without a tokenizer every id is fair.
+    const tokenizerSize = tokenizer?.vocabSize ?? config.vocabSize;
+    const native = await callAsync(() => addon().NativeOPT.create({ ...config, tokenizerSize }, device, dtype, 0));
     try {
       const byName = Object.fromEntries([...weights.tensors].map(([k, t]) => [k, t.native]));
       await callAsync(() => native.loadTensors(byName)).catch((error: Error) => {
@@ -124,15 +198,20 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     } finally {
       for (const t of weights.tensors.values()) t.dispose();
     }
-    return new OPT(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
+    return new OPT(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype, dir);
   }
 
   /** An OPT with random weights (benchmarks, tests): the shape of `config`, seeded. */
-  static async create(config: OptConfig, options: { tokenizer: Tokenizer; device?: Device; dtype?: ModelDType; seed?: number }): Promise<OPT> {
-    const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
-    const device = options.device ?? 'cpu';
-    const native = await callAsync(() => addon().NativeOPT.create({ ...config, tokenizerSize: options.tokenizer.vocabSize }, device, dtype, options.seed ?? 0));
-    return new OPT(native, config, options.tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
+  static async create(config: OptConfig, options: { tokenizer?: Tokenizer; device?: Device; dtype?: ModelDType; seed?: number }): Promise<OPT> {
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) invalid('OptConfig object', 'config', config);
+    const o = expectOptions(options);
+    if (o.tokenizer !== undefined && !(o.tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', o.tokenizer);
+    const dtype = expectOneOf(o.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
+    const seed = expectInteger(o.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER);
+    const device = o.device ?? 'cpu';
+    const tokenizerSize = o.tokenizer?.vocabSize ?? config.vocabSize;
+    const native = await callAsync(() => addon().NativeOPT.create({ ...config, tokenizerSize }, device, dtype, seed));
+    return new OPT(native, config, o.tokenizer, callSync(() => addon().resolveDevice(device)), dtype, 'OPT.create()');
   }
 
   /** True when `dir` looks like a Hugging Face OPT folder. */
@@ -145,13 +224,22 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     return this.#native;
   }
 
+  /** Before each step of a generation: a model disposed meanwhile ends it. */
+  #stillLive(): void {
+    if (!this.#native) throw new DisposedError('This OPT model was disposed during generation');
+  }
+
   get parameterCount(): number {
     return this.#live.parameterCount;
   }
 
-  /** Full-sequence logits (float32) for left-padded rows: `logits` is row-major [B, T, V]. */
+  /**
+   * Full-sequence logits (float32) for left-padded rows: `logits` is row-major [B, T, V], V =
+   * config.vocabSize. The model's raw logits for every id, as Hugging Face returns them (ids the
+   * tokenizer lacks are masked only when sampling).
+   */
   async forward(input: ForwardInput): Promise<{ logits: Float32Array; dims: [number, number, number] }> {
-    const { ids, mask, shape } = leftPad(input.inputIds, input.attentionMask, this.config.padId);
+    const { ids, mask, shape } = leftPad(input, this.config.padId, this.config.vocabSize);
     const native = this.#live;
     const t = new Tensor(await callAsync(() => native.logits(ids, shape, mask)));
     try {
@@ -166,15 +254,16 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
    * prompt stops at eos or `maxNewTokens`; aborting the signal ends the stream.
    */
   async *stream(prompts: string | readonly string[], options: OptGenerateOptions = {}): AsyncGenerator<TokenEvent> {
-    const list = typeof prompts === 'string' ? [prompts] : prompts;
-    if (!Array.isArray(list) || list.length === 0) invalid('a prompt or a non-empty array of prompts', 'prompts', prompts);
+    const list = promptList(prompts);
+    options = expectOptions(options);
+    const tokenizer = this.tokenizer;
     const maxNewTokens = expectInteger(options.maxNewTokens ?? 32, 'maxNewTokens', 1);
     const nativeOptions = {
       maxNewTokens,
       ...nativeSampling(options),
     };
-    const encoded = await this.tokenizer.encodeBatch(list as string[]);
-    const { ids, mask, shape } = leftPad(encoded, undefined, this.config.padId);
+    const encoded = await tokenizer.encodeBatch(list);
+    const { ids, mask, shape } = leftPad({ inputIds: encoded }, this.config.padId, this.config.vocabSize);
     const native = this.#live;
     const session = callSync(() => native.generate(ids, shape, mask, nativeOptions));
     const generated: number[][] = list.map(() => []);
@@ -183,6 +272,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     try {
       for (;;) {
         if (options.signal?.aborted) return;
+        this.#stillLive();
         const step = await callAsync(() => session.next());
         for (let row = 0; row < list.length; row++) {
           if (finished[row]) continue;
@@ -193,7 +283,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
           }
           generated[row]!.push(token);
           // Decode the whole completion and emit what is new; hold back a trailing partial character.
-          const text = await this.tokenizer.decode(generated[row]!);
+          const text = await tokenizer.decode(generated[row]!);
           const stable = text.endsWith('\ufffd') ? text.slice(0, text.lastIndexOf('\ufffd')) : text;
           const delta = stable.startsWith(shown[row]!) ? stable.slice(shown[row]!.length) : '';
           if (delta) shown[row] = stable;
@@ -217,7 +307,8 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     input: ForwardInput,
     options: Omit<OptGenerateOptions, 'onToken' | 'signal'> & { withLogits?: boolean; ignoreEos?: boolean; onStep?: (step: number, stats: { nativeMs: number; cacheBytes: number }) => void } = {},
   ): Promise<{ tokens: Int32Array[]; logits: Float32Array[] }> {
-    const { ids, mask, shape } = leftPad(input.inputIds, input.attentionMask, this.config.padId);
+    const { ids, mask, shape } = leftPad(input, this.config.padId, this.config.vocabSize);
+    options = expectOptions(options);
     const native = this.#live;
     const session = callSync(() => native.generate(ids, shape, mask, {
       maxNewTokens: expectInteger(options.maxNewTokens ?? 32, 'maxNewTokens', 1),
@@ -227,6 +318,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     const logits: Float32Array[] = [];
     try {
       for (;;) {
+        this.#stillLive();
         const step = await callAsync(() => session.next());
         tokens.push(step.tokens);
         if (step.logits) logits.push(step.logits);
@@ -246,8 +338,8 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
    * ```
    */
   async generate(prompts: string | readonly string[], options: OptGenerateOptions = {}): Promise<string[]> {
-    const list = typeof prompts === 'string' ? [prompts] : prompts;
-    const ids: number[][] = (list as readonly string[]).map(() => []);
+    const list = promptList(prompts);
+    const ids: number[][] = list.map(() => []);
     for await (const e of this.stream(list, options)) ids[e.row]!.push(e.token);
     return this.tokenizer.decodeBatch(ids);
   }
@@ -268,7 +360,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     const paragraphs = data instanceof ParagraphDataset;
     if (!paragraphs && !Array.isArray(data)) invalid('ParagraphDataset or array of texts', 'data', data);
     const rows: { ids: Int32Array; firstEnd: number }[] = paragraphs
-      ? Array.from({ length: data.size }, (_, p) => paragraphRow(data.get(p), this.tokenizer.bosId, this.tokenizer.eosId))
+      ? Array.from({ length: data.size }, (_, p) => paragraphRow(data.get(p), this.config.bosId, this.config.eosId))
       : (await this.tokenizer.encodeBatch(data as string[])).map((ids) => ({ ids, firstEnd: 1 }));
     if (rows.length === 0) invalid('at least one text or paragraph', 'data', data);
     const native = this.#live;
@@ -339,6 +431,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
 
   /** Writes a Hugging Face OPT folder (config.json, model.safetensors with model.decoder.* names, tokenizer files). */
   async save(dir: string): Promise<void> {
+    expectString(dir, 'dir');
     await makeOutputDir(dir);
     const tensors = new Map([...this.namedTensors()].map(([k, t]) => [`model.${k}`, t]));
     try {
@@ -354,7 +447,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
       activation_function: 'relu', pad_token_id: c.padId, bos_token_id: c.bosId, eos_token_id: c.eosId, torch_dtype: this.dtype,
     };
     await writeFile(join(dir, 'config.json'), `${JSON.stringify(hf, null, 2)}\n`);
-    await this.tokenizer.copyFilesTo(dir);
+    await this.#tokenizer?.copyFilesTo(dir);
   }
 
   /** The weights by name (decoder.*; views of the live parameters). */

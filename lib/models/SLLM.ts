@@ -20,10 +20,11 @@ import { type BuiltinTokenizer, Tokenizer } from '../text/Tokenizer.js';
 import { NativeTraining } from '../train/nativeTraining.js';
 import type { AppliedStep, MicroStep, TrainableModel, TrainingSetup, TrainingSnapshot } from '../train/TrainableModel.js';
 import { nativeSampling, type SamplingOptions } from './sampling.js';
-import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.js';
+import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, invalid } from '../validate.js';
 import { type OptConfig, readOptConfig } from './optConfig.js';
 import { readOptWeights } from './optWeights.js';
 import type { ModelDType } from './SentenceVAE.js';
+import { checkVectors } from './vectors.js';
 import { checkConfig, type PresetName, presetNames, presets, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
 
 /** An SLLM's shape (saved as config.json): the SentenceVAE and the OPT stack it is grafted onto. */
@@ -202,6 +203,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
 
   /** A new SLLM with random weights (tests, small experiments): a SentenceVAE preset + an OPT shape. */
   static async create(options: CreateSllmOptions = {}): Promise<SLLM> {
+    options = expectOptions(options);
     const svaeOption = typeof options.svae === 'string' ? { preset: options.svae } : (options.svae ?? {});
     const presetName = expectOneOf(svaeOption.preset ?? 'tiny', 'svae.preset', presetNames);
     const preset = presets[presetName];
@@ -226,6 +228,8 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
    * OPT's hidden size, so the SentenceVAE's hidden size must equal OPT's hidden_size.
    */
   static async fromOpt(optDir: string, options: FromOptOptions = {}): Promise<SLLM> {
+    expectString(optDir, 'optDir');
+    options = expectOptions(options);
     const opt = await readOptConfig(optDir);
     const tokenizer = await Tokenizer.fromPretrained(optDir);
     let svae: SentenceVAEConfig;
@@ -298,6 +302,8 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
 
   /** Loads a folder written by `save()`. */
   static async load(dir: string, options: { device?: Device; dtype?: ModelDType } & SllmFreeze = {}): Promise<SLLM> {
+    expectString(dir, 'dir');
+    options = expectOptions(options);
     const { path, raw } = await readModelConfig(dir, 'SLLM');
     let config: SllmConfig;
     try {
@@ -369,6 +375,9 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
 
   /** Teacher-forced decoder logits [n, L, V] of sentences (ids, bos first) given memory vectors [n, H]. */
   async decoderLogits(sentences: readonly Int32Array[], memory: Tensor): Promise<Tensor> {
+    if (!Array.isArray(sentences) || sentences.length === 0) invalid('a non-empty array of sentences', 'sentences', sentences);
+    if (!(memory instanceof Tensor)) invalid('Tensor', 'memory', memory);
+    checkVectors(memory, sentences.length, this.config.svae.hidden, 'memory');
     const b = padSentences(sentences, { padId: this.config.svae.padId });
     const native = this.#live;
     const m = memory.native;
@@ -388,6 +397,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
   async *generate(prompts: string | readonly string[], options: SllmGenerateOptions = {}): AsyncGenerator<SentenceEvent> {
     const list = typeof prompts === 'string' ? [prompts] : prompts;
     if (!Array.isArray(list) || list.length === 0) invalid('a prompt or a non-empty array of prompts', 'prompts', prompts);
+    options = expectOptions(options);
     const { svae } = this.config;
     const maxSentences = expectInteger(options.maxSentences ?? 16, 'maxSentences', 1);
     const maxTokens = options.maxTokens === undefined || options.maxTokens === Infinity ? Infinity : expectInteger(options.maxTokens, 'maxTokens', 1);
@@ -420,6 +430,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     try {
       for (;;) {
         if (options.signal?.aborted) return;
+        if (!this.#native) throw new DisposedError('This SLLM was disposed during generation');
         const step = await callAsync(() => session.next(finishRows));
         finishRows = undefined;
         options.onStats?.({ nativeMs: step.nativeMs, cacheBytes: step.cacheBytes });
@@ -469,6 +480,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
   /** The completion text of each prompt (its generated sentences joined). */
   async generateText(prompts: string | readonly string[], options: SllmGenerateOptions = {}): Promise<string[]> {
     const list = typeof prompts === 'string' ? [prompts] : prompts;
+    if (!Array.isArray(list) || list.length === 0) invalid('a prompt or a non-empty array of prompts', 'prompts', prompts);
     const out = (list as readonly string[]).map(() => '');
     for await (const e of this.generate(list, options)) out[e.row] += e.text;
     return out;
@@ -567,6 +579,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
 
   /** Writes config.json, model.safetensors (atomically) and the tokenizer's files to `dir`. */
   async save(dir: string): Promise<void> {
+    expectString(dir, 'dir');
     await makeOutputDir(dir);
     const tensors = this.namedTensors();
     try {

@@ -6,6 +6,7 @@ import { makeOutputDir } from '../files.js';
 import { FormatError } from '../errors/FormatError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { DisposedError } from '../errors/DisposedError.js';
+import { ShapeError } from '../errors/ShapeError.js';
 import { readModelConfig } from '../io/json.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import { callAsync, callSync } from '../native/call.js';
@@ -19,7 +20,8 @@ import { type BuiltinTokenizer, Tokenizer } from '../text/Tokenizer.js';
 import type { Device } from '../tensor/Tensor.js';
 import { Tensor } from '../tensor/Tensor.js';
 import { nativeSampling, type SamplingOptions } from './sampling.js';
-import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.js';
+import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, invalid } from '../validate.js';
+import { checkVectors } from './vectors.js';
 import { checkConfig, type PresetName, presetNames, presets, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
 
 export type ModelDType = 'float32' | 'bfloat16' | 'float16';
@@ -103,6 +105,17 @@ export interface StepResult {
   skipped: boolean;
 }
 
+/** A SentenceBatch as padSentences() makes it: typed arrays whose sizes agree with batchSize × length. */
+function checkSentenceBatch(batch: unknown): asserts batch is SentenceBatch {
+  if (batch === null || typeof batch !== 'object' || Array.isArray(batch)) invalid('SentenceBatch (from padSentences or a dataset)', 'batch', batch);
+  const b = batch as Partial<SentenceBatch>;
+  const batchSize = expectInteger(b.batchSize, 'batch.batchSize', 1);
+  const length = expectInteger(b.length, 'batch.length', 1);
+  if (!(b.ids instanceof Int32Array)) invalid('Int32Array', 'batch.ids', b.ids);
+  if (!(b.lengths instanceof Int32Array)) invalid('Int32Array', 'batch.lengths', b.lengths);
+  if (b.ids.length !== batchSize * length) throw new ShapeError(`Expected ${batchSize * length} ids for batch.ids (batchSize × length) but received ${b.ids.length}`);
+  if (b.lengths.length !== batchSize) throw new ShapeError(`Expected ${batchSize} lengths for batch.lengths but received ${b.lengths.length}`);
+}
 
 /**
  * A SentenceVAE: `encode` squeezes each sentence into one vector, `decode` expands vectors back
@@ -135,6 +148,8 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
 
   /** A new model with freshly initialized weights. */
   static async create(options: CreateSentenceVAEOptions = {}): Promise<SentenceVAE> {
+    options = expectOptions(options);
+    if (options.config !== undefined) expectOptions(options.config, 'config');
     const presetName = expectOneOf(options.preset ?? 'tiny', 'preset', presetNames);
     const preset = presets[presetName];
     const tokenizer = await Tokenizer.resolve(options.tokenizer, preset.tokenizer);
@@ -156,6 +171,8 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
 
   /** Loads a folder written by `save()`: config.json, model.safetensors, tokenizer files. */
   static async load(dir: string, options: LoadSentenceVAEOptions = {}): Promise<SentenceVAE> {
+    expectString(dir, 'dir');
+    options = expectOptions(options);
     const { path: configPath, raw } = await readModelConfig(dir, 'SentenceVAE');
     const config = checkConfig(raw, configPath);
     const tokenizer = await Tokenizer.fromPretrained(dir);
@@ -202,6 +219,24 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
       }
     });
     return ids;
+  }
+
+  /**
+   * Pieces given as ids (bos first): each a non-empty Int32Array of at most maxTokens ids in the
+   * model's vocabulary, so a too-long row is a clear error rather than LibTorch's.
+   */
+  #checkPieces(pieces: readonly unknown[], name: string): void {
+    const { maxTokens, vocabSize } = this.config;
+    for (let i = 0; i < pieces.length; i++) {
+      const p = pieces[i];
+      if (!(p instanceof Int32Array) || p.length === 0) invalid('non-empty Int32Array of token ids (bos first)', `${name}[${i}]`, p);
+      if (p.length > maxTokens) {
+        throw new InvalidArgumentError(`Expected at most ${maxTokens} tokens (bos included) for ${name}[${i}] but received ${p.length}: split long text with segment() / tokenizeText()`);
+      }
+      for (let k = 0; k < p.length; k++) {
+        if (p[k]! < 0 || p[k]! >= vocabSize) invalid(`token id in [0, ${vocabSize})`, `${name}[${i}][${k}]`, p[k]);
+      }
+    }
   }
 
   /** Sentence vectors on the model's device: [n, hidden]. The caller disposes the Tensor. */
@@ -255,8 +290,9 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     const { hidden } = this.config;
     let tensor: Tensor;
     let owned = false;
+    options = expectOptions(options);
     if (vectors instanceof Tensor) {
-      tensor = vectors;
+      tensor = vectors; // its shape is checked natively
     } else {
       if (!(vectors instanceof Float32Array) || vectors.length % hidden !== 0) {
         invalid(`Float32Array of n × ${hidden} numbers or a Tensor`, 'vectors', vectors);
@@ -302,6 +338,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
    * texts, token-id pieces (bos first), or a SentenceDataset.
    */
   async evaluate(data: SentenceDataset | readonly string[] | readonly Int32Array[], options: EvaluateOptions = {}): Promise<Evaluation> {
+    options = expectOptions(options);
     const batchSize = expectInteger(options.batchSize ?? 64, 'batchSize', 1);
     const gamma = expectNumber(options.gamma ?? 2, 'gamma', 0);
     let pieces: Int32Array[];
@@ -309,9 +346,13 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
       pieces = data.length > 0 && typeof data[0] === 'string' ? await this.tokenize(data as readonly string[]) : [...(data as readonly Int32Array[])];
     } else {
       const ds = data as SentenceDataset;
+      if (ds === null || typeof ds !== 'object' || typeof ds.size !== 'number' || typeof ds.get !== 'function') {
+        invalid('SentenceDataset, array of texts or array of Int32Array pieces', 'data', data);
+      }
       pieces = Array.from({ length: ds.size }, (_, i) => ds.get(i));
     }
     if (pieces.length === 0) invalid('at least one sentence', 'data', data);
+    this.#checkPieces(pieces, 'data');
     const native = this.#live;
     let loss = 0, ce = 0, tokens = 0, correct = 0, rowsExact = 0, exact = 0;
     for (let start = 0; start < pieces.length; start += batchSize) {
@@ -355,8 +396,13 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
    * (lib/train) uses the finer-grained calls below (accumulation, EMA, checkpoints).
    */
   async trainStep(batch: SentenceBatch, options: TrainStepOptions): Promise<StepResult> {
+    checkSentenceBatch(batch);
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) invalid('options object with lr (the learning rate)', 'options', options);
     const native = this.#live;
-    const [beta1, beta2] = options.betas ?? [0.9, 0.999];
+    const betas = options.betas ?? [0.9, 0.999];
+    if (!Array.isArray(betas) || betas.length !== 2) invalid('[beta1, beta2]', 'betas', betas);
+    const beta1 = expectNumber(betas[0], 'betas[0]', 0, 0.999999);
+    const beta2 = expectNumber(betas[1], 'betas[1]', 0, 0.999999);
     const r = await callAsync(() => native.trainStep(batch.ids, [batch.batchSize, batch.length], batch.lengths, {
       lr: expectNumber(options.lr, 'lr', 0, 10),
       gamma: expectNumber(options.gamma ?? 2, 'gamma', 0, 100),
@@ -406,7 +452,12 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
    * their memory vectors. `shortcut` computes each cross-attention as its single-key constant.
    */
   async logits(sentences: readonly string[] | readonly Int32Array[], vectors: Tensor, options: { shortcut?: boolean } = {}): Promise<Tensor> {
+    if (!Array.isArray(sentences) || sentences.length === 0) invalid('a non-empty array of sentences', 'sentences', sentences);
+    if (!(vectors instanceof Tensor)) invalid('Tensor', 'vectors', vectors);
+    options = expectOptions(options);
+    checkVectors(vectors, sentences.length, this.config.hidden, 'vectors');
     const ids = typeof sentences[0] === 'string' ? await this.tokenize(sentences as readonly string[]) : (sentences as readonly Int32Array[]);
+    this.#checkPieces(ids, 'sentences');
     const b = padSentences(ids, { padId: this.config.padId });
     const native = this.#live;
     const nv = vectors.native;
@@ -420,6 +471,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
 
   /** Writes config.json, model.safetensors (atomically) and the tokenizer's files to `dir`. */
   async save(dir: string): Promise<void> {
+    expectString(dir, 'dir');
     await makeOutputDir(dir);
     const tensors = this.namedTensors();
     try {

@@ -1,8 +1,9 @@
 import { DisposedError } from '../errors/DisposedError.js';
+import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { callAsync, callSync } from '../native/call.js';
 import type { NativeTensor } from '../native/contract.js';
 import { addon } from '../native/loader.js';
-import { expectOneOf, expectShape, invalid } from '../validate.js';
+import { expectOneOf, expectOptions, expectShape, invalid } from '../validate.js';
 import { type DType, dtypes, inferDType, type TensorData } from './dtypes.js';
 
 /** Where a tensor lives: 'cpu', 'cuda' (= 'cuda:0'), 'cuda:N', or 'auto' (CUDA when available). */
@@ -22,6 +23,10 @@ export interface TensorFromOptions extends TensorOptions {
 
 const checkData = (data: unknown): TensorData => {
   if (!ArrayBuffer.isView(data) || data instanceof DataView) invalid('TypedArray', 'data', data);
+  // Node-API cannot reach a SharedArrayBuffer's memory (it reports only "Invalid argument").
+  if (typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer) {
+    throw new InvalidArgumentError(`Expected a TypedArray over an ArrayBuffer for data but received a ${data.constructor.name} over a SharedArrayBuffer: copy it first (data.slice())`);
+  }
   return data as TensorData;
 };
 
@@ -31,7 +36,11 @@ const checkData = (data: unknown): TensorData => {
  * Memory sharing, precisely:
  * - `Tensor.from(data)` copies `data` (to any device); later writes to `data` are not seen.
  * - `Tensor.borrow(data)` wraps `data`'s own memory (CPU, no copy): writes on either side are
- *   seen on the other. The tensor keeps the ArrayBuffer alive. Do not transfer/detach it.
+ *   seen on the other. The tensor keeps the ArrayBuffer alive. If the ArrayBuffer is transferred
+ *   (postMessage / structuredClone with `transfer`) or otherwise detached, every later use of the
+ *   tensor (toArray, view, to, ops, models) throws DisposedError instead of reading freed memory.
+ *   Do not transfer it while a call on the tensor is in flight: Node-API cannot pin the memory
+ *   against a transfer, only detect one.
  * - `tensor.toArray()` returns a fresh copy; `tensor.view()` returns a TypedArray over the
  *   tensor's own memory (CPU, contiguous; no copy) that stays valid after `dispose()`.
  *
@@ -54,6 +63,7 @@ export class Tensor implements AsyncDisposable {
   /** Copies `data` into a new tensor on `options.device` (off the event loop). */
   static async from(data: TensorData, options: TensorFromOptions = {}): Promise<Tensor> {
     const array = checkData(data);
+    options = expectOptions(options);
     const dtype = options.dtype === undefined ? inferDType(array) : expectOneOf(options.dtype, 'dtype', dtypes);
     const shape = options.shape === undefined ? [array.length] : expectShape(options.shape, 'shape');
     const device = options.device ?? 'cpu';
@@ -64,6 +74,7 @@ export class Tensor implements AsyncDisposable {
   /** Wraps `data`'s memory in a CPU tensor without copying (see the class notes). */
   static borrow(data: TensorData, options: TensorOptions = {}): Tensor {
     const array = checkData(data);
+    options = expectOptions(options);
     const dtype = options.dtype === undefined ? inferDType(array) : expectOneOf(options.dtype, 'dtype', dtypes);
     const shape = options.shape === undefined ? [array.length] : expectShape(options.shape, 'shape');
     return new Tensor(callSync(() => addon().NativeTensor.borrow(array, shape, dtype)));

@@ -1,6 +1,6 @@
 import { callAsync } from '../native/call.js';
 import { addon } from '../native/loader.js';
-import { expectInteger, expectOneOf, expectShape, invalid } from '../validate.js';
+import { expectInteger, expectNumber, expectOneOf, expectOptions, expectShape, invalid } from '../validate.js';
 import { type DType, dtypes } from './dtypes.js';
 import { type Device, Tensor } from './Tensor.js';
 
@@ -53,6 +53,7 @@ export interface RandnOptions {
 /** Standard normal samples of the given shape. */
 export async function randn(shape: readonly number[], options: RandnOptions = {}): Promise<Tensor> {
   const s = expectShape(shape, 'shape');
+  options = expectOptions(options);
   const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', dtypes);
   const seed = expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER);
   return new Tensor(await callAsync(() => addon().ops.randn(s, dtype, options.device ?? 'cpu', seed)));
@@ -61,9 +62,11 @@ export async function randn(shape: readonly number[], options: RandnOptions = {}
 /**
  * Focal loss over the `valid` rows of `logits` [N, V] with integer `targets` [N]:
  * mean of -(1 - p)^γ · log p, p the target's softmax probability. `ce` is the mean
- * cross-entropy (focal loss at γ = 0).
+ * cross-entropy (focal loss at γ = 0). At least one entry of `valid` must be true (a mean over
+ * no position is an InvalidArgumentError, not NaN).
  */
 export async function focalLoss(logits: Tensor, targets: Tensor, valid: Tensor, gamma = 2): Promise<{ loss: number; ce: number; tokens: number; correct: number }> {
   const [l, t, v] = [unwrap(logits, 'logits'), unwrap(targets, 'targets'), unwrap(valid, 'valid')];
-  return callAsync(() => addon().ops.focalLoss(l, t, v, gamma));
+  const g = expectNumber(gamma, 'gamma', 0);
+  return callAsync(() => addon().ops.focalLoss(l, t, v, g));
 }

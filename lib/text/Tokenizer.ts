@@ -8,7 +8,7 @@ import { FormatError } from '../errors/FormatError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { isRegularFile, maxTokenizerBytes, readTextFile } from '../files.js';
 import { packageRoot } from '../native/loader.js';
-import { expectString, invalid } from '../validate.js';
+import { expectArray, expectInteger, expectOptions, expectString, invalid } from '../validate.js';
 import { PretokenCache } from './PretokenCache.js';
 
 /** Names of the tokenizer folders shipped in assets/tokenizers/ (see its README). */
@@ -71,8 +71,8 @@ const builtinCache = new Map<BuiltinTokenizer, Promise<Tokenizer>>();
 
 /**
  * OPT's byte-level BPE tokenizer over the `tokenizers` npm package, with OPT's conventions:
- * bos = eos = `</s>`, prepended to every sequence; pad = `<pad>`; ids ≥ `vocabSize` (a model's
- * logits may be wider than the vocabulary) are never decoded.
+ * bos = eos = `</s>`, prepended to every sequence; pad = `<pad>`; decoding an id ≥ `vocabSize` (a
+ * model's logits may be wider than the vocabulary: sampling never picks those) is an error.
  *
  * @example
  * ```ts
@@ -176,7 +176,12 @@ export class Tokenizer {
     return new Tokenizer(hf, special, dir, JSON.parse(json));
   }
 
-  /** One of the tokenizers shipped with the package (loaded once per process). */
+  /** True when `dir` has tokenizer files fromPretrained() reads (tokenizer.json, or vocab.json + merges.txt). */
+  static hasFiles(dir: string): boolean {
+    expectString(dir, 'dir');
+    return existsSync(join(dir, 'tokenizer.json')) || (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt')));
+  }
+
   /**
    * A tokenizer from what a model option accepts: a Tokenizer, a built-in name, or a folder;
    * `fallback` (a built-in) when undefined.
@@ -188,6 +193,7 @@ export class Tokenizer {
     return (builtinTokenizers as readonly string[]).includes(spec) ? Tokenizer.builtin(spec as BuiltinTokenizer) : Tokenizer.fromPretrained(spec);
   }
 
+  /** One of the tokenizers shipped with the package (loaded once per process). */
   static builtin(name: BuiltinTokenizer = 'gpt2-opt'): Promise<Tokenizer> {
     if (!builtinTokenizers.includes(name)) invalid(`one of ${builtinTokenizers.map((n) => `'${n}'`).join(', ')}`, 'name', name);
     let cached = builtinCache.get(name);
@@ -206,22 +212,24 @@ export class Tokenizer {
   /** Token ids of `text`, with bos first unless `addBos: false`. */
   async encode(text: string, options: EncodeOptions = {}): Promise<Int32Array> {
     expectString(text, 'text');
+    const addBos = expectOptions(options).addBos ?? true;
     const [ids] = await this.#contentIds([text]);
-    return this.#withBos(ids!, options.addBos ?? true);
+    return this.#withBos(ids!, addBos);
   }
 
   /** Token ids of each text (one call into the tokenizer: much faster than encode() in a loop). */
   async encodeBatch(texts: readonly string[], options: EncodeOptions = {}): Promise<Int32Array[]> {
-    if (!Array.isArray(texts)) invalid('array of strings', 'texts', texts);
-    texts.forEach((t, i) => { if (typeof t !== 'string') invalid('string', `texts[${i}]`, t); });
+    // A for loop, not forEach: forEach skips holes, and ['a', , 'b'] must not give 2 results for 3 inputs.
+    expectArray(texts, 'texts', 'array of strings', expectString);
+    const addBos = expectOptions(options).addBos ?? true;
     if (texts.length === 0) return [];
-    const addBos = options.addBos ?? true;
     const contents = await this.#contentIds(texts);
     return addBos ? contents.map((ids) => this.#withBos(ids, true)) : contents;
   }
 
   /** Encoding straight through the `tokenizers` binding, without the pre-token cache (a reference for tests). */
   async encodeUncached(texts: readonly string[]): Promise<Int32Array[]> {
+    expectArray(texts, 'texts', 'array of strings', expectString);
     if (texts.length === 0) return [];
     const encodings = await this.#hf.encodeBatch(texts as string[], { addSpecialTokens: false });
     return encodings.map((e) => Int32Array.from(e.getIds()));
@@ -231,15 +239,22 @@ export class Tokenizer {
     return this.#cache ? this.#cache.encodeBatch(texts) : this.encodeUncached(texts);
   }
 
-  /** Text of `ids`; ids outside [0, vocabSize) are dropped, special tokens too unless asked. */
+  /**
+   * Text of `ids`; special tokens are dropped unless asked. An id outside [0, vocabSize) is an
+   * error (dropping it silently would hide a model or caller bug).
+   */
   async decode(ids: ArrayLike<number>, options: DecodeOptions = {}): Promise<string> {
-    return this.#hf.decode(this.#decodable(ids, 'ids'), options.skipSpecialTokens ?? true);
+    const skip = expectOptions(options).skipSpecialTokens ?? true;
+    return this.#hf.decode(this.#decodable(ids, 'ids'), skip);
   }
 
   async decodeBatch(batch: readonly ArrayLike<number>[], options: DecodeOptions = {}): Promise<string[]> {
     if (!Array.isArray(batch)) invalid('array of id arrays', 'batch', batch);
+    const skip = expectOptions(options).skipSpecialTokens ?? true;
     if (batch.length === 0) return [];
-    return this.#hf.decodeBatch(batch.map((ids, i) => this.#decodable(ids, `batch[${i}]`)), options.skipSpecialTokens ?? true);
+    const rows: number[][] = [];
+    for (let i = 0; i < batch.length; i++) rows.push(this.#decodable(batch[i], `batch[${i}]`)); // holes are errors too
+    return this.#hf.decodeBatch(rows, skip);
   }
 
   /** The token string of one id (byte-level symbols, e.g. 'Ġworld'), or undefined. */
@@ -255,14 +270,11 @@ export class Tokenizer {
     return out;
   }
 
-  #decodable(ids: ArrayLike<number>, name: string): number[] {
-    if (ids === null || typeof ids !== 'object' || typeof ids.length !== 'number') invalid('array of ids', name, ids);
+  #decodable(value: unknown, name: string): number[] {
+    if (value === null || typeof value !== 'object' || typeof (value as ArrayLike<number>).length !== 'number') invalid('array of ids', name, value);
+    const ids = value as ArrayLike<unknown>;
     const out: number[] = [];
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      if (!Number.isInteger(id)) throw new InvalidArgumentError(`Expected integer ids in ${name} but ${name}[${i}] is ${String(id)}`);
-      if (id >= 0 && id < this.vocabSize) out.push(id);
-    }
+    for (let i = 0; i < ids.length; i++) out.push(expectInteger(ids[i], `${name}[${i}]`, 0, this.vocabSize - 1));
     return out;
   }
 }

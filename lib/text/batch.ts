@@ -35,8 +35,12 @@ export interface PadOptions {
   length?: number;
 }
 
+const isIds = (s: unknown) => Array.isArray(s) || (ArrayBuffer.isView(s) && !(s instanceof DataView));
+
+/** An array of id arrays, every index present (a hole or a non-array row is an error, not a crash). */
 const checkSeqs = (seqs: readonly unknown[], name: string) => {
   if (!Array.isArray(seqs)) invalid('array of id arrays', name, seqs);
+  for (let i = 0; i < seqs.length; i++) if (!isIds(seqs[i])) invalid('array of ids', `${name}[${i}]`, seqs[i]);
 };
 
 /**
@@ -71,7 +75,9 @@ export interface PadParagraphOptions extends PadOptions {
 
 /** Pads paragraphs (arrays of sentences) to [B, S, L] with token and sentence masks. */
 export function padParagraphs(paragraphs: readonly (readonly ArrayLike<number>[])[], options: PadParagraphOptions): ParagraphBatch {
-  checkSeqs(paragraphs, 'paragraphs');
+  const given: unknown = paragraphs;
+  if (!Array.isArray(given)) invalid('array of paragraphs', 'paragraphs', given);
+  for (let i = 0; i < paragraphs.length; i++) checkSeqs(paragraphs[i] as readonly unknown[], `paragraphs[${i}]`);
   const padId = expectInteger(options.padId, 'padId');
   let maxS = 0;
   let maxL = 0;

@@ -15,6 +15,8 @@
  * It is lossless: `segment(t).join('') === t` for every string, lone surrogates included.
  */
 
+import { expectBoolean, expectOptions, expectString } from '../validate.js';
+
 export interface SegmentOptions {
   /**
    * Characters after which a segment ends.
@@ -68,14 +70,13 @@ class CutSet {
 
 const defaultCuts = new CutSet(defaultCutMarks);
 
-function compile(options: SegmentOptions): { cuts: CutSet; lineBreaks: boolean } {
+function compile(value: SegmentOptions | undefined): { cuts: CutSet; lineBreaks: boolean } {
+  const options = expectOptions(value);
   const marks = options.cutMarks;
-  if (marks !== undefined && typeof marks !== 'string') {
-    throw new TypeError(`Expected string for cutMarks but received ${typeof marks}`);
-  }
+  if (marks !== undefined) expectString(marks, 'cutMarks');
   return {
     cuts: marks === undefined || marks === defaultCutMarks ? defaultCuts : new CutSet(marks),
-    lineBreaks: options.cutAtLineBreaks ?? true,
+    lineBreaks: options.cutAtLineBreaks === undefined ? true : expectBoolean(options.cutAtLineBreaks, 'cutAtLineBreaks'),
   };
 }
 
@@ -124,7 +125,7 @@ function cutPoints(text: string, cuts: CutSet, lineBreaks: boolean): number[] {
  * ```
  */
 export function segment(text: string, options: SegmentOptions = {}): string[] {
-  if (typeof text !== 'string') throw new TypeError(`Expected string for text but received ${typeof text}`);
+  expectString(text, 'text');
   const { cuts, lineBreaks } = compile(options);
   const out: string[] = [];
   let start = 0;
@@ -148,7 +149,7 @@ export async function* segmentStream(chunks: AsyncIterable<string> | Iterable<st
   let buffer = '';
   let pendingHighSurrogate = '';
   for await (const chunk of chunks) {
-    if (typeof chunk !== 'string') throw new TypeError(`Expected string chunks but received ${typeof chunk}`);
+    expectString(chunk, 'chunk');
     buffer += pendingHighSurrogate + chunk;
     pendingHighSurrogate = '';
     // Every segment but the last is final: its end depends only on text already seen.

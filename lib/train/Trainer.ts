@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { TrainingError } from '../errors/TrainingError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
-import { expectInteger, expectNumber, expectOneOf } from '../validate.js';
+import { expectInteger, expectNumber, expectOneOf, expectString, invalid } from '../validate.js';
 import { readCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint.js';
 import { writeCurves } from './curves.js';
 import { MetricsLog } from './metrics.js';
@@ -113,6 +113,14 @@ export class Trainer<Batch, Data> {
   readonly options: Readonly<Required<Omit<TrainerOptions, 'schedule'>>> & { schedule: ScheduleOptions };
 
   constructor(model: TrainableModel<Batch, Data>, options: TrainerOptions) {
+    if (model === null || typeof model !== 'object' || typeof (model as Partial<TrainableModel<Batch, Data>>).accumulate !== 'function') {
+      invalid('a model (SentenceVAE, OPT or SLLM)', 'model', model);
+    }
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) invalid('options object ({ out, maxSteps, schedule })', 'options', options);
+    expectString(options.out, 'out');
+    if (options.schedule === null || typeof options.schedule !== 'object' || Array.isArray(options.schedule)) {
+      invalid('schedule object ({ baseLr, warmupSteps?, ... })', 'schedule', options.schedule);
+    }
     this.model = model;
     const evalEvery = expectInteger(options.evalEvery ?? 1000, 'evalEvery', 0);
     this.options = {

@@ -252,6 +252,7 @@ Napi::Value AddonOPT::ParameterCount(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value AddonOPT::Dispose(const Napi::CallbackInfo& info) {
+  if (state_) state_->disposed = true;
   state_.reset();
   return info.Env().Undefined();
 }
@@ -278,6 +279,10 @@ Napi::Value AddonOPTSession::Next(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
     if (!gen_) fail(ErrorCode::Disposed, "This generation has been disposed");
+    if (gen_->state->disposed) {
+      gen_.reset();  // frees the KV caches now
+      fail(ErrorCode::Disposed, "The OPT model of this generation has been disposed");
+    }
     auto gen = gen_;
     return run_async(env, "svae.opt.next", [gen]() -> Finish {
       OptState& s = *gen->state;
@@ -301,7 +306,7 @@ Napi::Value AddonOPTSession::Next(const Napi::CallbackInfo& info) {
         const int64_t length = gen->prompt_length + gen->generated;
         logits = s.model->logits(gen->last, gen->mask.narrow(1, 0, length), &gen->caches).select(1, 0);
       }
-      torch::Tensor next = next_tokens(logits, gen->sampling, gen->generator);
+      torch::Tensor next = next_tokens(s.model->mask_unused(logits), gen->sampling, gen->generator);
       next = torch::where(gen->finished, torch::full_like(next, c.pad_id), next);
       if (!gen->ignore_eos) gen->finished = gen->finished.logical_or(next == c.eos_id);
       gen->mask.select(1, gen->prompt_length + gen->generated).fill_(1);

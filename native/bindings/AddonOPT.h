@@ -8,6 +8,7 @@
 #include "model/sampling.h"
 #include "bindings/trainable_bindings.h"
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 
@@ -17,6 +18,7 @@ OptConfig read_opt_config(const Napi::Object& o);
 
 struct OptState : TrainableState {
   Opt model{nullptr};
+  std::atomic<bool> disposed{false};  // set by dispose(): open sessions end at their next step
   torch::nn::Module& module() override { return *model; }
 };
 

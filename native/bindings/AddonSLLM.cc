@@ -144,6 +144,11 @@ Napi::Value AddonSLLM::Logits(const Napi::CallbackInfo& info) {
     auto state = Live();
     IdBatch batch = read_id_batch(info, 0);
     at::Tensor memory = AddonTensor::From(info[3], "memory")->tensor();
+    // One vector per sentence: [1, H] would otherwise broadcast over every row.
+    if (memory.dim() != 2 || memory.size(0) != batch.ids.size(0) || memory.size(1) != state->model->config.svae.hidden) {
+      fail(ErrorCode::Shape, "Expected memory of shape [" + std::to_string(batch.ids.size(0)) + ", " + std::to_string(state->model->config.svae.hidden) + "] (one per sentence) but received " +
+                                 c10::str(memory.sizes()));
+    }
     auto owners = batch.owners;
     owners.push_back(Value());
     owners.push_back(info[3].As<Napi::Object>());
@@ -284,6 +289,7 @@ Napi::Value AddonSLLM::ParameterCount(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value { return trainable::parameter_count(info, Live()); });
 }
 Napi::Value AddonSLLM::Dispose(const Napi::CallbackInfo& info) {
+  if (state_) state_->disposed = true;
   state_.reset();
   return info.Env().Undefined();
 }
@@ -311,6 +317,10 @@ Napi::Value AddonSLLMSession::Next(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
     if (!gen_) fail(ErrorCode::Disposed, "This generation has been disposed");
+    if (gen_->state->disposed) {
+      gen_.reset();  // frees the KV caches now
+      fail(ErrorCode::Disposed, "The SLLM of this generation has been disposed");
+    }
     auto gen = gen_;
     at::Tensor finish;
     if (info.Length() > 0 && !info[0].IsUndefined() && !info[0].IsNull()) {

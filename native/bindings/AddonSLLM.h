@@ -8,12 +8,14 @@
 #include "model/sllm.h"
 #include "bindings/trainable_bindings.h"
 
+#include <atomic>
 #include <memory>
 
 namespace svae {
 
 struct SllmState : TrainableState {
   Sllm model{nullptr};
+  std::atomic<bool> disposed{false};  // set by dispose(): open sessions end at their next step
   torch::nn::Module& module() override { return *model; }
 };
 

@@ -166,6 +166,11 @@ Napi::Value AddonSentenceVAE::Logits(const Napi::CallbackInfo& info) {
     auto state = Live();
     IdBatch batch = read_id_batch(info, 0);
     at::Tensor omega = AddonTensor::From(info[3], "vectors")->tensor();
+    // One vector per sentence: [1, H] would otherwise broadcast over every row.
+    if (omega.dim() != 2 || omega.size(0) != batch.ids.size(0) || omega.size(1) != state->model->config.hidden) {
+      fail(ErrorCode::Shape, "Expected vectors of shape [" + std::to_string(batch.ids.size(0)) + ", " + std::to_string(state->model->config.hidden) + "] (one per sentence) but received " +
+                                 c10::str(omega.sizes()));
+    }
     const bool shortcut = args::boolean(info, 4, "shortcut");
     auto owners = batch.owners;
     owners.push_back(Value());

@@ -47,6 +47,7 @@ AddonTensor* AddonTensor::From(const Napi::Value& value, const char* what) {
   }
   auto* self = Unwrap(value.As<Napi::Object>());
   if (self->disposed_) fail(ErrorCode::Disposed, std::string("Tensor passed as ") + what + " has been disposed");
+  self->EnsureUsable(what);
   return self;
 }
 
@@ -63,6 +64,20 @@ AddonTensor::AddonTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Addo
 
 void AddonTensor::EnsureLive() const {
   if (disposed_) fail(ErrorCode::Disposed, "This Tensor has been disposed");
+}
+
+void AddonTensor::EnsureUsable(const char* what) const {
+  EnsureLive();
+  // Node-API cannot hold a detachable ArrayBuffer's backing store (V8's BackingStore is not part
+  // of it), only see that the buffer was detached: then the memory belongs to whoever received
+  // the transfer and may already be freed, so nothing may read it.
+  for (const auto& ref : keep_alive_) {
+    if (ref && !ref->IsEmpty() && ref->Value().IsDetached()) {
+      fail(ErrorCode::Disposed, std::string(what ? std::string("The Tensor passed as ") + what : std::string("This Tensor")) +
+                                    " borrows an ArrayBuffer that has been detached (transferred with postMessage/structuredClone): "
+                                    "its memory is no longer the tensor's; borrow the new buffer or use Tensor.from() to copy");
+    }
+  }
 }
 
 // fromArray(data, shape, dtype, device) -> Promise<NativeTensor>: always copies.
@@ -125,7 +140,7 @@ Napi::Value AddonTensor::Disposed(const Napi::CallbackInfo& info) { return Napi:
 Napi::Value AddonTensor::ToArray(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    EnsureLive();
+    EnsureUsable();
     at::Tensor t = tensor_;
     KeepAlive keep = keep_alive_;  // borrowed JS memory stays alive even if dispose() runs mid-call
     return run_async(
@@ -142,7 +157,7 @@ Napi::Value AddonTensor::ToArray(const Napi::CallbackInfo& info) {
 Napi::Value AddonTensor::View(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    EnsureLive();
+    EnsureUsable();
     if (!tensor_.device().is_cpu() || !tensor_.is_contiguous()) {
       fail(ErrorCode::Device, "view() needs a contiguous CPU tensor but this one is " +
                                   std::string(tensor_.is_contiguous() ? "" : "non-contiguous ") + "on " +
@@ -174,7 +189,7 @@ Napi::Value AddonTensor::View(const Napi::CallbackInfo& info) {
 Napi::Value AddonTensor::To(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    EnsureLive();
+    EnsureUsable();
     auto device = resolve_device(args::string(info, 0, "device"));
     auto dtype = info.Length() > 1 && !info[1].IsNull() && !info[1].IsUndefined()
                      ? parse_dtype(args::string(info, 1, "dtype"))

@@ -34,6 +34,9 @@ class AddonTensor : public Napi::ObjectWrap<AddonTensor> {
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   void EnsureLive() const;
+  // EnsureLive, and every borrowed ArrayBuffer still attached: a transferred (detached) buffer no
+  // longer owns the memory the tensor points at, so its new owner may free it at any time.
+  void EnsureUsable(const char* what = nullptr) const;
 
   at::Tensor tensor_;
   KeepAlive keep_alive_;

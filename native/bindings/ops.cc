@@ -130,6 +130,17 @@ Napi::Value FocalLoss(const Napi::CallbackInfo& info) {
     keep.insert(keep.end(), valid.keep.begin(), valid.keep.end());
     return run_async(env, "svae.ops.focalLoss", [l, t, v, gamma, keep]() -> Finish {
       torch::NoGradGuard no_grad;
+      // A mean over no position is 0/0 = NaN: say so instead of returning it.
+      if (!v.to(torch::kBool).any().item<bool>()) {
+        fail(ErrorCode::InvalidArgument, "Expected at least one true element for valid but received " + std::to_string(v.size(0)) +
+                                             " false ones: the loss of no position is undefined");
+      }
+      at::Tensor used = t.to(torch::kLong).masked_select(v.to(torch::kBool));
+      const int64_t lo = used.min().item<int64_t>(), hi = used.max().item<int64_t>();
+      if (lo < 0 || hi >= l.size(1)) {
+        fail(ErrorCode::InvalidArgument, "Expected targets in [0, " + std::to_string(l.size(1)) + ") at valid positions but received " +
+                                             std::to_string(lo < 0 ? lo : hi));
+      }
       LossResult r = focal_loss(l, t.to(torch::kLong), v.to(torch::kBool), gamma);
       const double loss = r.loss.item<double>(), ce = r.ce.item<double>();
       const double tokens = static_cast<double>(r.tokens), correct = static_cast<double>(r.correct);

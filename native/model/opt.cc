@@ -116,11 +116,16 @@ LossResult OptImpl::loss(const torch::Tensor& ids, const torch::Tensor& mask, co
 }
 
 torch::Tensor OptImpl::head(const torch::Tensor& h) {
-  torch::Tensor logits = torch::matmul(h, decoder->embed_tokens->weight.t()).to(torch::kFloat);  // lm_head tied
-  if (config.tokenizer_size < config.vocab_size) {
-    logits.narrow(-1, config.tokenizer_size, config.vocab_size - config.tokenizer_size).fill_(-std::numeric_limits<float>::infinity());
-  }
-  return logits;
+  // Raw logits for every id, as Hugging Face's OPTForCausalLM (its loss too): ids the tokenizer
+  // lacks are masked only where a token is chosen (mask_unused, in sampling).
+  return torch::matmul(h, decoder->embed_tokens->weight.t()).to(torch::kFloat);  // lm_head tied
+}
+
+torch::Tensor OptImpl::mask_unused(const torch::Tensor& logits) const {
+  if (config.tokenizer_size >= config.vocab_size) return logits;
+  torch::Tensor masked = logits.clone();
+  masked.narrow(-1, config.tokenizer_size, config.vocab_size - config.tokenizer_size).fill_(-std::numeric_limits<float>::infinity());
+  return masked;
 }
 
 std::pair<double, int64_t> OptImpl::nll(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& score) {

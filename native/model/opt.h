@@ -69,13 +69,15 @@ TORCH_MODULE(OptDecoder);
 class OptImpl : public torch::nn::Module {
  public:
   explicit OptImpl(const OptConfig& c);
-  // logits [B, T, V] (float32); ids outside the tokenizer masked to -inf.
+  // logits [B, T, V] (float32): raw, every id (as Hugging Face).
   torch::Tensor logits(const torch::Tensor& ids, const torch::Tensor& mask, std::vector<KVCache>* caches);
   // Next-token focal loss (γ = 0: cross-entropy) over targets t where mask[t-1], mask[t] and,
   // when given, score[t] are 1 (score: [B, T] 0/1, picks the tokens that count).
   LossResult loss(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& score, double gamma);
-  // Tied output head: h [.., word_embed_proj_dim] -> float32 logits, unused ids masked to -inf.
+  // Tied output head: h [.., word_embed_proj_dim] -> raw float32 logits.
   torch::Tensor head(const torch::Tensor& h);
+  // A copy of logits with ids >= tokenizer_size at -inf: what sampling chooses from.
+  torch::Tensor mask_unused(const torch::Tensor& logits) const;
   // Sum of next-token NLL over those targets, and their count.
   std::pair<double, int64_t> nll(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& score = {});
 

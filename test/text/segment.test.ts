@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 
-import { defaultCutMarks, segment, segmentStream } from '../../lib/index.js';
+import { defaultCutMarks, InvalidArgumentError, segment, segmentStream } from '../../lib/index.js';
 
 // Text built from the characters that matter to the rules, plus any UTF-16 code unit
 // (lone surrogates included) so nothing can make segment() throw or lose text.
@@ -100,5 +100,5 @@ for (const [input, expected] of examples) {
 test('the cut set and line-break cutting are configurable', (t) => {
   t.deepEqual(segment('a, b. c; d', { cutMarks: '.' }), ['a, b.', ' c; d']);
   t.deepEqual(segment('one\ntwo. three', { cutAtLineBreaks: false }), ['one\ntwo.', ' three']);
-  t.throws(() => segment(42 as unknown as string), { instanceOf: TypeError, message: 'Expected string for text but received number' });
+  t.throws(() => segment(42 as unknown as string), { instanceOf: InvalidArgumentError, message: 'Expected string for text but received 42 of type number' });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
 
-import { FormatError, readBrown, segment, Tokenizer } from '../../lib/index.js';
+import { FormatError, InvalidArgumentError, readBrown, segment, Tokenizer } from '../../lib/index.js';
 
 test('the built-in tokenizer follows OPT conventions', async (t) => {
   const tok = await Tokenizer.builtin();
@@ -19,10 +19,12 @@ test('the built-in tokenizer follows OPT conventions', async (t) => {
   t.is(await tok.decode([2, 15500, 2], { skipSpecialTokens: false }), '</s>Hello</s>');
 });
 
-test('ids at or beyond the vocabulary size are never decoded', async (t) => {
+test('ids outside the vocabulary are errors, never silently dropped', async (t) => {
   const tok = await Tokenizer.builtin();
-  t.is(await tok.decode([15500, 50260, 50271, -1]), 'Hello');
-  t.deepEqual(await tok.decodeBatch([[15500, 99999], [50265]]), ['Hello', '']);
+  await t.throwsAsync(tok.decode([15500, 50260]), { instanceOf: InvalidArgumentError, message: 'Expected integer between 0 and 50259 for ids[1] but received 50260 of type number' });
+  await t.throwsAsync(tok.decode([15500, -1]), { instanceOf: InvalidArgumentError, message: /for ids\[1\] but received -1/ });
+  await t.throwsAsync(tok.decodeBatch([[15500], [99999]]), { instanceOf: InvalidArgumentError, message: /for batch\[1\]\[0\] but received 99999/ });
+  await t.notThrowsAsync(tok.decode([15500, 50259]), 'the last id decodes');
 });
 
 test('the small built-in vocabulary has 4,096 ids and round-trips', async (t) => {
