@@ -34,7 +34,7 @@ const readFlags = constants.O_RDONLY | constants.O_NONBLOCK;
 const codeOf = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | null)?.code;
 
 function kindOf(s: Stats): string {
-  if (s.isDirectory()) return 'a folder';
+  if (s.isDirectory()) return 'a directory';
   if (s.isFIFO()) return 'a FIFO (named pipe)';
   if (s.isCharacterDevice()) return 'a character device';
   if (s.isBlockDevice()) return 'a block device';
@@ -43,7 +43,7 @@ function kindOf(s: Stats): string {
 }
 
 function notRegular(path: string, s: Stats): FormatError {
-  return new FormatError(`Expected a regular file at ${path} but found ${kindOf(s)}`, { path });
+  return new FormatError(`Expected a regular file for ${path} but received ${kindOf(s)}`, { path });
 }
 
 function openError(path: string, error: unknown): FormatError {

@@ -64,7 +64,7 @@ test('a FIFO or /dev/urandom in place of any file of an OPT folder is a FormatEr
   t.is(result?.length, cases.length, run.stderr);
   for (const r of result ?? []) {
     t.is(r.name, 'FormatError', `${r.file} as ${r.kind}: ${r.message}`);
-    t.regex(r.message ?? '', new RegExp(`Expected a regular file at .*${r.file.replace('.', '\\.')} but found ${r.kind === 'fifo' ? 'a FIFO' : 'a character device'}`));
+    t.regex(r.message ?? '', new RegExp(`Expected a regular file for .*${r.file.replace('.', '\\.')} but received ${r.kind === 'fifo' ? 'a FIFO' : 'a character device'}`));
   }
 });
 
@@ -79,8 +79,8 @@ test('the native tensor reader and the corpus reader refuse a FIFO without block
     console.log(JSON.stringify(out));`;
   const { result, run } = await runScript<{ native?: string; corpus?: string }>(script);
   t.is(run.signal, null, `the child hung and was killed; stderr: ${run.stderr}`);
-  t.regex(result?.native ?? '', /Expected a regular file at .*corpus\.txt but found a FIFO/, run.stderr);
-  t.regex(result?.corpus ?? '', /^FormatError: Expected a regular file at .*corpus\.txt but found a FIFO/);
+  t.regex(result?.native ?? '', /Expected a regular file for .*corpus\.txt but received a FIFO/, run.stderr);
+  t.regex(result?.corpus ?? '', /^FormatError: Expected a regular file for .*corpus\.txt but received a FIFO/);
 });
 
 test('oversized JSON and tokenizer files are refused with the file, the limit and the size', async (t) => {
