@@ -90,6 +90,8 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
   readonly tokenizer: Tokenizer;
   readonly device: string;
   readonly dtype: ModelDType;
+  /** For recipes whose settings depend on the model (TrainableModel.kind). */
+  readonly kind = 'opt' as const;
   #native: NativeOPT | undefined;
   readonly #training = new NativeTraining(() => this.#live);
 

@@ -2,6 +2,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { TrainingError } from '../errors/TrainingError.js';
 import { expectInteger, expectNumber, expectOneOf } from '../validate.js';
 import { readCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint.js';
@@ -124,6 +125,12 @@ export interface RunResult {
  * const held = await SentenceDataset.fromCorpus('brown', vae.tokenizer, { split: 'validation' });
  * const trainer = new Trainer(vae, { out: 'runs/svae', maxSteps: 5000, schedule: { baseLr: 1e-3, warmupSteps: 200 } });
  * await trainer.run({ batches: train.batches({ batchSize: 64, seed: 1 }), validation: held });
+ *
+ * // The paper's recipe (docs/training.md): LR 1e-7 × 128 sentences, 5K warm-up, cosine period
+ * // 20K, focal loss summed per sentence, 300K updates; explicit options still win.
+ * const paper = await SentenceVAE.create({ preset: 'SVAE-768-H1', recipe: 'paper' }); // post-LN
+ * await new Trainer(paper, { out: 'runs/paper', recipe: 'paper', globalBatch: 128 })
+ *   .run({ batches: train.batches({ batchSize: 128, seed: 1 }), validation: held });
  * ```
  */
 export class Trainer<Batch, Data> {
@@ -165,6 +172,9 @@ export class Trainer<Batch, Data> {
       maxSeconds: options.maxSeconds === undefined || options.maxSeconds === Infinity ? Infinity : expectNumber(options.maxSeconds, 'maxSeconds', 0),
       progress: options.progress ?? true,
     };
+    if (recipe === 'paper' && this.options.schedule.baseLr === undefined) {
+      throw new InvalidArgumentError(`recipe 'paper' gives learning rates for a SentenceVAE or an SLLM, not for ${model.kind ? `a model of kind '${model.kind}'` : 'this model'}: pass schedule.baseLr`);
+    }
     learningRate(0, this.options.schedule); // validates the schedule now
   }
 

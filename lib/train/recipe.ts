@@ -77,7 +77,7 @@ export function recipeTrainerDefaults(recipe: RecipeName, context: { kind: strin
   const schedule: Partial<ScheduleOptions> = { warmupSteps: p.warmupSteps, warmupStartFactor: p.warmupStartFactor, cosinePeriod: p.cosinePeriod };
   if (kind) schedule.baseLr = paperLearningRate(kind, context.globalBatch ?? p[kind].batchPerDevice);
   else if (context.globalBatch !== undefined) {
-    throw new InvalidArgumentError(`recipe 'paper' gives learning rates for a SentenceVAE or an SLLM, not for a model of kind ${String(context.kind)}: pass schedule.baseLr`);
+    throw new InvalidArgumentError(`recipe 'paper' gives learning rates for a SentenceVAE or an SLLM, not for ${context.kind ? `a model of kind '${context.kind}'` : 'this model'}: pass schedule.baseLr`);
   }
   return {
     ...(kind ? { maxSteps: p[kind].maxSteps } : {}),

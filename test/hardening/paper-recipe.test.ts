@@ -105,3 +105,15 @@ test("lossReduction 'sentence' (Eq. 5) scales the gradient by target tokens per 
   const ratio = norms.sentence! / norms.token!;
   t.true(Math.abs(ratio - tokens / texts.length) < 1e-4 * ratio, `gradient ratio ${ratio} = tokens per sentence ${tokens / texts.length}`);
 });
+
+test("recipe 'paper' on a model it has no learning rate for asks for schedule.baseLr", async (t) => {
+  const { OPT, Tokenizer } = await import('../../lib/index.js');
+  const tokenizer = await Tokenizer.builtin('gpt2-opt-4k');
+  await using opt = await OPT.create(
+    { vocabSize: 4104, hidden: 32, ffn: 64, layers: 1, heads: 2, maxPositions: 32, wordEmbedProjDim: 32, preNorm: true, finalNorm: true, padId: 1, bosId: 2, eosId: 2 },
+    { tokenizer },
+  );
+  const { InvalidArgumentError } = await import('../../lib/index.js');
+  t.throws(() => new Trainer(opt, { out: out(), maxSteps: 1, recipe: 'paper' }), { instanceOf: InvalidArgumentError, message: /kind 'opt'.*schedule\.baseLr/ });
+  t.is(new Trainer(opt, { out: out(), maxSteps: 1, recipe: 'paper', schedule: { baseLr: 1e-4 } }).options.lossReduction, 'sentence');
+});

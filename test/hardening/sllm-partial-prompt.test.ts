@@ -20,13 +20,15 @@ test('endsMidSentence follows the segmenter: cut marks (with closing quotes), li
 
 test('a prompt ending mid-sentence: the completion starts after the forced prefix and the rest follows as usual', async (t) => {
   const paragraphs = await brownParagraphs(3);
-  await using sllm = await SLLM.create({ svae: { preset: 'tiny', dropout: 0 }, llm: { layers: 2 }, device: testDevice, seed: 3 });
+  // Overfit as in test/models/sllm.test.ts, smaller (hidden 64, one LLM layer): ~20 updates reach
+  // 100% teacher-forced accuracy on these three paragraphs; 60 leave a margin.
+  await using sllm = await SLLM.create({ svae: { preset: 'tiny', dropout: 0, hidden: 64, heads: 2, ffn: 128 }, llm: { layers: 1 }, device: testDevice, seed: 3 });
   const data = await ParagraphDataset.fromParagraphs(paragraphs, sllm.tokenizer, {});
   await sllm.configureTraining({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, emaDecay: 0, amp: 'off' }, 1);
   const batches = data.batches({ batchSize: 3, seed: 1 });
-  for (let step = 0; step < 300; step++) {
+  for (let step = 0; step < 60; step++) {
     await sllm.accumulate(batches.next(), { gamma: 2, scale: 1 });
-    await sllm.applyStep({ lr: 3e-3, clip: 1 });
+    await sllm.applyStep({ lr: 5e-3, clip: 1 });
   }
   t.is((await sllm.evaluate(data)).tokenAccuracy, 1, 'the model reproduces its paragraphs');
 
@@ -50,7 +52,7 @@ test('a prompt ending mid-sentence: the completion starts after the forced prefi
     t.is(cut, (await sllm.tokenizer.decode(got[0]!.ids.subarray(0, 1))), 'maxTokens: 1 yields the first continuation token');
     checked++;
   }
-  t.true(checked >= 2, `${checked} paragraphs checked`);
+  t.is(checked, paragraphs.length, `${checked} paragraphs checked`);
 
   // A prompt that is one unfinished sentence has no context to predict from: it is a whole sentence.
   const alone: SentenceEvent[] = [];
