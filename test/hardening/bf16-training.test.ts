@@ -1,9 +1,14 @@
 // Issue 15 item 3: a model whose weights are 16-bit trains through float32 master weights,
 // AdamW moments and EMA: updates smaller than half a bf16 step accumulate instead of vanishing.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import test from 'ava';
 
-import { SentenceVAE, Tensor, type TrainingSnapshot } from '../../lib/index.js';
-import { batchOf } from '../helpers/training.js';
+import { SentenceDataset, SentenceVAE, Tensor, Trainer, type TrainingSnapshot } from '../../lib/index.js';
+import { brownSentences } from '../helpers/sentences.js';
+import { batchOf, weightsOf } from '../helpers/training.js';
 
 const setup = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amp: 'off' as const };
 const texts = ['The jury said it was fine.', 'It was late, and the court was empty.', 'Nobody came.', 'He wrote a letter to the mayor.'];
@@ -98,4 +103,33 @@ test('training a bfloat16 SentenceVAE works: the loss falls, no step is skipped'
   const snapshot = await vae.trainingSnapshot();
   for (const [k, v] of snapshot.tensors) if (/^(ema|optim)\./.test(k)) t.is(v.dtype, 'float32', k);
   disposeSnapshot(snapshot);
+});
+
+test('the Trainer runs a bfloat16 model (EMA evaluation, exports) and a resumed run equals an uninterrupted one bitwise (masters checkpointed)', async (t) => {
+  const setupRun = async (seed: number) => {
+    const vae = await SentenceVAE.create({ preset: 'tiny', config: { dropout: 0.1, hidden: 64, heads: 2, ffn: 128 }, dtype: 'bfloat16', seed });
+    const sentences = await brownSentences(vae.tokenizer, 48, 20);
+    return { vae, train: await SentenceDataset.fromParagraphs(sentences.slice(0, 40), vae.tokenizer), held: sentences.slice(40) };
+  };
+  const options = { progress: false, schedule: { baseLr: 3e-3, warmupSteps: 2, cosinePeriod: 50 }, maxSteps: 8, evalEvery: 4, checkpointEvery: 100, seed: 9, accumulation: 2, emaDecay: 0.99 };
+
+  const a = await setupRun(5);
+  const resultA = await new Trainer(a.vae, { ...options, out: mkdtempSync(join(tmpdir(), 'svae-bf16-')) })
+    .run({ batches: a.train.batches({ batchSize: 8, seed: 4 }), validation: a.held });
+  t.true(Number.isFinite(resultA.lastEval!.loss));
+  t.is(resultA.skippedSteps, 0);
+  const uninterrupted = await weightsOf(a.vae);
+  a.vae.dispose();
+
+  const dir = mkdtempSync(join(tmpdir(), 'svae-bf16-'));
+  const b = await setupRun(5);
+  const controller = new AbortController();
+  const first = await new Trainer(b.vae, { ...options, out: dir })
+    .run({ batches: b.train.batches({ batchSize: 8, seed: 4 }), validation: b.held, signal: controller.signal, onStep: (r) => r.step === 3 && controller.abort() });
+  t.is(first.step, 3);
+  b.vae.dispose();
+  const c = await setupRun(77);
+  await new Trainer(c.vae, { ...options, out: dir, resume: true }).run({ batches: c.train.batches({ batchSize: 8, seed: 4 }), validation: c.held });
+  t.deepEqual(await weightsOf(c.vae), uninterrupted, 'bitwise equal bf16 weights');
+  c.vae.dispose();
 });
