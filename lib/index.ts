@@ -28,9 +28,12 @@ export {
 export { ParagraphDataset, type ParagraphBatches, type ParagraphDatasetOptions, type IndexedParagraphBatch } from './data/ParagraphDataset.js';
 export { SentenceVAE, type CreateSentenceVAEOptions, type LoadSentenceVAEOptions, type GenerateOptions, type EvaluateOptions, type Evaluation, type TrainStepOptions, type StepResult, type ModelDType } from './models/SentenceVAE.js';
 export { presets, presetNames, type PresetName, type SentenceVAEConfig, type Preset } from './models/svaeConfig.js';
+export { recipeShape } from './models/svaeConfig.js';
+export { endsMidSentence } from './models/partialSentence.js';
 export { readSafetensorsHeader, loadSafetensors, saveSafetensors, type SafetensorsHeader, type SafetensorsEntry } from './io/safetensors.js';
 export { Trainer, type TrainerOptions, type RunOptions, type RunResult, type StepReport, type EvalReport } from './train/Trainer.js';
 export { learningRate, type ScheduleOptions } from './train/schedule.js';
+export { paperRecipe, paperLearningRate, recipeTrainerDefaults, recipeNames, type RecipeName } from './train/recipe.js';
 export { type TrainableModel, type BatchSource, type TrainingSetup, type TrainingSnapshot } from './train/TrainableModel.js';
 export { readCheckpoint, writeCheckpoint, checkpointFile, type TrainerState } from './train/checkpoint.js';
 export { writeCurves, writeComparison, type Series } from './train/curves.js';

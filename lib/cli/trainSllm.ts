@@ -11,7 +11,9 @@ import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { makeOutputDir } from '../files.js';
 import { SLLM } from '../models/SLLM.js';
 import { checkRunFolderFree } from '../train/runFolder.js';
-import { Trainer } from '../train/Trainer.js';
+import { type RecipeName, recipeNames } from '../train/recipe.js';
+import { Trainer, type TrainerOptions } from '../train/Trainer.js';
+import { expectOneOf } from '../validate.js';
 import { parseFlags } from './args.js';
 
 export const trainSllmUsage = `Usage: sentencevae train-sllm --model <dir> [flags]
@@ -19,20 +21,52 @@ export const trainSllmUsage = `Usage: sentencevae train-sllm --model <dir> [flag
   --model <dir>            an SLLM folder (from \`sentencevae graft\` or a previous run)
   --data <file|dir|brown>  training corpus of paragraphs (default: brown)
   --out <dir>              output folder (default: runs/sllm)
-  --max-steps N            optimizer updates (default: 5000)
+  --recipe <default|paper> paper: the paper's recipe — batch 1, LR 1e-6 × the global batch, 5K
+                           warm-up from 1e-3 × LR, cosine period 20K, focal loss summed per
+                           sentence, 1.6M updates, AMP on CUDA (flags still override; see
+                           docs/training.md)
+  --max-steps N            optimizer updates (default: 5000; paper: 1.6M)
   --eval-every N           evaluate every N updates (default: 500)
-  --batch-size N           paragraphs per update (default: 4)
+  --batch-size N           paragraphs per update (default: 4; paper: 1)
   --max-sentences N        sentences per paragraph chunk (default: 64)
-  --lr X                   peak learning rate (default: 1e-4)
-  --warmup N               warm-up updates (default: 500)
+  --lr X                   peak learning rate (default: 1e-4; paper: 1e-6 × global batch)
+  --warmup N               warm-up updates (default: 500; paper: 5000)
   --gamma X                focal loss γ (default: 2; 0 = cross-entropy)
   --freeze-svae            keep the SentenceVAE's weights fixed
   --freeze-llm             keep the OPT layers fixed
   --max-minutes X          stop after this wall time (checkpoint written)
   --device <cpu|cuda|auto> (default: cpu)
-  --amp <off|bf16|fp16>    mixed precision on CUDA (default: off)
+  --amp <off|bf16|fp16>    mixed precision on CUDA (default: off; paper: fp16 on CUDA)
   --seed N                 (default: 0)
   --resume                 continue from <out>/checkpoint.safetensors`;
+
+type Flags = Record<string, string | number | boolean>;
+
+/**
+ * The Trainer options and batch size of a train-sllm run from its flags: --recipe paper fills in
+ * the paper's batch (1), learning-rate rule, warm-up, cosine period and length; flags win.
+ */
+export function sllmTrainingPlan(f: Flags): { batchSize: number; trainer: TrainerOptions } {
+  const recipe: RecipeName = expectOneOf(f.recipe ?? 'default', 'recipe', recipeNames);
+  const paper = recipe === 'paper';
+  const num = (k: string) => f[k] as number | undefined;
+  const batchSize = num('batch-size') ?? (paper ? 1 : 4);
+  const maxSteps = num('max-steps') ?? (paper ? 1_600_000 : 5000);
+  const schedule = paper
+    ? { ...(num('lr') !== undefined ? { baseLr: num('lr')! } : {}), ...(num('warmup') !== undefined ? { warmupSteps: num('warmup')! } : {}) }
+    : { baseLr: num('lr') ?? 1e-4, warmupSteps: num('warmup') ?? 500, cosinePeriod: maxSteps };
+  const out = (f.out as string | undefined) ?? 'runs/sllm';
+  return {
+    batchSize,
+    trainer: {
+      out, maxSteps, seed: num('seed') ?? 0, recipe, globalBatch: batchSize, schedule,
+      resume: f.resume === true && existsSync(join(out, 'checkpoint.safetensors')),
+      evalEvery: num('eval-every') ?? 500, gamma: num('gamma') ?? 2,
+      ...(typeof f.amp === 'string' ? { amp: f.amp as 'off' } : {}),
+      ...(typeof f['max-minutes'] === 'number' ? { maxSeconds: f['max-minutes'] * 60 } : {}),
+    },
+  };
+}
 
 export async function trainSllm(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help')) {
@@ -40,15 +74,16 @@ export async function trainSllm(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const f = parseFlags(argv, {
+    recipe: 'string',
     model: 'string', data: 'string', out: 'string', 'max-steps': 'number', 'eval-every': 'number', 'batch-size': 'number',
     'max-sentences': 'number', lr: 'number', warmup: 'number', gamma: 'number', 'freeze-svae': 'boolean', 'freeze-llm': 'boolean',
     'max-minutes': 'number', device: 'string', amp: 'string', seed: 'number', resume: 'boolean',
   });
   if (typeof f.model !== 'string') throw new InvalidArgumentError(`--model <dir> is required\n\n${trainSllmUsage}`);
   if (!SLLM.isSllmFolder(f.model)) throw new InvalidArgumentError(`${f.model} is not an SLLM folder (run \`sentencevae graft --opt <dir> --out <dir>\` first)`);
-  const out = (f.out as string | undefined) ?? 'runs/sllm';
-  const maxSteps = (f['max-steps'] as number | undefined) ?? 5000;
-  const seed = (f.seed as number | undefined) ?? 0;
+  const plan = sllmTrainingPlan(f);
+  const out = plan.trainer.out;
+  const seed = plan.trainer.seed ?? 0;
   const data = (f.data as string | undefined) ?? 'brown';
   // Checked before the model is loaded: the corpus can be read, the output folder can be made
   // and no other run is writing into it.
@@ -66,17 +101,11 @@ export async function trainSllm(argv: readonly string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      const trainer = new Trainer(sllm, {
-        out, maxSteps, seed, resume: f.resume === true && existsSync(join(out, 'checkpoint.safetensors')),
-        evalEvery: (f['eval-every'] as number | undefined) ?? 500, gamma: (f.gamma as number | undefined) ?? 2,
-        amp: ((f.amp as string | undefined) ?? 'off') as 'off',
-        schedule: { baseLr: (f.lr as number | undefined) ?? 1e-4, warmupSteps: (f.warmup as number | undefined) ?? 500, cosinePeriod: maxSteps },
-        ...(typeof f['max-minutes'] === 'number' ? { maxSeconds: f['max-minutes'] * 60 } : {}),
-      });
+      const trainer = new Trainer(sllm, plan.trainer);
       if (train.size === 0) throw new InvalidArgumentError(`${data} has no training paragraphs of 2 or more sentences`);
       if (held.size === 0) console.error('[train-sllm] no held-out paragraphs (the corpus is small): training without evaluation');
       const result = await trainer.run({
-        batches: train.batches({ batchSize: (f['batch-size'] as number | undefined) ?? 4, seed }), signal: controller.signal,
+        batches: train.batches({ batchSize: plan.batchSize, seed }), signal: controller.signal,
         ...(held.size > 0 ? { validation: held } : {}),
       });
       console.error(`[train-sllm] stopped (${result.stopped}) at update ${result.step} after ${result.elapsedSeconds.toFixed(0)} s; model in ${join(out, 'final')}`);

@@ -14,7 +14,8 @@ import { makeOutputDir, readTextFile } from '../files.js';
 import { SentenceVAE } from '../models/SentenceVAE.js';
 import type { PresetName } from '../models/svaeConfig.js';
 import { checkRunFolderFree } from '../train/runFolder.js';
-import { Trainer } from '../train/Trainer.js';
+import { type RecipeName, recipeNames } from '../train/recipe.js';
+import { Trainer, type TrainerOptions } from '../train/Trainer.js';
 import { expectOneOf } from '../validate.js';
 import { parseFlags } from './args.js';
 
@@ -23,14 +24,18 @@ export const trainVaeUsage = `Usage: sentencevae train-vae [--config cfg.json] [
   --data <file|dir|brown>  training corpus (default: brown)
   --out <dir>              output folder (default: runs/svae)
   --preset <name>          tiny | small | SVAE-768-H1 ... (default: small)
+  --recipe <default|paper> paper: the paper's recipe — post-LN blocks, batch 128, LR 1e-7 × the
+                           global batch, 5K warm-up from 1e-3 × LR, cosine period 20K, focal loss
+                           summed per sentence, 300K updates, AMP on CUDA (flags still override;
+                           docs/training.md lists every difference from the default)
   --max-steps N            optimizer updates (default: 10000)
   --eval-every N           evaluate every N updates (default: 500)
-  --batch-size N           sentences per micro-batch (default: 64)
-  --lr X                   peak learning rate (default: 1e-3)
-  --warmup N               warm-up updates (default: 500)
+  --batch-size N           sentences per micro-batch (default: 64; paper: 128)
+  --lr X                   peak learning rate (default: 1e-3; paper: 1e-7 × global batch)
+  --warmup N               warm-up updates (default: 500; paper: 5000)
   --max-minutes X          stop after this wall time (checkpoint written)
   --device <cpu|cuda|auto> (default: cpu)
-  --amp <off|bf16|fp16>    mixed precision on CUDA (default: off)
+  --amp <off|bf16|fp16>    mixed precision on CUDA (default: off; paper: fp16 on CUDA)
   --tokenizer <name|dir>   gpt2-opt | gpt2-opt-4k | a folder (default: the preset's)
   --seed N                 (default: 0)
   --resume                 continue from <out>/checkpoint.safetensors
@@ -42,14 +47,16 @@ interface TrainVaeConfig {
   data: string;
   out: string;
   preset: PresetName;
+  recipe: RecipeName;
   maxSteps: number;
   evalEvery: number;
   batchSize: number;
-  lr: number;
-  warmup: number;
+  /** Undefined with recipe 'paper': the recipe's rule gives it. */
+  lr?: number | undefined;
+  warmup?: number | undefined;
   maxMinutes?: number;
   device: string;
-  amp: 'off' | 'bf16' | 'fp16';
+  amp?: 'off' | 'bf16' | 'fp16';
   tokenizer?: string;
   seed: number;
   resume: boolean;
@@ -60,17 +67,24 @@ interface TrainVaeConfig {
 }
 
 const defaults: TrainVaeConfig = {
-  data: 'brown', out: 'runs/svae', preset: 'small', maxSteps: 10000, evalEvery: 500, batchSize: 64, lr: 1e-3, warmup: 500,
-  device: 'cpu', amp: 'off', seed: 0, resume: false, validationFraction: 0.02, validationLimit: 1000, model: {}, trainer: {},
+  data: 'brown', out: 'runs/svae', preset: 'small', recipe: 'default', maxSteps: 10000, evalEvery: 500, batchSize: 64, lr: 1e-3, warmup: 500,
+  device: 'cpu', seed: 0, resume: false, validationFraction: 0.02, validationLimit: 1000, model: {}, trainer: {},
 };
 
-export async function trainVae(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(trainVaeUsage);
-    return 0;
-  }
+/** What --recipe paper changes in the defaults above (the rest comes from the Trainer's recipe). */
+const paperDefaults: Partial<TrainVaeConfig> = { batchSize: 128, maxSteps: 300_000, lr: undefined, warmup: undefined };
+
+/** The resolved configuration of a train-vae run and the options it creates the model and Trainer with. */
+export interface TrainVaePlan {
+  config: TrainVaeConfig;
+  model: { preset: PresetName; recipe: RecipeName; config: Record<string, unknown>; device: string; seed: number; tokenizer?: string };
+  trainer: TrainerOptions;
+}
+
+/** Flags + config file (+ the saved run config when resuming) + defaults → the run's plan. */
+export async function planTrainVae(argv: readonly string[]): Promise<TrainVaePlan> {
   const flags = parseFlags(argv, {
-    config: 'string', data: 'string', out: 'string', preset: 'string', 'max-steps': 'number', 'eval-every': 'number',
+    config: 'string', data: 'string', out: 'string', preset: 'string', recipe: 'string', 'max-steps': 'number', 'eval-every': 'number',
     'batch-size': 'number', lr: 'number', warmup: 'number', 'max-minutes': 'number', device: 'string', amp: 'string',
     tokenizer: 'string', seed: 'number', resume: 'boolean',
   });
@@ -89,7 +103,32 @@ export async function trainVae(argv: readonly string[]): Promise<number> {
   const out = (fromFlags.out as string | undefined) ?? fileConfig.out ?? defaults.out;
   const savedConfig = join(out, 'run-config.json');
   const saved = flags.resume === true && existsSync(savedConfig) ? (JSON.parse(await readTextFile(savedConfig)) as Partial<TrainVaeConfig>) : {};
-  const cfg = { ...defaults, ...saved, ...fileConfig, ...fromFlags } as TrainVaeConfig;
+  const recipe = expectOneOf(fromFlags.recipe ?? fileConfig.recipe ?? saved.recipe ?? 'default', 'recipe', recipeNames);
+  const cfg = { ...defaults, ...(recipe === 'paper' ? paperDefaults : {}), ...saved, ...fileConfig, ...fromFlags, recipe } as TrainVaeConfig;
+  const accumulation = typeof cfg.trainer.accumulation === 'number' ? cfg.trainer.accumulation : 1;
+  const trainer: TrainerOptions = {
+    out: cfg.out, maxSteps: cfg.maxSteps, evalEvery: cfg.evalEvery, seed: cfg.seed, resume: cfg.resume, recipe,
+    ...(cfg.amp ? { amp: cfg.amp } : {}),
+    // Paper: LR = its per-sentence rate × the global batch, its warm-up and 20K cosine period,
+    // unless --lr / --warmup say otherwise. Default: a cosine over the whole run.
+    schedule: recipe === 'paper'
+      ? { ...(cfg.lr !== undefined ? { baseLr: cfg.lr } : {}), ...(cfg.warmup !== undefined ? { warmupSteps: cfg.warmup } : {}) }
+      : { baseLr: cfg.lr!, warmupSteps: cfg.warmup!, cosinePeriod: cfg.maxSteps },
+    globalBatch: cfg.batchSize * accumulation,
+    ...(cfg.maxMinutes ? { maxSeconds: cfg.maxMinutes * 60 } : {}),
+    ...cfg.trainer,
+  };
+  const model = { preset: cfg.preset, recipe, config: cfg.model, device: cfg.device, seed: cfg.seed, ...(cfg.tokenizer ? { tokenizer: cfg.tokenizer } : {}) };
+  return { config: cfg, model, trainer };
+}
+
+export async function trainVae(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(trainVaeUsage);
+    return 0;
+  }
+  const { config: cfg, model, trainer: trainerOptions } = await planTrainVae(argv);
+  const savedConfig = join(cfg.out, 'run-config.json');
 
   // Everything that can be checked without a model is checked before one is built: the corpus
   // can be read, the output folder can be made and no other run is writing into it.
@@ -102,10 +141,7 @@ export async function trainVae(argv: readonly string[]): Promise<number> {
   if (cfg.resume && existsSync(join(cfg.out, 'checkpoint.safetensors')) && existsSync(join(cfg.out, 'final'))) {
     vae = await SentenceVAE.load(join(cfg.out, 'final'), { device: cfg.device as 'cpu' }); // config + tokenizer; the checkpoint brings the weights
   } else {
-    vae = await SentenceVAE.create({
-      preset: cfg.preset, config: cfg.model, device: cfg.device as 'cpu', seed: cfg.seed,
-      ...(cfg.tokenizer ? { tokenizer: cfg.tokenizer } : {}),
-    });
+    vae = await SentenceVAE.create({ ...model, device: model.device as 'cpu' });
   }
   await writeFile(savedConfig, `${JSON.stringify(cfg, null, 2)}\n`);
   console.error(`[train-vae] ${cfg.preset}: ${vae.parameterCount.toLocaleString('en-US')} parameters on ${vae.device}; data ${cfg.data}`);
@@ -123,12 +159,7 @@ export async function trainVae(argv: readonly string[]): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const trainer = new Trainer(vae, {
-      out: cfg.out, maxSteps: cfg.maxSteps, evalEvery: cfg.evalEvery, amp: cfg.amp, seed: cfg.seed, resume: cfg.resume,
-      schedule: { baseLr: cfg.lr, warmupSteps: cfg.warmup, cosinePeriod: cfg.maxSteps },
-      ...(cfg.maxMinutes ? { maxSeconds: cfg.maxMinutes * 60 } : {}),
-      ...cfg.trainer,
-    });
+    const trainer = new Trainer(vae, trainerOptions);
     const result = await trainer.run({
       batches: train.batches({ batchSize: cfg.batchSize, seed: cfg.seed }), signal: controller.signal, ...(held.size > 0 ? { validation: held } : {}),
     });

@@ -136,6 +136,8 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
   readonly #tokenizer: Tokenizer | undefined;
   /** Where the model came from, for MissingTokenizerError's message. */
   readonly #source: string;
+  /** For recipes whose settings depend on the model (TrainableModel.kind). */
+  readonly kind = 'opt' as const;
   #native: NativeOPT | undefined;
   readonly #training = new NativeTraining(() => this.#live);
 

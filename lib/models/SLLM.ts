@@ -25,7 +25,9 @@ import { type OptConfig, readOptConfig } from './optConfig.js';
 import { readOptWeights } from './optWeights.js';
 import type { ModelDType } from './SentenceVAE.js';
 import { checkVectors } from './vectors.js';
-import { checkConfig, type PresetName, presetNames, presets, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
+import { checkConfig, type PresetName, presetNames, presets, recipeShape, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
+import { endsMidSentence } from './partialSentence.js';
+import type { RecipeName } from '../train/recipe.js';
 
 /** An SLLM's shape (saved as config.json): the SentenceVAE and the OPT stack it is grafted onto. */
 export interface SllmConfig {
@@ -58,6 +60,8 @@ export interface CreateSllmOptions extends SllmFreeze {
   dtype?: ModelDType;
   /** Seed of the weight initialization. @default 0 */
   seed?: number;
+  /** A training recipe's SentenceVAE shape ('paper': post-LN blocks; see recipeShape). @default 'default' */
+  recipe?: RecipeName;
 }
 
 export interface FromOptOptions extends SllmFreeze {
@@ -72,6 +76,8 @@ export interface FromOptOptions extends SllmFreeze {
   dtype?: ModelDType;
   /** Seed of the parts initialized fresh (SentenceVAE when not given, stop head). @default 0 */
   seed?: number;
+  /** A training recipe's shape for a fresh SentenceVAE ('paper': post-LN blocks). @default 'default' */
+  recipe?: RecipeName;
 }
 
 /** Generation limits and hooks; sampling (SamplingOptions) applies to the sentence decoder — the stop head is always argmax. */
@@ -109,8 +115,17 @@ export interface SentenceEvent {
   /** 1-based index of the sentence in this prompt's completion. */
   index: number;
   text: string;
-  /** The sentence's token ids (no bos, no eos). */
+  /**
+   * The sentence's token ids (no bos, no eos). For a sentence completing a prompt that ended
+   * mid-sentence: only the continuation's ids (the prompt's part is in `prefix`).
+   */
   ids: Int32Array;
+  /**
+   * Only on the first sentence of a row whose prompt ended mid-sentence: the prompt's unfinished
+   * sentence (as decoded from its tokens), which this event's `text` continues. The whole
+   * sentence is `prefix + text`; `prompt + text` is the text so far.
+   */
+  prefix?: string;
   /** True when maxTokens cut this sentence short. */
   truncated: boolean;
   /** With withVectors: the LLM output h this sentence was decoded from [H]. */
@@ -154,6 +169,10 @@ function checkLlmConfig(value: unknown, where: string): OptConfig {
     maxPositions: int('maxPositions'), wordEmbedProjDim: int('wordEmbedProjDim'),
     preNorm: c.preNorm !== false, finalNorm: c.finalNorm !== false && c.preNorm !== false,
     padId: int('padId', 0), bosId: int('bosId', 0), eosId: int('eosId', 0),
+    // Training-mode dropout (absent in configs written before it existed: 0).
+    dropout: expectNumber(c.dropout ?? 0, `${where}.dropout`, 0, 0.999),
+    attentionDropout: expectNumber(c.attentionDropout ?? 0, `${where}.attentionDropout`, 0, 0.999),
+    activationDropout: expectNumber(c.activationDropout ?? 0, `${where}.activationDropout`, 0, 0.999),
   };
 }
 
@@ -180,6 +199,8 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
   readonly dtype: ModelDType;
   /** Which parts train (applied whenever training is configured). */
   readonly freeze: Readonly<Required<SllmFreeze>>;
+  /** For recipes whose settings depend on the model (TrainableModel.kind). */
+  readonly kind = 'sllm' as const;
   #native: NativeSLLM | undefined;
   readonly #training = new NativeTraining(() => this.#live);
 
@@ -210,7 +231,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     const tokenizer = await Tokenizer.resolve(options.tokenizer, preset.tokenizer);
     const { preset: _ignored, ...overrides } = svaeOption;
     const svae = checkConfig({
-      ...preset.shape, vocabSize: roundUp(tokenizer.vocabSize, 8), tokenizerSize: tokenizer.vocabSize,
+      ...preset.shape, ...recipeShape(options.recipe), vocabSize: roundUp(tokenizer.vocabSize, 8), tokenizerSize: tokenizer.vocabSize,
       padId: tokenizer.padId, bosId: tokenizer.bosId, eosId: tokenizer.eosId, ...overrides,
     });
     const llm: OptConfig = {
@@ -244,7 +265,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     } else {
       if (options.svae !== undefined && (options.svae === null || typeof options.svae !== 'object')) invalid('a SentenceVAE folder or config overrides', 'svae', options.svae);
       svae = checkConfig({
-        hidden: opt.hidden, heads: opt.heads, layers: 1, ffn: 2 * opt.hidden, maxTokens: 64, dropout: 0.1, norm: 'pre', activation: 'relu',
+        hidden: opt.hidden, heads: opt.heads, layers: 1, ffn: 2 * opt.hidden, maxTokens: 64, dropout: 0.1, norm: 'pre', activation: 'relu', ...recipeShape(options.recipe),
         vocabSize: roundUp(tokenizer.vocabSize, 8), tokenizerSize: tokenizer.vocabSize, padId: tokenizer.padId, bosId: tokenizer.bosId, eosId: tokenizer.eosId,
         ...(options.svae ?? {}),
       });
@@ -387,6 +408,20 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
   /**
    * Generates sentence by sentence after each prompt (prompts batched together; each row stops
    * on its stop head, maxSentences or maxTokens). Yields sentences as they come.
+   *
+   * A prompt that ends mid-sentence (its last segment does not end at a cut mark or a line
+   * break, see endsMidSentence) is completed, not treated as a whole sentence: its complete
+   * sentences are the context, and the unfinished one's tokens are forced as the start of the
+   * first generated sentence (the stop head is not consulted before it). That first event's
+   * `text` and `ids` hold only the continuation — `prompt + text` reads on — and its `prefix`
+   * the unfinished part; maxTokens counts continuation tokens only. A prompt that is one
+   * unfinished sentence and nothing else (no context to predict from), or whose unfinished part
+   * leaves no room under maxSentenceTokens, is taken as a whole sentence, as before.
+   * @example
+   * ```ts
+   * const [rest] = await sllm.generateText('The jury said it was fine. It', { maxSentences: 2 });
+   * // rest continues " It": e.g. " was a good day." ...
+   * ```
    * @example
    * ```ts
    * for await (const s of sllm.generate(['It was late.', 'The jury met.'], { maxSentences: 4 })) {
@@ -401,7 +436,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     const { svae } = this.config;
     const maxSentences = expectInteger(options.maxSentences ?? 16, 'maxSentences', 1);
     const maxTokens = options.maxTokens === undefined || options.maxTokens === Infinity ? Infinity : expectInteger(options.maxTokens, 'maxTokens', 1);
-    const nativeOptions = {
+    const nativeOptions: Parameters<NativeSLLM['generate']>[5] = {
       maxSentences,
       maxTokens: expectInteger(options.maxSentenceTokens ?? svae.maxTokens - 1, 'maxSentenceTokens', 1, svae.maxTokens - 1),
       ...nativeSampling(options),
@@ -411,10 +446,28 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     };
     const hsize = svae.hidden;
     const perPrompt: Int32Array[][] = [];
+    const prefixes: (Int32Array | undefined)[] = [];
     for (const [i, p] of (list as readonly unknown[]).entries()) {
       if (typeof p !== 'string') invalid('string', `prompts[${i}]`, p);
       if (p.trim() === '') throw new InvalidArgumentError(`prompts[${i}] is empty: an SLLM continues from at least one sentence`);
-      perPrompt.push(await this.pieces(p));
+      const pieces = await this.pieces(p);
+      // Unfinished last sentence: context = the pieces before it, its content ids = forced prefix.
+      const last = pieces[pieces.length - 1]!;
+      const partial = pieces.length > 1 && last.length - 1 < nativeOptions.maxTokens! && endsMidSentence(p);
+      prefixes.push(partial ? last.subarray(1) : undefined);
+      perPrompt.push(partial ? pieces.slice(0, -1) : pieces);
+    }
+    const prefixWidth = prefixes.reduce((m, x) => Math.max(m, x?.length ?? 0), 0);
+    const prefixTexts = prefixWidth > 0 ? await this.tokenizer.decodeBatch(prefixes.map((x) => x ?? new Int32Array(0))) : [];
+    if (prefixWidth > 0) {
+      const prefixIds = new Int32Array(list.length * prefixWidth).fill(svae.padId);
+      const prefixLengths = new Int32Array(list.length);
+      prefixes.forEach((x, r) => {
+        if (!x) return;
+        prefixIds.set(x, r * prefixWidth);
+        prefixLengths[r] = x.length;
+      });
+      Object.assign(nativeOptions, { prefixIds, prefixWidth, prefixLengths });
     }
     // Pieces in one [N, L] batch; rows [B, S] index them, left-padded so each row's last sentence is in the last slot.
     const all = perPrompt.flat();
@@ -446,7 +499,9 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
             row.done = true;
             continue;
           }
-          let sentence = step.tokens.subarray(r * step.steps, r * step.steps + step.lengths[r]!);
+          // The first sentence of a completed prompt: the forced prefix is the prompt's, not generated.
+          const skip = row.sentences === 0 ? (prefixes[r]?.length ?? 0) : 0;
+          let sentence = step.tokens.subarray(r * step.steps + skip, r * step.steps + Math.max(skip, step.lengths[r]!));
           let truncated = false;
           if (row.tokens + sentence.length >= maxTokens) {
             truncated = row.tokens + sentence.length > maxTokens;
@@ -465,6 +520,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
         for (let i = 0; i < ids.length; i++) {
           const r = who[i]!;
           const event: SentenceEvent = { row: r, index: produced[r]!.sentences, text: texts[i]!, ids: ids[i]!, truncated: cut[i]! };
+          if (event.index === 1 && prefixes[r]) event.prefix = prefixTexts[r]!;
           if (hidden) event.hidden = hidden.slice(r * hsize, (r + 1) * hsize);
           if (vectors) event.vector = vectors.slice(r * hsize, (r + 1) * hsize);
           options.onSentence?.(event);

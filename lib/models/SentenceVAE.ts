@@ -22,7 +22,8 @@ import { Tensor } from '../tensor/Tensor.js';
 import { nativeSampling, type SamplingOptions } from './sampling.js';
 import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, invalid } from '../validate.js';
 import { checkVectors } from './vectors.js';
-import { checkConfig, type PresetName, presetNames, presets, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
+import { checkConfig, type PresetName, presetNames, presets, recipeShape, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
+import type { RecipeName } from '../train/recipe.js';
 
 export type ModelDType = 'float32' | 'bfloat16' | 'float16';
 
@@ -39,6 +40,8 @@ export interface CreateSentenceVAEOptions {
   dtype?: ModelDType;
   /** Seed of the weight initialization. @default 0 */
   seed?: number;
+  /** A training recipe's shape on top of the preset ('paper': post-LN blocks; see recipeShape). @default 'default' */
+  recipe?: RecipeName;
 }
 
 export interface LoadSentenceVAEOptions {
@@ -135,6 +138,8 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
   readonly tokenizer: Tokenizer;
   readonly device: string;
   readonly dtype: ModelDType;
+  /** For recipes whose settings depend on the model (TrainableModel.kind). */
+  readonly kind = 'svae' as const;
   #native: NativeSentenceVAE | undefined;
   readonly #training = new NativeTraining(() => this.#live);
 
@@ -155,6 +160,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     const tokenizer = await Tokenizer.resolve(options.tokenizer, preset.tokenizer);
     const config = checkConfig({
       ...preset.shape,
+      ...recipeShape(options.recipe),
       vocabSize: roundUp(tokenizer.vocabSize, 8),
       tokenizerSize: tokenizer.vocabSize,
       padId: tokenizer.padId,

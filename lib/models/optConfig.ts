@@ -4,7 +4,11 @@ import { FormatError } from '../errors/FormatError.js';
 import { readJsonFile } from '../io/json.js';
 import type { NativeOptConfig } from '../native/contract.js';
 
-/** OPT's shape, read from a Hugging Face config.json (model_type "opt"). */
+/**
+ * OPT's shape, read from a Hugging Face config.json (model_type "opt"), and its training-mode
+ * dropout (`dropout`, `attention_dropout`, `activation_dropout`; applied only while training,
+ * where Hugging Face's modeling_opt.py applies them).
+ */
 export type OptConfig = Omit<NativeOptConfig, 'tokenizerSize'>;
 
 /** Reads and checks config.json of a Hugging Face OPT folder. */
@@ -16,6 +20,12 @@ export async function readOptConfig(dir: string): Promise<OptConfig> {
   const int = (key: string, fallback?: number): number => {
     const v = raw[key] ?? fallback;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new FormatError(`${path}: expected a non-negative integer '${key}' but found ${JSON.stringify(raw[key])}`, { path });
+    return v;
+  };
+  // Dropout probabilities, with OPTConfig's defaults when absent (dropout 0.1, the others 0).
+  const probability = (key: string, fallback: number): number => {
+    const v = raw[key] ?? fallback;
+    if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new FormatError(`${path}: expected '${key}' in [0, 1) but found ${JSON.stringify(raw[key])}`, { path });
     return v;
   };
   if (raw.model_type !== undefined && raw.model_type !== 'opt') throw new FormatError(`${path}: model_type is ${JSON.stringify(raw.model_type)}, not "opt"`, { path });
@@ -36,5 +46,8 @@ export async function readOptConfig(dir: string): Promise<OptConfig> {
     padId: int('pad_token_id', 1),
     bosId: int('bos_token_id', 2),
     eosId: int('eos_token_id', 2),
+    dropout: probability('dropout', 0.1),
+    attentionDropout: probability('attention_dropout', 0),
+    activationDropout: probability('activation_dropout', 0),
   };
 }

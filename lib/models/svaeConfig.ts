@@ -1,14 +1,16 @@
 import { FormatError } from '../errors/FormatError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import type { NativeSvaeConfig } from '../native/contract.js';
+import { paperRecipe, type RecipeName, recipeNames } from '../train/recipe.js';
 import type { BuiltinTokenizer } from '../text/Tokenizer.js';
 import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.js';
 
 /**
  * The shape of a SentenceVAE (saved as config.json). Defaults, and why:
  * - `norm: 'pre'` — LayerNorm before each sub-layer (plus a final one in the decoder). The
- *   paper's reference code uses PyTorch's default post-LN; pre-LN trains more stably without a
- *   careful warm-up. 'post' is available.
+ *   paper's "classic Transformer" (and its reference code: PyTorch's default layers) is post-LN;
+ *   pre-LN trains more stably without a careful warm-up. 'post' is available, and is what
+ *   `recipe: 'paper'` selects (see recipeShape).
  * - `activation: 'relu'`, `ffn: 2 × hidden`, `dropout: 0.1` — as the reference code.
  * - `heads` — OPT's head count for the hidden size (head size 64).
  */
@@ -51,6 +53,19 @@ export const presets: Readonly<Record<PresetName, Preset>> = {
 };
 
 export const presetNames = Object.keys(presets) as PresetName[];
+
+/**
+ * The shape overrides a training recipe implies for a SentenceVAE, applied on top of a preset
+ * (and under explicit `config` overrides): 'paper' → post-LN blocks, as the paper's classic
+ * Transformer; 'default' → none.
+ * @example
+ * ```ts
+ * recipeShape('paper'); // { norm: 'post' }
+ * ```
+ */
+export function recipeShape(recipe: RecipeName = 'default'): Partial<SentenceVAEShape> {
+  return expectOneOf(recipe, 'recipe', recipeNames) === 'paper' ? { norm: paperRecipe.norm } : {};
+}
 
 export const roundUp = (n: number, multiple: number) => Math.ceil(n / multiple) * multiple;
 

@@ -92,6 +92,12 @@ export interface NativeOptConfig {
   bosId: number;
   eosId: number;
   tokenizerSize: number;
+  /** Training-mode dropout after out_proj and after fc2 (HF config.json `dropout`). @default 0 */
+  dropout?: number;
+  /** Dropout of the attention probabilities (HF `attention_dropout`). @default 0 */
+  attentionDropout?: number;
+  /** Dropout after the activation (HF `activation_dropout`; fairseq's, HF ignores it). @default 0 */
+  activationDropout?: number;
 }
 
 export interface NativeOptSession {
@@ -191,6 +197,8 @@ export interface NativeTrainingOptions {
   emaDecay?: number;
   amp?: 'off' | 'bf16' | 'fp16';
   lossScale?: number;
+  /** 'token': mean over target tokens; 'sentence': summed per sentence, mean over sentences (paper Eq. 5). @default 'token' */
+  lossReduction?: 'token' | 'sentence';
 }
 
 export interface NativeTrainOptions extends NativeTrainingOptions {
@@ -283,7 +291,11 @@ export interface NativeSLLM extends NativeTrainable {
   accumulate(ids: Int32Array, shape: readonly number[], lengths: Int32Array, options: { gamma?: number; scale?: number }): Promise<NativeSllmLoss>;
   generate(
     ids: Int32Array, shape: readonly number[], lengths: Int32Array, rows: Int32Array, rowsShape: readonly number[],
-    options: NativeDecodeOptions & { maxSentences?: number; ignoreStop?: boolean; returnHidden?: boolean; sentenceTokens?: readonly number[] },
+    options: NativeDecodeOptions & {
+      maxSentences?: number; ignoreStop?: boolean; returnHidden?: boolean; sentenceTokens?: readonly number[];
+      /** Tokens forced at the start of each row's first sentence: [B, prefixWidth] ids + per-row lengths [B]. */
+      prefixIds?: Int32Array; prefixWidth?: number; prefixLengths?: Int32Array;
+    },
   ): NativeSllmSession;
   /** requires_grad of parameters whose names start with a prefix; returns how many matched. */
   setTrainable(prefixes: readonly string[], trainable: boolean): number;

@@ -10,6 +10,12 @@ export interface TrainingSetup {
   /** 0: no EMA. */
   emaDecay: number;
   amp: 'off' | 'bf16' | 'fp16';
+  /**
+   * How the focal loss reduces for the gradient: 'token' = mean over target tokens; 'sentence' =
+   * summed over each sentence's tokens, mean over sentences (the paper's Eq. 5). Reported losses
+   * stay per-token means either way. @default 'token'
+   */
+  lossReduction?: 'token' | 'sentence';
 }
 
 export interface MicroStep {
@@ -41,6 +47,8 @@ export interface EvalMetrics {
 
 export interface TrainableModel<Batch, Data> {
   readonly device: string;
+  /** What the model is, for recipes whose settings depend on it (the paper's learning rates). */
+  readonly kind?: 'svae' | 'sllm' | 'opt';
   configureTraining(setup: TrainingSetup, seed: number | null): Promise<void>;
   accumulate(batch: Batch, options: { gamma: number; scale: number }): Promise<MicroStep>;
   applyStep(options: { lr: number; clip: number }): Promise<AppliedStep>;

@@ -2,24 +2,44 @@ import { rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { TrainingError } from '../errors/TrainingError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import { TrainingError } from '../errors/TrainingError.js';
 import { expectInteger, expectNumber, expectOneOf, expectString, invalid } from '../validate.js';
 import { readCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint.js';
 import { writeCurves } from './curves.js';
 import { MetricsLog } from './metrics.js';
 import { Progress } from './progress.js';
 import { cleanStaleFiles, lockRunFolder } from './runFolder.js';
+import { paperRecipe, type RecipeName, recipeNames, recipeTrainerDefaults } from './recipe.js';
 import { learningRate, type ScheduleOptions } from './schedule.js';
 import type { BatchSource, EvalMetrics, TrainableModel, TrainingSetup } from './TrainableModel.js';
 
 export interface TrainerOptions {
   /** Folder for checkpoint.safetensors, metrics.jsonl, curves.svg, best/ and final/. */
   out: string;
-  /** Optimizer updates to run (in total, counting those before a resume). */
-  maxSteps: number;
-  /** Learning-rate schedule (warm-up + cosine). */
-  schedule: ScheduleOptions;
+  /** Optimizer updates to run (in total, counting those before a resume). Required unless a recipe gives it (paper: 300K SentenceVAE, 1.6M SLLM). */
+  maxSteps?: number;
+  /** Learning-rate schedule (warm-up + cosine); `baseLr` is required unless a recipe gives it. */
+  schedule?: Partial<ScheduleOptions>;
+  /**
+   * Named defaults for everything not given here: 'paper' is the SentenceVAE paper's recipe
+   * (LR = its per-item rate × `globalBatch`, 5K warm-up from 1e-3, cosine period 20K, focal loss
+   * summed per sentence, AMP on CUDA); every difference from 'default' is in docs/training.md.
+   * @default 'default'
+   */
+  recipe?: RecipeName;
+  /**
+   * Items per update over all devices and accumulation steps (sentences for a SentenceVAE,
+   * paragraphs for an SLLM): the paper's learning rate scales with it. The Trainer does not
+   * batch: make your batches match. @default the recipe's batch per device × accumulation
+   */
+  globalBatch?: number;
+  /**
+   * Focal-loss reduction for the gradient: 'token' (mean over target tokens) or 'sentence'
+   * (summed over each sentence's tokens, mean over sentences: the paper's Eq. 5). Reported
+   * losses are per-token means either way. @default 'token' ('sentence' with recipe 'paper')
+   */
+  lossReduction?: 'token' | 'sentence';
   /** Micro-batches per update (gradient accumulation). @default 1 */
   accumulation?: number;
   /** Focal loss γ. @default 2 */
@@ -106,11 +126,17 @@ export interface RunResult {
  * const held = await SentenceDataset.fromCorpus('brown', vae.tokenizer, { split: 'validation' });
  * const trainer = new Trainer(vae, { out: 'runs/svae', maxSteps: 5000, schedule: { baseLr: 1e-3, warmupSteps: 200 } });
  * await trainer.run({ batches: train.batches({ batchSize: 64, seed: 1 }), validation: held });
+ *
+ * // The paper's recipe (docs/training.md): LR 1e-7 × 128 sentences, 5K warm-up, cosine period
+ * // 20K, focal loss summed per sentence, 300K updates; explicit options still win.
+ * const paper = await SentenceVAE.create({ preset: 'SVAE-768-H1', recipe: 'paper' }); // post-LN
+ * await new Trainer(paper, { out: 'runs/paper', recipe: 'paper', globalBatch: 128 })
+ *   .run({ batches: train.batches({ batchSize: 128, seed: 1 }), validation: held });
  * ```
  */
 export class Trainer<Batch, Data> {
   readonly model: TrainableModel<Batch, Data>;
-  readonly options: Readonly<Required<Omit<TrainerOptions, 'schedule'>>> & { schedule: ScheduleOptions };
+  readonly options: Readonly<Required<Omit<TrainerOptions, 'schedule' | 'globalBatch'>>> & { schedule: ScheduleOptions; globalBatch?: number };
 
   constructor(model: TrainableModel<Batch, Data>, options: TrainerOptions) {
     if (model === null || typeof model !== 'object' || typeof (model as Partial<TrainableModel<Batch, Data>>).accumulate !== 'function') {
@@ -123,18 +149,29 @@ export class Trainer<Batch, Data> {
     }
     this.model = model;
     const evalEvery = expectInteger(options.evalEvery ?? 1000, 'evalEvery', 0);
+    const recipe = expectOneOf(options.recipe ?? 'default', 'recipe', recipeNames);
+    const accumulation = expectInteger(options.accumulation ?? 1, 'accumulation', 1);
+    const globalBatch = options.globalBatch === undefined ? undefined : expectInteger(options.globalBatch, 'globalBatch', 1);
+    // The recipe fills in what the caller left out (explicit options always win).
+    const r = recipeTrainerDefaults(recipe, {
+      kind: model.kind, device: model.device,
+      ...(globalBatch !== undefined ? { globalBatch } : model.kind === 'svae' || model.kind === 'sllm' ? { globalBatch: recipeBatch(model.kind) * accumulation } : {}),
+    });
     this.options = {
       out: options.out,
-      maxSteps: expectInteger(options.maxSteps, 'maxSteps', 1),
-      schedule: options.schedule,
-      accumulation: expectInteger(options.accumulation ?? 1, 'accumulation', 1),
-      gamma: expectNumber(options.gamma ?? 2, 'gamma', 0),
-      clip: expectNumber(options.clip ?? 1, 'clip', 0),
-      weightDecay: expectNumber(options.weightDecay ?? 0.01, 'weightDecay', 0),
+      maxSteps: expectInteger(options.maxSteps ?? r.maxSteps, 'maxSteps', 1),
+      schedule: { ...r.schedule, ...options.schedule } as ScheduleOptions,
+      recipe,
+      ...(globalBatch !== undefined ? { globalBatch } : {}),
+      lossReduction: expectOneOf(options.lossReduction ?? r.lossReduction ?? 'token', 'lossReduction', ['token', 'sentence'] as const),
+      accumulation,
+      gamma: expectNumber(options.gamma ?? r.gamma ?? 2, 'gamma', 0),
+      clip: expectNumber(options.clip ?? r.clip ?? 1, 'clip', 0),
+      weightDecay: expectNumber(options.weightDecay ?? r.weightDecay ?? 0.01, 'weightDecay', 0),
       betas: options.betas ?? [0.9, 0.999],
       eps: expectNumber(options.eps ?? 1e-8, 'eps', 0),
-      emaDecay: expectNumber(options.emaDecay ?? 0.9998, 'emaDecay', 0, 0.999999999),
-      amp: expectOneOf(options.amp ?? 'off', 'amp', ['off', 'bf16', 'fp16'] as const),
+      emaDecay: expectNumber(options.emaDecay ?? r.emaDecay ?? 0.9998, 'emaDecay', 0, 0.999999999),
+      amp: expectOneOf(options.amp ?? r.amp ?? 'off', 'amp', ['off', 'bf16', 'fp16'] as const),
       seed: expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER),
       evalEvery,
       checkpointEvery: expectInteger(options.checkpointEvery ?? (evalEvery || 1000), 'checkpointEvery', 1),
@@ -144,12 +181,15 @@ export class Trainer<Batch, Data> {
       maxSeconds: options.maxSeconds === undefined || options.maxSeconds === Infinity ? Infinity : expectNumber(options.maxSeconds, 'maxSeconds', 0),
       progress: options.progress ?? true,
     };
-    learningRate(0, options.schedule); // validates the schedule now
+    if (recipe === 'paper' && this.options.schedule.baseLr === undefined) {
+      throw new InvalidArgumentError(`recipe 'paper' gives learning rates for a SentenceVAE or an SLLM, not for ${model.kind ? `a model of kind '${model.kind}'` : 'this model'}: pass schedule.baseLr`);
+    }
+    learningRate(0, this.options.schedule); // validates the schedule now
   }
 
   #setup(): TrainingSetup {
     const o = this.options;
-    return { beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, emaDecay: o.emaDecay, amp: o.amp };
+    return { beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, emaDecay: o.emaDecay, amp: o.amp, lossReduction: o.lossReduction };
   }
 
   /**
@@ -330,6 +370,11 @@ export class Trainer<Batch, Data> {
     if (state.best) result.best = state.best;
     return result;
   }
+}
+
+/** The paper's items per device and update for a model kind. */
+function recipeBatch(kind: 'svae' | 'sllm'): number {
+  return paperRecipe[kind].batchPerDevice;
 }
 
 /** Writes a model folder next to its final place, then swaps it in (never a half-written folder). */

@@ -66,6 +66,9 @@ OptConfig read_opt_config(const Napi::Object& o) {
   c.bos_id = args::opt_integer(o, "bosId", 2, 0, big);
   c.eos_id = args::opt_integer(o, "eosId", 2, 0, big);
   c.tokenizer_size = args::opt_integer(o, "tokenizerSize", c.vocab_size, 1, big);
+  c.dropout = args::opt_number(o, "dropout", 0, 0, 0.999);
+  c.attention_dropout = args::opt_number(o, "attentionDropout", 0, 0, 0.999);
+  c.activation_dropout = args::opt_number(o, "activationDropout", 0, 0, 0.999);
   c.validate();
   return c;
 }

@@ -111,6 +111,7 @@ Napi::Value AddonSLLM::Encode(const Napi::CallbackInfo& info) {
     return run_async(env, "svae.sllm.encode", [state, batch]() -> Finish {
       std::lock_guard<std::mutex> lock(state->mutex);
       torch::NoGradGuard no_grad;
+      ModeScope eval(*state->model, false);
       auto [ids, lengths] = device_id_batch(batch, state->device, state->model->config.svae.vocab_size);
       torch::Tensor omega = state->model->encoder(ids, valid_from_lengths(lengths, ids.size(1)));
       return [omega](Napi::Env env) -> Napi::Value { return AddonTensor::Wrap(env, omega); };
@@ -129,6 +130,7 @@ Napi::Value AddonSLLM::Hidden(const Napi::CallbackInfo& info) {
     return run_async(env, "svae.sllm.hidden", [state, b]() -> Finish {
       std::lock_guard<std::mutex> lock(state->mutex);
       torch::NoGradGuard no_grad;
+      ModeScope eval(*state->model, false);
       auto [ids, lengths] = device_paragraphs(b, *state);
       torch::Tensor h = state->model->hidden(state->model->sentence_vectors(ids, lengths), (lengths > 0).to(torch::kLong), nullptr);
       return [h](Napi::Env env) -> Napi::Value { return AddonTensor::Wrap(env, h); };
@@ -155,6 +157,7 @@ Napi::Value AddonSLLM::Logits(const Napi::CallbackInfo& info) {
     return run_async(env, "svae.sllm.logits", [state, batch, memory]() -> Finish {
       std::lock_guard<std::mutex> lock(state->mutex);
       torch::NoGradGuard no_grad;
+      ModeScope eval(*state->model, false);
       auto [ids, lengths] = device_id_batch(batch, state->device, state->model->config.svae.vocab_size);
       torch::Tensor logits = state->model->decoder(ids, valid_from_lengths(lengths, ids.size(1)), memory.to(state->device, state->dtype));
       return [logits](Napi::Env env) -> Napi::Value { return AddonTensor::Wrap(env, logits.to(torch::kFloat)); };
@@ -239,6 +242,18 @@ Napi::Value AddonSLLM::Generate(const Napi::CallbackInfo& info) {
           fail(ErrorCode::InvalidArgument, "Expected sentenceTokens of integers in [1, " + std::to_string(c.svae.max_tokens - 1) + "] but received " + args::describe(v));
         }
         gen->forced_lengths.push_back(static_cast<int64_t>(n));
+      }
+    }
+    // prefixIds [B, P] + prefixLengths [B]: tokens forced at the start of each row's first sentence.
+    Napi::Value prefix = o.Get("prefixIds");
+    if (!prefix.IsUndefined() && !prefix.IsNull()) {
+      const int64_t width = args::opt_integer(o, "prefixWidth", 0, 0, gen->decode.max_new_tokens - 1);
+      gen->decode.prefix = borrow_typed_array(prefix, {rows_shape[0], width}, at::kInt).tensor.to(torch::kLong).clone();
+      gen->decode.prefix_lengths = borrow_typed_array(o.Get("prefixLengths"), {rows_shape[0]}, at::kInt).tensor.to(torch::kLong).clone();
+      const int64_t lo = width ? gen->decode.prefix.min().item<int64_t>() : 0, hi = width ? gen->decode.prefix.max().item<int64_t>() : 0;
+      if (lo < 0 || hi >= c.svae.vocab_size) fail(ErrorCode::InvalidArgument, "Expected prefixIds in [0, " + std::to_string(c.svae.vocab_size) + ")");
+      if (gen->decode.prefix_lengths.min().item<int64_t>() < 0 || gen->decode.prefix_lengths.max().item<int64_t>() > width) {
+        fail(ErrorCode::InvalidArgument, "Expected prefixLengths in [0, " + std::to_string(width) + "]");
       }
     }
     // Copies: the JS arrays may change before the first next().

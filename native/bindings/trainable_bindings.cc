@@ -17,10 +17,11 @@ TrainingOptions read_options(const Napi::Object& o) {
   t.ema_decay = args::opt_number(o, "emaDecay", 0, 0, 0.999999999);
   t.amp = args::opt_string(o, "amp", "off");
   t.initial_loss_scale = args::opt_number(o, "lossScale", 65536, 1, 1e12);
+  t.loss_reduction = args::opt_string(o, "lossReduction", "token");
   return t;
 }
 
-// configureTraining({ beta1, beta2, eps, weightDecay, emaDecay, amp, lossScale }, seed | null) -> Promise<void>
+// configureTraining({ beta1, beta2, eps, weightDecay, emaDecay, amp, lossScale, lossReduction }, seed | null) -> Promise<void>
 // Fresh optimizer state (and EMA from the current weights); reseeds the model's generator when given.
 Napi::Value configure(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state) {
   TrainingOptions options = read_options(args::object(info, 0, "options"));

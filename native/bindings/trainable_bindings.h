@@ -11,6 +11,7 @@
 #include "bindings/js_errors.h"
 #include "core/runtime.h"
 #include "model/dropout.h"
+#include "model/mode_scope.h"
 #include "train/training.h"
 
 #include <memory>
@@ -60,19 +61,22 @@ Napi::Value create(const Napi::CallbackInfo& info, const char* name, Napi::Funct
 }
 
 // Forward (train mode, the model's RNG, autocast when on) then backward × scale. The caller
-// holds the state's mutex. `forward` returns a struct with a `loss` tensor.
+// holds the state's mutex. `forward` returns a struct with a `loss` tensor (the per-token mean,
+// reported); with lossReduction 'sentence' the gradient is that of per_sentence_loss(r).
+// Train mode lasts exactly as long as the forward: a ModeScope restores eval mode also when the
+// forward throws, so a failed step never leaves dropout on for inference. Models are created
+// in eval mode and this is the only place that turns training mode on.
 template <class Forward>
 auto accumulate_locked(TrainableState& s, double scale, Forward&& forward) -> decltype(forward()) {
   if (!s.training) fail(ErrorCode::InvalidArgument, "call configureTraining() before training steps");
-  s.module().train();
   decltype(forward()) r;
   {
+    ModeScope mode(s.module(), true);
     RngScope rng(s.rng);
     Training::ForwardScope amp(*s.training);
     r = forward();
   }
-  s.training->backward(r.loss, scale);
-  s.module().eval();
+  s.training->backward(s.training->sentence_reduction() ? per_sentence_loss(r) : r.loss, scale);
   return r;
 }
 

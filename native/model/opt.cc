@@ -1,6 +1,8 @@
 #include "model/opt.h"
 
 #include "core/errors.h"
+#include "model/dropout.h"
+#include "model/mode_scope.h"
 
 namespace svae {
 
@@ -12,10 +14,11 @@ void OptConfig::validate() const {
   require(layers >= 1 && ffn >= 1 && vocab_size >= 1 && max_positions >= 1, "sizes must be positive");
   require(word_embed_proj_dim >= 1, "word_embed_proj_dim must be positive");
   require(tokenizer_size >= 1 && tokenizer_size <= vocab_size, "tokenizer size must be in [1, vocab_size]");
+  for (double p : {dropout, attention_dropout, activation_dropout}) require(p >= 0 && p < 1, "dropout probabilities must be in [0, 1)");
 }
 
-OptLayerImpl::OptLayerImpl(const OptConfig& c) : pre_norm(c.pre_norm) {
-  self_attn = register_module("self_attn", Attention(c.hidden, c.heads, 0.0));
+OptLayerImpl::OptLayerImpl(const OptConfig& c) : pre_norm(c.pre_norm), dropout(c.dropout), activation_dropout(c.activation_dropout) {
+  self_attn = register_module("self_attn", Attention(c.hidden, c.heads, c.attention_dropout));
   self_attn_layer_norm = register_module("self_attn_layer_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden}).eps(1e-5)));
   fc1 = register_module("fc1", torch::nn::Linear(c.hidden, c.ffn));
   fc2 = register_module("fc2", torch::nn::Linear(c.ffn, c.hidden));
@@ -23,10 +26,16 @@ OptLayerImpl::OptLayerImpl(const OptConfig& c) : pre_norm(c.pre_norm) {
 }
 
 torch::Tensor OptLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mask, KVCache* cache) {
-  auto attend = [&](const torch::Tensor& h) { return cache ? self_attn->forward_cached(h, *cache, mask) : self_attn(h, h, mask); };
+  const bool t = is_training();
+  auto attend = [&](const torch::Tensor& h) {
+    return svae::dropout(cache ? self_attn->forward_cached(h, *cache, mask) : self_attn(h, h, mask), dropout, t);
+  };
+  auto ffn = [&](const torch::Tensor& h) {
+    return svae::dropout(fc2(svae::dropout(torch::relu(fc1(h)), activation_dropout, t)), dropout, t);
+  };
   torch::Tensor h = pre_norm ? x + attend(self_attn_layer_norm(x)) : self_attn_layer_norm(x + attend(x));
-  if (pre_norm) return h + fc2(torch::relu(fc1(final_layer_norm(h))));
-  return final_layer_norm(h + fc2(torch::relu(fc1(h))));
+  if (pre_norm) return h + ffn(final_layer_norm(h));
+  return final_layer_norm(h + ffn(h));
 }
 
 OptDecoderImpl::OptDecoderImpl(const OptConfig& c) : config(c) {
@@ -99,6 +108,7 @@ torch::Tensor OptDecoderImpl::forward(const torch::Tensor& ids, const torch::Ten
 OptImpl::OptImpl(const OptConfig& c) : config(c) { decoder = register_module("decoder", OptDecoder(c)); }
 
 torch::Tensor OptImpl::logits(const torch::Tensor& ids, const torch::Tensor& mask, std::vector<KVCache>* caches) {
+  ModeScope eval(*this, false);
   return head(decoder(ids, mask, caches));
 }
 
@@ -112,7 +122,9 @@ LossResult OptImpl::loss(const torch::Tensor& ids, const torch::Tensor& mask, co
   torch::Tensor h = decoder(ids, mask, nullptr).narrow(1, 0, t - 1);
   torch::Tensor chosen = h.reshape({-1, h.size(-1)}).index_select(0, idx);
   torch::Tensor target = ids.narrow(1, 1, t - 1).reshape({-1}).index_select(0, idx);
-  return focal_loss_selected(head(chosen), target, idx, valid.numel(), gamma);
+  LossResult r = focal_loss_selected(head(chosen), target, idx, valid.numel(), gamma);
+  r.rows = (valid.sum(1) > 0).sum().item<int64_t>();  // rows with at least one scored target
+  return r;
 }
 
 torch::Tensor OptImpl::head(const torch::Tensor& h) {
@@ -129,6 +141,7 @@ torch::Tensor OptImpl::mask_unused(const torch::Tensor& logits) const {
 }
 
 std::pair<double, int64_t> OptImpl::nll(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& score) {
+  ModeScope eval(*this, false);
   LossResult r = loss(ids, mask, score, 0.0);
   if (r.tokens == 0) return {0.0, 0};
   return {r.ce.item<double>() * static_cast<double>(r.tokens), r.tokens};

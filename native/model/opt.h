@@ -29,6 +29,13 @@ struct OptConfig {
   // false: no embed_tokens / project_in / project_out (the SLLM feeds sentence vectors of the
   // hidden size straight into the layers).
   bool token_embedding = true;
+  // Training-mode dropout, where Hugging Face's modeling_opt.py applies it (config.json's
+  // dropout, attention_dropout, activation_dropout): `dropout` after the attention's out_proj
+  // and after fc2, `attention_dropout` on the attention probabilities. `activation_dropout`
+  // after the activation is fairseq/metaseq's (HF ignores it; every published OPT config has 0).
+  double dropout = 0;
+  double attention_dropout = 0;
+  double activation_dropout = 0;
   void validate() const;
 };
 
@@ -42,6 +49,7 @@ class OptLayerImpl : public torch::nn::Module {
   torch::nn::LayerNorm self_attn_layer_norm{nullptr}, final_layer_norm{nullptr};
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
   bool pre_norm;
+  double dropout, activation_dropout;
 };
 TORCH_MODULE(OptLayer);
 
@@ -69,7 +77,8 @@ TORCH_MODULE(OptDecoder);
 class OptImpl : public torch::nn::Module {
  public:
   explicit OptImpl(const OptConfig& c);
-  // logits [B, T, V] (float32): raw, every id (as Hugging Face).
+  // logits [B, T, V] (float32): raw, every id (as Hugging Face). Always in eval mode
+  // (inference; training goes through loss()).
   torch::Tensor logits(const torch::Tensor& ids, const torch::Tensor& mask, std::vector<KVCache>* caches);
   // Next-token focal loss (γ = 0: cross-entropy) over targets t where mask[t-1], mask[t] and,
   // when given, score[t] are 1 (score: [B, T] 0/1, picks the tokens that count).

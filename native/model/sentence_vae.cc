@@ -94,7 +94,9 @@ LossResult SentenceDecoderImpl::loss(const torch::Tensor& ids, const torch::Tens
   torch::Tensor idx = valid.reshape({-1}).nonzero().squeeze(1);
   torch::Tensor targets = shifted_targets(ids, lengths, config.eos_id, config.pad_id).reshape({-1}).index_select(0, idx);
   torch::Tensor logits = head(h.reshape({-1, h.size(-1)}).index_select(0, idx));
-  return focal_loss_selected(logits, targets, idx, valid.numel(), gamma);
+  LossResult r = focal_loss_selected(logits, targets, idx, valid.numel(), gamma);
+  r.rows = ids.size(0);
+  return r;
 }
 
 torch::Tensor SentenceDecoderImpl::states(const torch::Tensor& ids, const torch::Tensor& valid, const torch::Tensor& memory, bool shortcut) {
@@ -124,6 +126,11 @@ DecodeResult SentenceDecoderImpl::generate(const torch::Tensor& memory, const De
   at::Generator own = shared ? at::Generator() : at::make_generator<at::CPUGeneratorImpl>(o.seed);
   at::Generator& generator = shared ? *shared : own;
   SamplingOptions sampling{o.greedy, o.temperature, o.top_k, o.top_p};
+  torch::Tensor prefix, prefix_lengths;
+  if (o.prefix.defined() && o.prefix.size(1) > 0) {
+    prefix = o.prefix.to(memory.device(), torch::kLong);
+    prefix_lengths = o.prefix_lengths.to(memory.device(), torch::kLong);
+  }
 
   torch::Tensor tokens = torch::full({batch, 1}, config.bos_id, long_opts);
   torch::Tensor out = torch::full({batch, std::max<int64_t>(steps, 0)}, config.pad_id, long_opts);
@@ -138,9 +145,15 @@ DecodeResult SentenceDecoderImpl::generate(const torch::Tensor& memory, const De
     torch::Tensor logits = head(x).squeeze(1).to(torch::kFloat);  // [B, V]
     if (o.return_logits) step_logits.push_back(logits);
     torch::Tensor next = next_tokens(logits, sampling, generator);
+    torch::Tensor forced;  // rows still inside their forced prefix: the prompt's token, never an end
+    if (prefix.defined() && t < prefix.size(1)) {
+      forced = prefix_lengths > t;
+      next = torch::where(forced, prefix.select(1, t), next);
+    }
     next = torch::where(ended, torch::full_like(next, config.pad_id), next);
     out.select(1, t).copy_(next);
     torch::Tensor newly = o.ignore_eos ? torch::zeros_like(ended) : ended.logical_not().logical_and(next == config.eos_id);
+    if (forced.defined()) newly = newly.logical_and(forced.logical_not());
     lengths = torch::where(newly, torch::full_like(lengths, t), lengths);
     ended = ended.logical_or(newly);
     used = t + 1;
@@ -183,6 +196,7 @@ LossResult focal_loss_selected(const torch::Tensor& logits, const torch::Tensor&
   torch::Tensor focal = gamma == 0 ? -logp : -(1 - logp.exp()).pow(gamma) * logp;
   LossResult r;
   r.loss = focal.mean();
+  r.focal_sum = focal.sum();
   r.ce = (-logp).mean();
   r.tokens = idx.size(0);
   torch::NoGradGuard no_grad;
@@ -190,6 +204,11 @@ LossResult focal_loss_selected(const torch::Tensor& logits, const torch::Tensor&
   r.correct = hit.sum().item<int64_t>();
   r.right = torch::ones({total}, hit.options()).index_put_({idx}, hit);
   return r;
+}
+
+torch::Tensor per_sentence_loss(const LossResult& r) {
+  if (r.rows <= 0 || !r.focal_sum.defined()) return r.loss;
+  return r.focal_sum / static_cast<double>(r.rows);
 }
 
 LossResult SentenceVAEImpl::loss(const torch::Tensor& ids, const torch::Tensor& lengths, double gamma) {

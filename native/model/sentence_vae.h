@@ -53,6 +53,11 @@ struct DecodeOptions {
   uint64_t seed = 0;
   bool return_logits = false;
   bool ignore_eos = false;  // benchmarks: always max_new_tokens tokens
+  // Forced prefix (a prompt that ends mid-sentence): row b's first prefix_lengths[b] tokens are
+  // prefix[b, :] instead of decoded ones; the rest is decoded after them as usual. prefix
+  // [B, P] long, prefix_lengths [B] long (0: none); undefined: no prefix.
+  torch::Tensor prefix;
+  torch::Tensor prefix_lengths;
 };
 
 struct DecodeResult {
@@ -69,7 +74,13 @@ struct LossResult {
   int64_t correct = 0;    // argmax == target
   int64_t rows_exact = 0; // rows whose every target is predicted
   torch::Tensor right;    // [N] bool: valid position predicted right, or not valid (for rows_exact)
+  torch::Tensor focal_sum;  // sum of the focal terms (not averaged), scalar
+  int64_t rows = 0;         // sentences (sequences) the targets belong to; 0: unknown
 };
+
+// The paper's Eq. 5 reduction: focal terms summed over each sentence's tokens, averaged over
+// sentences (falls back to the per-token mean when the sentence count is unknown).
+torch::Tensor per_sentence_loss(const LossResult& r);
 
 class SentenceDecoderImpl : public torch::nn::Module {
  public:

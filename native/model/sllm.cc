@@ -1,6 +1,7 @@
 #include "model/sllm.h"
 
 #include "core/errors.h"
+#include "model/mode_scope.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -81,6 +82,7 @@ SllmLoss SllmImpl::loss(const torch::Tensor& ids, const torch::Tensor& lengths, 
   torch::Tensor stop_target = torch::where(next_exists, torch::full_like(next_exists, kContinue, long_opts), torch::full_like(next_exists, kStop, long_opts)).reshape({-1});
   torch::Tensor stop_logits = stop_head(h).reshape({b * n, 2});
   r.stop = focal_loss(stop_logits, stop_target, sentence.reshape({-1}), gamma);
+  r.stop.rows = r.stop.tokens;  // one flag per sentence
 
   // Decode: h_i reconstructs sentence i+1, whose own lengths define its targets and mask.
   torch::Tensor pred = next_exists.reshape({-1}).nonzero().squeeze(1);
@@ -109,6 +111,7 @@ SllmLoss SllmImpl::loss(const torch::Tensor& ids, const torch::Tensor& lengths, 
     torch::Tensor targets = torch::cat(target_parts, 0);
     const int64_t count = targets.size(0);
     r.decode = focal_loss_selected(logits, targets, torch::arange(count, long_opts), count, gamma);
+    r.decode.rows = pred.size(0);
     if (sums) {
       torch::NoGradGuard no_grad;
       torch::Tensor logp = torch::log_softmax(logits.to(torch::kFloat), -1).gather(1, targets.unsqueeze(1)).squeeze(1);
@@ -130,6 +133,7 @@ SllmLoss SllmImpl::loss(const torch::Tensor& ids, const torch::Tensor& lengths, 
 
 SllmGenerationState sllm_prefill(Sllm& model, const torch::Tensor& ids, const torch::Tensor& lengths, const torch::Tensor& rows,
                                  int64_t max_sentences, const DecodeOptions& decode, bool ignore_stop) {
+  ModeScope eval(*model, false);
   const int64_t b = rows.size(0), n = rows.size(1), l = ids.size(1);
   torch::Tensor omega = model->encoder(ids, valid_from_lengths(lengths, l));  // [pieces, H]
   const int64_t hsize = omega.size(1);
@@ -156,6 +160,7 @@ SllmGenerationState sllm_prefill(Sllm& model, const torch::Tensor& ids, const to
 }
 
 SllmStep sllm_step(Sllm& model, SllmGenerationState& g) {
+  ModeScope eval(*model, false);
   const int64_t b = g.h.size(0);
   const SvaeConfig& c = model->config.svae;
   const auto long_opts = g.mask.options();
@@ -164,6 +169,8 @@ SllmStep sllm_step(Sllm& model, SllmGenerationState& g) {
     out.stopped = torch::zeros({b}, g.finished.options());
   } else {
     out.stopped = (model->stop_head(g.h).argmax(-1) == kStop).logical_and(g.finished.logical_not());
+    // A row whose prompt ends mid-sentence first completes that sentence.
+    if (g.decode.prefix.defined()) out.stopped = out.stopped.logical_and(g.decode.prefix_lengths.to(out.stopped.device()) == 0);
   }
   g.finished = g.finished.logical_or(out.stopped);
   if (g.finished.all().item<bool>() || g.steps >= g.max_sentences) {
@@ -178,6 +185,8 @@ SllmStep sllm_step(Sllm& model, SllmGenerationState& g) {
     decode.ignore_eos = true;
   }
   DecodeResult r = model->decoder->generate(g.h, decode, &g.generator);
+  g.decode.prefix = torch::Tensor();  // the prefix belongs to the first sentence only
+  g.decode.prefix_lengths = torch::Tensor();
   const int64_t t = r.tokens.size(1);
   // Re-encode exactly what a reader of the text would encode: [bos, content], masked to its length.
   torch::Tensor ids = torch::cat({torch::full({b, 1}, c.bos_id, long_opts), r.tokens}, 1);
@@ -191,6 +200,8 @@ SllmStep sllm_step(Sllm& model, SllmGenerationState& g) {
   out.done = g.steps >= g.max_sentences;
   return out;
 }
+
+torch::Tensor per_sentence_loss(const SllmLoss& r) { return per_sentence_loss(r.stop) + per_sentence_loss(r.decode); }
 
 int64_t cache_bytes(const std::vector<KVCache>& caches) {
   int64_t bytes = 0;

@@ -80,11 +80,18 @@ struct SllmStep {
   bool done = false;
 };
 
+// Eq. 5 reduction of the training loss: stop loss (one flag per sentence: its mean is already
+// per sentence) + decode focal terms summed per target sentence, averaged over them.
+torch::Tensor per_sentence_loss(const SllmLoss& r);
+
 // Bytes of the KV caches a generation holds (allocated capacity).
 int64_t cache_bytes(const std::vector<KVCache>& caches);
 
 // Prefill: prompt pieces [N, L] (+ lengths [N]) placed at rows [B, S] (index into the pieces,
-// -1 = none; rows left-padded so each row's last sentence is in column S - 1).
+// -1 = none; rows left-padded so each row's last sentence is in column S - 1). A forced prefix
+// in `decode` (a prompt ending mid-sentence) applies to the first step only: rows with one
+// skip the stop head there (their sentence is unfinished) and decode after the prefix.
+// Prefill and steps run in eval mode whatever mode the model was left in.
 SllmGenerationState sllm_prefill(Sllm& model, const torch::Tensor& ids, const torch::Tensor& lengths, const torch::Tensor& rows,
                                  int64_t max_sentences, const DecodeOptions& decode, bool ignore_stop);
 // One sentence step: stop head -> decode -> re-encode [bos, tokens] -> one LLM step.

@@ -2,6 +2,12 @@
 // update with L2 clipping and AdamW (our own, so its state is keyed by parameter name and
 // exports without LibTorch-version differences), an EMA of the weights, mixed precision on
 // CUDA (bf16 autocast; fp16 with dynamic loss scaling) and the RNG state for exact resumes.
+//
+// 16-bit weights (a model created in bfloat16/float16) train through float32 master copies:
+// gradients are accumulated, clipped and applied in float32, the AdamW moments and the EMA are
+// float32, and the 16-bit weights are the rounded masters. Without them an update smaller than
+// half a bf16 step (2^-9 relative: an AdamW step of lr 1e-5 on a weight of 0.01, or the EMA's
+// (1 - 0.998) share) is rounded away every time and never accumulates.
 #pragma once
 #include <torch/torch.h>
 
@@ -18,6 +24,10 @@ struct TrainingOptions {
   double ema_decay = 0;        // 0: no EMA
   std::string amp = "off";     // "off" | "bf16" | "fp16" (CUDA only)
   double initial_loss_scale = 65536;
+  // "token": the loss is the mean over target tokens (default); "sentence": summed over each
+  // sentence's tokens, averaged over sentences (the paper's Eq. 5). Affects the gradient only:
+  // the reported loss stays the per-token mean.
+  std::string loss_reduction = "token";
 };
 
 struct StepOutcome {
@@ -55,16 +65,21 @@ class Training {
   // Swaps the live weights with the EMA weights (call again to swap back).
   void swap_ema();
   bool has_ema() const { return options_.ema_decay > 0; }
+  bool sentence_reduction() const { return options_.loss_reduction == "sentence"; }
   const TrainingOptions& options() const { return options_; }
 
  private:
   void zero_grad();
+  // The float32 gradient of a parameter: its master gradient when it has a master, else its own.
+  torch::Tensor grad_of(const std::string& name, const torch::Tensor& p) const;
   torch::nn::Module& module_;
   TrainingOptions options_;
   torch::Device device_;
   mutable at::Generator generator_;  // get_state() needs its mutex
   std::vector<std::pair<std::string, torch::Tensor>> params_;
   std::map<std::string, torch::Tensor> exp_avg_, exp_avg_sq_, ema_;
+  // 16-bit parameters only: float32 master weights and accumulated float32 gradients.
+  std::map<std::string, torch::Tensor> master_, master_grad_;
   int64_t adam_step_ = 0;
   int64_t ema_updates_ = 0;
   double loss_scale_ = 1;
