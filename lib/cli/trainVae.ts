@@ -132,7 +132,7 @@ export async function trainVae(argv: readonly string[]): Promise<number> {
 
   // Everything that can be checked without a model is checked before one is built: the corpus
   // can be read, the output folder can be made and no other run is writing into it.
-  expectOneOf(cfg.amp, 'amp', ['off', 'bf16', 'fp16'] as const);
+  if (cfg.amp !== undefined) expectOneOf(cfg.amp, 'amp', ['off', 'bf16', 'fp16'] as const);
   await checkCorpus(cfg.data);
   await makeOutputDir(cfg.out);
   await checkRunFolderFree(cfg.out);

@@ -144,7 +144,9 @@ export class Trainer<Batch, Data> {
     }
     if (options === null || typeof options !== 'object' || Array.isArray(options)) invalid('options object ({ out, maxSteps, schedule })', 'options', options);
     expectString(options.out, 'out');
-    if (options.schedule === null || typeof options.schedule !== 'object' || Array.isArray(options.schedule)) {
+    // The schedule may be left out only when a recipe supplies it (learningRate() below checks the result).
+    const scheduleGiven = options.schedule !== undefined || (options.recipe !== undefined && options.recipe !== 'default');
+    if (!scheduleGiven || (options.schedule !== undefined && (options.schedule === null || typeof options.schedule !== 'object' || Array.isArray(options.schedule)))) {
       invalid('schedule object ({ baseLr, warmupSteps?, ... })', 'schedule', options.schedule);
     }
     this.model = model;
