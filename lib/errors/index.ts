@@ -9,3 +9,5 @@ export { FormatError } from './FormatError.js';
 export { TrainingError } from './TrainingError.js';
 export { AddonLoadError, type AddonAttempt } from './AddonLoadError.js';
 export { fromNative } from './fromNative.js';
+export { QueueFullError } from './QueueFullError.js';
+export { EngineClosedError } from './EngineClosedError.js';
