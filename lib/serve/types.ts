@@ -20,7 +20,7 @@ export interface EngineRequest {
   topP?: number;
   /** Keep only the k most likely tokens (0 = all). @default 0 */
   topK?: number;
-  /** Seed of this request's own random stream (its output does not depend on its batch neighbours). @default 0 */
+  /** Seed of this request's own random stream (its output does not depend on its batch neighbours). @default a random seed */
   seed?: number;
   /** Stop strings: the output is cut before the first match and finishReason is 'stop'. @default [] */
   stop?: readonly string[];
@@ -28,6 +28,13 @@ export interface EngineRequest {
   signal?: AbortSignal;
   /** Ends the request after this many ms from submit, queue time included (finishReason 'timeout'). @default the engine's defaultTimeoutMs (none) */
   timeoutMs?: number;
+  /**
+   * Benchmarks: never end on the model's own signal (SLLM stop head, OPT eos); run to maxTokens /
+   * maxSentences. @default false
+   */
+  ignoreStop?: boolean;
+  /** Benchmarks, SLLM only: sentence k has exactly sentenceTokens[k % n] tokens (eos ignored). */
+  sentenceTokens?: readonly number[];
 }
 
 /** One streamed piece of a completion: one sentence (SLLM) or one token (OPT). */
@@ -50,9 +57,9 @@ export interface EngineResult {
   /** The completion (all chunks' text joined). */
   text: string;
   finishReason: FinishReason;
-  /** Tokens of the prompt as the model read them. */
+  /** Tokens of the prompt (the model's bos not counted). */
   promptTokens: number;
-  /** Completion tokens (counted over what was kept, i.e. up to a stop string). */
+  /** Completion tokens the model generated (eos not counted; tokens cut by a stop string counted). */
   completionTokens: number;
   /** From submit to admission into a slot. */
   queuedMs: number;
