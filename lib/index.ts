@@ -44,3 +44,8 @@ export { parseStateDictPickle, type TensorRef, type StorageRef } from './io/torc
 export { readZipDirectory, type ZipEntry } from './io/zip.js';
 export { SLLM, type SllmConfig, type SllmFreeze, type CreateSllmOptions, type FromOptOptions, type SllmGenerateOptions, type SentenceEvent, type SllmEvaluation, type GenerationStats } from './models/SLLM.js';
 export { TokenBatches, paragraphRow, padRows, type TokenBatch } from './data/tokenRows.js';
+export { createServer, chatPrompt, chatStops, RequestError, type ServerOptions, type ServableEngine, type ChatMessage, type OpenAiErrorBody } from './serve/http/index.js';
+export {
+  Engine, type EngineModelKind, type EngineRequest, type EngineChunk, type FinishReason, type EngineResult, type EngineHandle,
+  type StepInfo, type EngineStats, type EngineOptions,
+} from './serve/index.js';

@@ -1,6 +1,7 @@
 /**
  * The serving engine's public shapes (the HTTP layer codes against exactly these).
- * The Engine class itself lives in ./Engine.ts.
+ * The Engine class itself lives in ./Engine.ts. Bad request fields throw InvalidArgumentError
+ * (lib/errors/), a full queue QueueFullError, a closed engine EngineClosedError.
  */
 
 /** Which kind of model an Engine drives: an SLLM (one step = one sentence per row) or OPT (one token per row). */
@@ -69,7 +70,10 @@ export interface EngineResult {
   totalMs: number;
 }
 
-/** A submitted request: iterate it for chunks, await `result` for the whole. */
+/**
+ * A submitted request: iterate it for chunks (each reader gets every chunk from the first; leaving
+ * a for-await loop early cancels the request), await `result` for the whole.
+ */
 export interface EngineHandle extends AsyncIterable<EngineChunk> {
   readonly id: string;
   /**
@@ -126,4 +130,6 @@ export interface EngineOptions {
   defaultMaxTokens?: number;
   /** timeoutMs of requests that do not set it. @default none */
   defaultTimeoutMs?: number;
+  /** The name the engine reports (e.g. the model folder's name, for /v1/models). @default the kind ('sllm' / 'opt') */
+  modelName?: string;
 }
