@@ -1,0 +1,189 @@
+/**
+ * The HTTP server under load: our own bounded load generator (fetch over loopback, streaming, a
+ * fixed number of requests per client) at 1, 4, 16 and 64 concurrent clients against
+ * `createServer(Engine)` over random-weight SLLM and OPT models of the Table-3 shapes, lengths
+ * forced equal (SLLM: sentence lengths drawn from Brown as in bench/sllm.ts, stop head ignored; OPT:
+ * the same number of tokens, eos ignored). Per level: aggregate output tokens/s, p50/p95 time to
+ * first sentence (SLLM) or token (OPT), p50/p95 request latency, mean/max slot occupancy,
+ * event-loop lag p99 — next to the same requests sent one at a time. Server and clients share one
+ * process (the lag includes the clients' SSE parsing: an upper bound for the server alone).
+ */
+import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+import { brownSentences, createServer, OPT, SLLM, Tokenizer } from '../lib/index.js';
+import { Engine } from '../lib/serve/index.js';
+import type { StepInfo } from '../lib/serve/types.js';
+import { tableShapes } from './sllm.js';
+import { fmt, spread, type Spread, table } from './stats.js';
+
+export interface LoadResult {
+  clients: number;
+  requests: number;
+  /** Output tokens / wall time of the whole level, per repeat. */
+  tokensPerSecond: Spread;
+  ttftMs: { p50: number; p95: number };
+  latencyMs: { p50: number; p95: number };
+  /** Busy slots per engine step while the level ran. */
+  occupancy: { mean: number; max: number };
+  eventLoopLagP99Ms: number;
+  errors: number;
+}
+
+export interface ServeBenchRow {
+  shape: string;
+  kind: 'sllm' | 'opt';
+  tokensPerRequest: number;
+  /** The same requests one at a time. */
+  sequential: LoadResult;
+  levels: LoadResult[];
+}
+
+const quantile = (xs: readonly number[], q: number) => {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+};
+
+/** One streamed request: reads the SSE body, times the first content chunk and the end. */
+async function streamOnce(url: string, body: object): Promise<{ ttft: number; latency: number; tokens: number }> {
+  const t0 = performance.now();
+  const r = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }) });
+  if (r.status !== 200 || !r.body) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
+  let ttft = Number.NaN, tokens = 0, buffer = '';
+  const decoder = new TextDecoder();
+  for await (const bytes of r.body) {
+    buffer += decoder.decode(bytes as Uint8Array, { stream: true });
+    let cut: number;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const event = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
+      const data = JSON.parse(event.slice(6)) as { choices: { text: string }[]; usage?: { completion_tokens: number } | null; error?: { message: string } };
+      if (data.error) throw new Error(data.error.message);
+      if (Number.isNaN(ttft) && data.choices[0]?.text) ttft = performance.now() - t0;
+      if (data.usage) tokens = data.usage.completion_tokens;
+    }
+  }
+  return { ttft, latency: performance.now() - t0, tokens };
+}
+
+/** `clients` loops, each sending `perClient` requests back to back; bounded by count, not time. */
+async function load(url: string, engine: Engine, body: object, clients: number, perClient: number): Promise<Omit<LoadResult, 'tokensPerSecond'> & { rate: number }> {
+  const steps: number[] = [];
+  const onStep = (s: StepInfo) => steps.push(s.busySlots);
+  engine.on('step', onStep);
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  lag.enable();
+  const ttft: number[] = [], latency: number[] = [];
+  let tokens = 0, errors = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: clients }, async () => {
+    for (let i = 0; i < perClient; i++) {
+      try {
+        const r = await streamOnce(url, body);
+        ttft.push(r.ttft);
+        latency.push(r.latency);
+        tokens += r.tokens;
+      } catch (error) {
+        errors++;
+        console.error(`[serve bench] ${(error as Error).message}`);
+      }
+    }
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  lag.disable();
+  engine.off('step', onStep);
+  return {
+    clients, requests: clients * perClient, rate: tokens / seconds,
+    ttftMs: { p50: quantile(ttft, 0.5), p95: quantile(ttft, 0.95) },
+    latencyMs: { p50: quantile(latency, 0.5), p95: quantile(latency, 0.95) },
+    occupancy: { mean: steps.reduce((a, b) => a + b, 0) / Math.max(1, steps.length), max: Math.max(0, ...steps) },
+    eventLoopLagP99Ms: lag.percentile(99) / 1e6,
+    errors,
+  };
+}
+
+export async function benchServe(options: { shapes?: string[]; clients?: number[]; repeats?: number; sentences?: number }): Promise<{ name: 'serve'; rows: ServeBenchRow[]; lengths: number[]; repeats: number }> {
+  const clientsList = options.clients ?? [1, 4, 16, 64];
+  const repeats = options.repeats ?? 2;
+  const sentences = options.sentences ?? 8;
+  const tokenizer = await Tokenizer.builtin('gpt2-opt');
+  // The Table-3 bench's lengths: content-token counts of Brown segments, the same for every row.
+  const brown = await brownSentences(tokenizer, 400, 64);
+  const brownLengths = (await tokenizer.encodeBatch(brown, { addBos: false })).map((x) => x.length).filter((n) => n >= 2 && n <= 63);
+  const lengths = Array.from({ length: sentences }, (_, k) => brownLengths[(k * 97 + 13) % brownLengths.length]!);
+  const total = lengths.reduce((a, b) => a + b, 0);
+  const prompt = ' The jury said it was fine today.';
+  const rows: ServeBenchRow[] = [];
+  for (const shape of options.shapes ?? ['125m']) {
+    const config = tableShapes[shape];
+    if (!config) throw new Error(`unknown shape '${shape}'; known: ${Object.keys(tableShapes).join(', ')}`);
+    for (const kind of ['sllm', 'opt'] as const) {
+      const model = kind === 'sllm'
+        ? await SLLM.create({ svae: { preset: 'SVAE-768-H1', hidden: config.hidden, heads: config.heads, ffn: 2 * config.hidden, layers: 1, dropout: 0 }, llm: config, tokenizer, seed: 1 })
+        : await OPT.create(config, { tokenizer, seed: 1 });
+      const body = {
+        model: kind, prompt, max_tokens: total, temperature: 0, ignore_eos: true,
+        ...(kind === 'sllm' ? { sentence_tokens: lengths, max_sentences: sentences } : {}),
+      };
+      const run = async (clients: number, perClient: number): Promise<LoadResult> => {
+        // One engine per level, sized to it: every client has a slot.
+        const engine = await Engine.create(model, { slots: clients, maxQueue: clients });
+        const app = createServer(engine, { modelName: kind, processMetrics: false, graceMs: 0, closeEngine: true });
+        await app.listen({ host: '127.0.0.1', port: 0 });
+        const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+        try {
+          await streamOnce(url, body); // warm-up
+          const runs = [];
+          for (let r = 0; r < repeats; r++) runs.push(await load(url, engine, body, clients, perClient));
+          const last = runs.at(-1)!;
+          const { rate: _rate, ...rest } = last;
+          return { ...rest, tokensPerSecond: spread(runs.map((x) => x.rate)), errors: runs.reduce((n, x) => n + x.errors, 0) };
+        } finally {
+          await app.close();
+        }
+      };
+      const sequential = await run(1, 4);
+      console.error(`[serve bench] ${shape} ${kind} one at a time: ${sequential.tokensPerSecond.median.toFixed(1)} tok/s`);
+      const levels: LoadResult[] = [];
+      for (const clients of clientsList) {
+        // Bounded: two requests per client (one at 64 clients), at least 4 in all.
+        const perClient = clients >= 64 ? 1 : Math.max(2, Math.ceil(4 / clients));
+        const level = await run(clients, perClient);
+        levels.push(level);
+        console.error(`[serve bench] ${shape} ${kind} ${clients} clients: ${level.tokensPerSecond.median.toFixed(1)} tok/s, ttft p50 ${level.ttftMs.p50.toFixed(0)} ms, lag p99 ${level.eventLoopLagP99Ms.toFixed(1)} ms`);
+      }
+      rows.push({ shape, kind, tokensPerRequest: total, sequential, levels });
+      model.dispose();
+    }
+  }
+  return { name: 'serve', rows, lengths, repeats };
+}
+
+export function renderServe(r: Awaited<ReturnType<typeof benchServe>>): string {
+  const ms = (x: number) => fmt(x, 0);
+  const out: string[][] = [];
+  for (const row of r.rows) {
+    const seq = row.sequential;
+    for (const l of row.levels) {
+      const opt = r.rows.find((x) => x.shape === row.shape && x.kind === 'opt')?.levels.find((x) => x.clients === l.clients);
+      out.push([
+        row.shape, row.kind.toUpperCase(), String(l.clients), String(l.requests),
+        `${fmt(l.tokensPerSecond.median, 1)} (${fmt(l.tokensPerSecond.min, 1)}–${fmt(l.tokensPerSecond.max, 1)})`,
+        `${(l.tokensPerSecond.median / row.levels[0]!.tokensPerSecond.median).toFixed(2)}×`,
+        row.kind === 'sllm' && opt ? `${(l.tokensPerSecond.median / opt.tokensPerSecond.median).toFixed(2)}×` : '-',
+        `${ms(l.ttftMs.p50)} / ${ms(l.ttftMs.p95)}`, `${ms(l.latencyMs.p50)} / ${ms(l.latencyMs.p95)}`,
+        `${l.occupancy.mean.toFixed(1)} / ${l.occupancy.max}`, l.eventLoopLagP99Ms.toFixed(1), String(l.errors),
+        `${fmt(seq.tokensPerSecond.median, 1)}; ${ms(seq.ttftMs.p50)}; ${ms(seq.latencyMs.p50)}`,
+      ]);
+    }
+  }
+  return [
+    `Serving under load: random weights, float32, greedy, ${r.lengths.length} sentences of ${r.lengths.join(', ')} tokens per request (OPT: the same token count, eos ignored), streamed over loopback; median (min–max) of ${r.repeats} repeats per level`,
+    table(
+      ['shape', 'model', 'clients', 'requests', 'output tokens/s', 'vs 1 client', 'SLLM/OPT', 'first output p50 / p95 ms', 'latency p50 / p95 ms', 'slots busy mean / max', 'event-loop lag p99 ms', 'errors', 'one at a time: tok/s; first ms; latency ms'],
+      out,
+    ),
+  ].join('\n');
+}
