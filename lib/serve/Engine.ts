@@ -168,12 +168,14 @@ export class Engine extends EventEmitter {
   /**
    * Stops admitting (submit throws EngineClosedError), lets the requests already accepted —
    * running and queued — finish for up to graceMs, then cuts the rest (finishReason 'abort') and
-   * frees the native session. Safe to call twice (the same Promise).
+   * frees the native session. `graceMs: Infinity` waits for every accepted request. Safe to call
+   * twice (the same Promise).
    * @default graceMs 10000
    */
   close(options: { graceMs?: number } = {}): Promise<void> {
     if (this.#closing) return this.#closing;
-    const graceMs = options.graceMs === undefined ? 10_000 : expectNumber(options.graceMs, 'graceMs', 0, Number.POSITIVE_INFINITY);
+    const graceMs = options.graceMs ?? 10_000;
+    if (graceMs !== Number.POSITIVE_INFINITY) expectNumber(graceMs, 'graceMs', 0);
     this.#closed = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     if (graceMs === 0) this.#cutAll();
