@@ -20,6 +20,8 @@ export const serveUsage = `Usage: sentencevae serve --model <dir> [flags]
   --api-key KEY          require "Authorization: Bearer KEY" on /v1/* (or set SENTENCEVAE_API_KEY)
   --model-name NAME      the model id clients send (default: the folder's name)
   --max-tokens-limit N   largest max_tokens a request may ask for (default: 4096)
+  --max-prompt-tokens N  longest prompt in tokens (default: the model's context)
+  --timeout-ms N         end a request this long after it arrived, queue included (default: none)
   --grace-ms N           on SIGTERM/SIGINT, how long in-flight requests may finish (default: 10000)
   --device <cpu|cuda|auto> (default: cpu)
   --dtype <float32|bfloat16|float16> (default: float32)
@@ -35,7 +37,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   }
   const f = parseFlags(argv, {
     model: 'string', host: 'string', port: 'number', slots: 'number', 'max-queue': 'number', 'api-key': 'string', 'model-name': 'string',
-    'max-tokens-limit': 'number', 'grace-ms': 'number', device: 'string', dtype: 'string',
+    'max-tokens-limit': 'number', 'max-prompt-tokens': 'number', 'timeout-ms': 'number', 'grace-ms': 'number', device: 'string', dtype: 'string',
   });
   if (typeof f.model !== 'string') throw new InvalidArgumentError(`--model <dir> is required\n\n${serveUsage}`);
   const apiKey = (f['api-key'] as string | undefined) ?? process.env.SENTENCEVAE_API_KEY;
@@ -48,6 +50,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
     const engine = await Engine.create(model, {
       ...(f.slots !== undefined ? { slots: f.slots as number } : {}),
       ...(f['max-queue'] !== undefined ? { maxQueue: f['max-queue'] as number } : {}),
+      ...(f['max-prompt-tokens'] !== undefined ? { maxPromptTokens: f['max-prompt-tokens'] as number } : {}),
+      ...(f['timeout-ms'] !== undefined ? { defaultTimeoutMs: f['timeout-ms'] as number } : {}),
     });
     const modelName = (f['model-name'] as string | undefined) ?? basename(resolve(f.model));
     const server = createServer(engine, {

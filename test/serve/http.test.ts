@@ -68,6 +68,9 @@ test.serial('SLLM: completion and chat completion, plain and streamed one senten
   t.is(deltas.map((d) => d.content ?? '').join(''), chat.choices[0]!.message.content ?? '');
   t.is(chatFinish, chat.choices[0]!.finish_reason);
 
+  const echoed = await s.client.completions.create({ ...body, echo: true } as OpenAI.CompletionCreateParamsNonStreaming);
+  t.is(echoed.choices[0]!.text, body.prompt + plain.choices[0]!.text, 'echo puts the prompt in front');
+
   const models = await s.client.models.list();
   t.deepEqual(models.data.map((m) => m.id), [s.model]);
   const health = await (await fetch(`${s.url}/health`)).json() as { status: string; kind: string; slots: number };
@@ -204,6 +207,14 @@ test.serial('bad requests get 400/404/413 in OpenAI error shape and the server k
     t.true(isOpenAiError(r.json, r.status), r.text);
     if (param !== null) t.is((r.json as { error: { param: string } }).error.param, param, r.text);
   }
+  // A prompt over the model's context (the tiny SLLM holds 128 sentences) is found after tokenizing,
+  // before any chunk: still a plain 400, streamed or not.
+  for (const stream of [false, true]) {
+    const r = await post(s.url, '/v1/completions', JSON.stringify({ model: m, prompt: 'Yes. '.repeat(200), max_tokens: 4, stream }));
+    t.is(r.status, 400, r.text);
+    t.true(isOpenAiError(r.json, r.status));
+    t.is((r.json as { error: { code: string } }).error.code, 'context_length_exceeded');
+  }
   // The typed client surfaces the same errors.
   const e = await t.throwsAsync(s.client.completions.create({ model: m, prompt: 'x', max_tokens: 1e9 }));
   t.true(e instanceof OpenAI.BadRequestError);
@@ -212,5 +223,5 @@ test.serial('bad requests get 400/404/413 in OpenAI error shape and the server k
   const ok = await s.client.completions.create({ model: m, prompt: 'Still here.', max_tokens: 3 });
   t.true(ok.usage!.completion_tokens > 0);
   const metrics = await scrape(s.url);
-  t.is(metrics.get('sentencevae_http_requests_total{route="/v1/completions",status="400"}'), 20);
+  t.is(metrics.get('sentencevae_http_requests_total{route="/v1/completions",status="400"}'), 22);
 });
