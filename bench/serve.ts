@@ -5,16 +5,20 @@
  * forced equal (SLLM: sentence lengths drawn from Brown as in bench/sllm.ts, stop head ignored; OPT:
  * the same number of tokens, eos ignored). Per level: aggregate output tokens/s, p50/p95 time to
  * first sentence (SLLM) or token (OPT), p50/p95 request latency, mean/max slot occupancy,
- * event-loop lag p99 — next to the same requests sent one at a time. Server and clients share one
- * process (the lag includes the clients' SSE parsing: an upper bound for the server alone).
+ * event-loop lag p99 of the server's thread — next to the same requests sent one at a time. The
+ * clients run in a worker thread of the same process (bench/serveLoad.ts), so the lag measured is
+ * the server's own; they share the machine's cores with it.
  */
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 
 import { brownSentences, createServer, OPT, SLLM, Tokenizer } from '../lib/index.js';
 import { Engine } from '../lib/serve/index.js';
 import type { StepInfo } from '../lib/serve/types.js';
 import { tableShapes } from './sllm.js';
+import { type LoadJob, type LoadSamples, streamOnce } from './serveLoad.js';
 import { fmt, spread, type Spread, table } from './stats.js';
 
 export interface LoadResult {
@@ -45,62 +49,29 @@ const quantile = (xs: readonly number[], q: number) => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
 };
 
-/** One streamed request: reads the SSE body, times the first content chunk and the end. */
-async function streamOnce(url: string, body: object): Promise<{ ttft: number; latency: number; tokens: number }> {
-  const t0 = performance.now();
-  const r = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }) });
-  if (r.status !== 200 || !r.body) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
-  let ttft = Number.NaN, tokens = 0, buffer = '';
-  const decoder = new TextDecoder();
-  for await (const bytes of r.body) {
-    buffer += decoder.decode(bytes as Uint8Array, { stream: true });
-    let cut: number;
-    while ((cut = buffer.indexOf('\n\n')) >= 0) {
-      const event = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
-      const data = JSON.parse(event.slice(6)) as { choices: { text: string }[]; usage?: { completion_tokens: number } | null; error?: { message: string } };
-      if (data.error) throw new Error(data.error.message);
-      if (Number.isNaN(ttft) && data.choices[0]?.text) ttft = performance.now() - t0;
-      if (data.usage) tokens = data.usage.completion_tokens;
-    }
-  }
-  return { ttft, latency: performance.now() - t0, tokens };
-}
-
-/** `clients` loops, each sending `perClient` requests back to back; bounded by count, not time. */
+/** Runs the load generator in a worker thread (bench/serveLoad.ts) while this thread serves. */
 async function load(url: string, engine: Engine, body: object, clients: number, perClient: number): Promise<Omit<LoadResult, 'tokensPerSecond'> & { rate: number }> {
   const steps: number[] = [];
   const onStep = (s: StepInfo) => steps.push(s.busySlots);
   engine.on('step', onStep);
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
-  const ttft: number[] = [], latency: number[] = [];
-  let tokens = 0, errors = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: clients }, async () => {
-    for (let i = 0; i < perClient; i++) {
-      try {
-        const r = await streamOnce(url, body);
-        ttft.push(r.ttft);
-        latency.push(r.latency);
-        tokens += r.tokens;
-      } catch (error) {
-        errors++;
-        console.error(`[serve bench] ${(error as Error).message}`);
-      }
-    }
-  }));
-  const seconds = (performance.now() - t0) / 1000;
-  lag.disable();
-  engine.off('step', onStep);
+  const worker = new Worker(new URL('./serveLoad.js', import.meta.url), { workerData: { url, body, clients, perClient } satisfies LoadJob });
+  let samples: LoadSamples;
+  try {
+    [samples] = (await once(worker, 'message')) as [LoadSamples];
+  } finally {
+    lag.disable();
+    engine.off('step', onStep);
+    await worker.terminate();
+  }
   return {
-    clients, requests: clients * perClient, rate: tokens / seconds,
-    ttftMs: { p50: quantile(ttft, 0.5), p95: quantile(ttft, 0.95) },
-    latencyMs: { p50: quantile(latency, 0.5), p95: quantile(latency, 0.95) },
+    clients, requests: clients * perClient, rate: samples.tokens / samples.seconds,
+    ttftMs: { p50: quantile(samples.ttft, 0.5), p95: quantile(samples.ttft, 0.95) },
+    latencyMs: { p50: quantile(samples.latency, 0.5), p95: quantile(samples.latency, 0.95) },
     occupancy: { mean: steps.reduce((a, b) => a + b, 0) / Math.max(1, steps.length), max: Math.max(0, ...steps) },
     eventLoopLagP99Ms: lag.percentile(99) / 1e6,
-    errors,
+    errors: samples.errors,
   };
 }
 
