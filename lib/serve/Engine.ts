@@ -121,6 +121,12 @@ export class Engine extends EventEmitter {
    * Queues a request; it is admitted into a free slot at the next step. Throws InvalidArgumentError
    * (bad fields), QueueFullError (maxQueue requests already wait beyond the free slots) and
    * EngineClosedError (after close()).
+   * @example
+   * ```ts
+   * const controller = new AbortController();
+   * const handle = engine.submit({ prompt: 'Hello there.', temperature: 0.7, seed: 1, stop: ['\n'], signal: controller.signal, timeoutMs: 30_000 });
+   * const { text, finishReason } = await handle.result;
+   * ```
    */
   submit(request: EngineRequest): EngineHandle {
     if (this.#closed) throw new EngineClosedError('The engine is closed: it admits no new requests');
@@ -152,12 +158,19 @@ export class Engine extends EventEmitter {
     return entry.handle;
   }
 
-  /** Prompt tokens of `text` as a request would count them (bos not counted). */
+  /**
+   * Prompt tokens of `text` as a request would count them (bos not counted).
+   * @example
+   * ```ts
+   * if ((await engine.countTokens(prompt)) > 1000) throw new Error('prompt too long');
+   * ```
+   */
   countTokens(text: string): Promise<number> {
     expectString(text, 'text');
     return this.#backend.countTokens(text);
   }
 
+  /** Counters and the current occupancy (cheap; no native call). */
   stats(): EngineStats {
     return {
       kind: this.kind, slots: this.#slots, busySlots: this.#running.size, queued: this.#queue.length, maxQueue: this.#maxQueue,
