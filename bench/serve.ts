@@ -90,44 +90,56 @@ export async function benchServe(options: { shapes?: string[]; clients?: number[
   for (const shape of options.shapes ?? ['125m']) {
     const config = tableShapes[shape];
     if (!config) throw new Error(`unknown shape '${shape}'; known: ${Object.keys(tableShapes).join(', ')}`);
-    for (const kind of ['sllm', 'opt'] as const) {
-      const model = kind === 'sllm'
-        ? await SLLM.create({ svae: { preset: 'SVAE-768-H1', hidden: config.hidden, heads: config.heads, ffn: 2 * config.hidden, layers: 1, dropout: 0 }, llm: config, tokenizer, seed: 1 })
-        : await OPT.create(config, { tokenizer, seed: 1 });
-      const body = {
-        model: kind, prompt, max_tokens: total, temperature: 0, ignore_eos: true,
-        ...(kind === 'sllm' ? { sentence_tokens: lengths, max_sentences: sentences } : {}),
-      };
-      const run = async (clients: number, perClient: number): Promise<LoadResult> => {
+    const kinds = ['sllm', 'opt'] as const;
+    const models = {
+      sllm: await SLLM.create({ svae: { preset: 'SVAE-768-H1', hidden: config.hidden, heads: config.heads, ffn: 2 * config.hidden, layers: 1, dropout: 0 }, llm: config, tokenizer, seed: 1 }),
+      opt: await OPT.create(config, { tokenizer, seed: 1 }),
+    };
+    const bodies = {
+      sllm: { model: 'sllm', prompt, max_tokens: total, temperature: 0, ignore_eos: true, sentence_tokens: lengths, max_sentences: sentences },
+      opt: { model: 'opt', prompt, max_tokens: total, temperature: 0, ignore_eos: true },
+    };
+    // Both servers run side by side and their repeats alternate, so a neighbour's load on this
+    // shared machine falls on both alike (the way the Table-3 bench alternates OPT and SLLM).
+    const level = async (clients: number, perClient: number): Promise<Record<'sllm' | 'opt', LoadResult>> => {
+      const servers = await Promise.all(kinds.map(async (kind) => {
         // One engine per level, sized to it: every client has a slot.
-        const engine = await Engine.create(model, { slots: clients, maxQueue: clients });
+        const engine = await Engine.create(models[kind], { slots: clients, maxQueue: clients });
         const app = createServer(engine, { modelName: kind, processMetrics: false, graceMs: 0, closeEngine: true });
         await app.listen({ host: '127.0.0.1', port: 0 });
-        const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-        try {
-          await streamOnce(url, body); // warm-up
-          const runs = [];
-          for (let r = 0; r < repeats; r++) runs.push(await load(url, engine, body, clients, perClient));
-          const last = runs.at(-1)!;
-          const { rate: _rate, ...rest } = last;
-          return { ...rest, tokensPerSecond: spread(runs.map((x) => x.rate)), errors: runs.reduce((n, x) => n + x.errors, 0) };
-        } finally {
-          await app.close();
+        return { kind, engine, app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+      }));
+      try {
+        for (const sv of servers) await streamOnce(sv.url, bodies[sv.kind]); // warm-up
+        const runs: Record<string, Awaited<ReturnType<typeof load>>[]> = { sllm: [], opt: [] };
+        for (let r = 0; r < repeats; r++) {
+          for (const sv of servers) runs[sv.kind]!.push(await load(sv.url, sv.engine, bodies[sv.kind], clients, perClient));
         }
-      };
-      // One at a time: 4 requests back to back from one client (the 1-client level itself).
-      const sequential = await run(1, 4);
-      console.error(`[serve bench] ${shape} ${kind} one at a time: ${sequential.tokensPerSecond.median.toFixed(1)} tok/s`);
-      const levels: LoadResult[] = [];
-      for (const clients of clientsList) {
-        // Bounded: two requests per client (one at 64 clients), at least 4 in all.
-        const perClient = clients >= 64 ? 1 : Math.max(2, Math.ceil(4 / clients));
-        const level = clients === 1 ? sequential : await run(clients, perClient);
-        levels.push(level);
-        console.error(`[serve bench] ${shape} ${kind} ${clients} clients: ${level.tokensPerSecond.median.toFixed(1)} tok/s, ttft p50 ${level.ttftMs.p50.toFixed(0)} ms, lag p99 ${level.eventLoopLagP99Ms.toFixed(1)} ms`);
+        const summary = (xs: Awaited<ReturnType<typeof load>>[]): LoadResult => {
+          const { rate: _rate, ...rest } = xs.at(-1)!;
+          return { ...rest, tokensPerSecond: spread(xs.map((x) => x.rate)), errors: xs.reduce((n, x) => n + x.errors, 0) };
+        };
+        return { sllm: summary(runs.sllm!), opt: summary(runs.opt!) };
+      } finally {
+        for (const sv of servers) await sv.app.close();
       }
-      rows.push({ shape, kind, tokensPerRequest: total, sequential, levels });
-      model.dispose();
+    };
+    const byKind = { sllm: [] as LoadResult[], opt: [] as LoadResult[] };
+    // One at a time: 4 requests back to back from one client (the 1-client level itself).
+    const sequential = await level(1, 4);
+    for (const clients of clientsList) {
+      // Bounded: two requests per client (one at 64 clients), at least 4 in all.
+      const perClient = clients >= 64 ? 1 : Math.max(2, Math.ceil(4 / clients));
+      const results = clients === 1 ? sequential : await level(clients, perClient);
+      for (const kind of kinds) {
+        byKind[kind].push(results[kind]);
+        const l = results[kind];
+        console.error(`[serve bench] ${shape} ${kind} ${clients} clients: ${l.tokensPerSecond.median.toFixed(1)} tok/s, ttft p50 ${l.ttftMs.p50.toFixed(0)} ms, lag p99 ${l.eventLoopLagP99Ms.toFixed(1)} ms`);
+      }
+    }
+    for (const kind of kinds) {
+      rows.push({ shape, kind, tokensPerRequest: total, sequential: sequential[kind], levels: byKind[kind] });
+      models[kind].dispose();
     }
   }
   return { name: 'serve', rows, lengths, repeats };
