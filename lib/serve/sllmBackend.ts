@@ -50,6 +50,8 @@ export class SllmBackend implements Backend<SllmPrompt> {
   async step(remove: readonly number[], add: readonly { id: number; request: NormalizedRequest; prepared: SllmPrompt }[]): Promise<{ updates: RowUpdate[]; nativeMs: number }> {
     const rows: NativeSllmSlotAdd[] = add.map(({ id, request: r, prepared: p }) => ({
       id, ids: p.ids, shape: p.shape, lengths: p.lengths, maxSentences: p.limit, ignoreStop: r.ignoreStop,
+      // A sentence never needs more tokens than the whole request may have (the batch's sentence step lasts as long as its longest sentence).
+      maxSentenceTokens: Math.min(this.#model.config.svae.maxTokens - 1, r.maxTokens),
       ...(r.sentenceTokens ? { sentenceTokens: r.sentenceTokens.map((n) => Math.min(n, this.#model.config.svae.maxTokens - 1)) } : {}),
       greedy: r.greedy, temperature: r.temperature, topK: r.topK, topP: r.topP, seed: r.seed,
     }));
