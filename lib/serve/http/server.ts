@@ -68,6 +68,8 @@ export function createServer(engine: ServableEngine, options: ServerOptions = {}
     // Our own 503 (OpenAI's error shape) while draining; fastify's would be its own JSON.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // close() waits in a preClose hook for the grace period; fastify's hook timeout must outlast it.
+    pluginTimeout: Math.min(2 ** 31 - 1, Math.max(10_000, graceMs + 30_000)),
   });
   const metrics = options.metrics ?? true ? createMetrics(engine, { defaultMetrics: options.processMetrics ?? true }) : null;
   const ctx: CompletionContext = { engine, metrics, model };
