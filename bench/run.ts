@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- <names...>] [--repeats N] [--out file.json] [--shapes tiny,125m,350m,1.3b]
- * [--svae 1,2,4] [--batches 1,8]`: runs the benchmarks, prints tables, writes JSON (default
+ * [--svae 1,2,4] [--batches 1,8] [--clients 1,4,16,64]`: runs the benchmarks, prints tables, writes JSON (default
  * bench/results/latest.json). Not part of `npm test`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { info } from '../lib/index.js';
 import { packageRoot } from '../lib/native/loader.js';
 import { benchOpt, renderOpt } from './opt.js';
 import { barChart } from './chart.js';
+import { benchServe, renderServe } from './serve.js';
 import { benchSllm, renderSllm } from './sllm.js';
 import { benchSvae, renderSvae } from './svae.js';
 import { benchTextPipeline, renderTextPipeline } from './text-pipeline.js';
@@ -25,6 +26,7 @@ const list = (name: string) => flag(name)?.split(',');
 const shapes = list('--shapes');
 const svaeLayers = list('--svae')?.map(Number);
 const batches = list('--batches')?.map(Number);
+const clients = list('--clients')?.map(Number);
 const out = flag('--out') ?? join(packageRoot, 'bench', 'results', 'latest.json');
 mkdirSync(dirname(out), { recursive: true });
 const selected = args.length > 0 ? args : ['text-pipeline', 'svae', 'train-vs-pytorch', 'opt', 'sllm'];
@@ -56,6 +58,10 @@ const benches: Record<string, () => Promise<{ result: unknown; text: string }>> 
       { name: 'SLLM PyTorch eager', color: '#ff9896', values: result.rows.map((x) => x.pytorchSllm?.median ?? Number.NaN) },
     ], 'tokens/s');
     return { result, text: renderSllm(result) };
+  },
+  serve: async () => {
+    const result = await benchServe({ ...(shapes ? { shapes } : {}), ...(clients ? { clients } : {}), repeats: Math.min(repeats, 2) });
+    return { result, text: renderServe(result) };
   },
   svae: async () => {
     const result = await benchSvae({ repeats: Math.min(repeats, 3), threads: info().threads });

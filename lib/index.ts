@@ -50,3 +50,8 @@ export { TokenBatches, paragraphRow, padRows, type TokenBatch } from './data/tok
 export { openRegularFile, readRegularFile, readTextFile, makeOutputDir, maxJsonBytes, maxTokenizerBytes, type ReadLimit } from './files.js';
 export { checkCorpus } from './data/corpus.js';
 export { lockRunFolder, checkRunFolderFree, cleanStaleFiles, lockFileName, type RunFolderLock } from './train/runFolder.js';
+export { createServer, chatPrompt, chatStops, RequestError, type ServerOptions, type ServableEngine, type ChatMessage, type OpenAiErrorBody } from './serve/http/index.js';
+export {
+  Engine, type EngineModelKind, type EngineRequest, type EngineChunk, type FinishReason, type EngineResult, type EngineHandle,
+  type StepInfo, type EngineStats, type EngineOptions,
+} from './serve/index.js';

@@ -20,6 +20,7 @@ Commands:
   train-sllm      train an SLLM on paragraphs (sentencevae train-sllm --help)
   generate        generate text with an SLLM or OPT folder (sentencevae generate --help)
   eval            held-out perplexity of an SLLM / OPT over the same tokens (sentencevae eval --help)
+  serve           OpenAI-compatible HTTP server with continuous batching (sentencevae serve --help)
   help            this text
 `;
 
@@ -53,6 +54,10 @@ const commands: Record<string, Command> = {
   async generate(argv) {
     const { generate } = await import('./generate.js');
     return generate(argv);
+  },
+  async serve(argv) {
+    const { serve } = await import('./serve.js');
+    return serve(argv);
   },
   async help() {
     process.stdout.write(usage);

@@ -12,3 +12,5 @@ export { RunLockedError } from './RunLockedError.js';
 export { MissingTokenizerError } from './MissingTokenizerError.js';
 export { AddonLoadError, type AddonAttempt } from './AddonLoadError.js';
 export { fromNative } from './fromNative.js';
+export { QueueFullError } from './QueueFullError.js';
+export { EngineClosedError } from './EngineClosedError.js';

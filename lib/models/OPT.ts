@@ -8,7 +8,7 @@ import { FormatError } from '../errors/FormatError.js';
 import { MissingTokenizerError } from '../errors/MissingTokenizerError.js';
 import { ShapeError } from '../errors/ShapeError.js';
 import { callAsync, callSync } from '../native/call.js';
-import type { NativeOPT } from '../native/contract.js';
+import type { NativeOPT, NativeOptSlots } from '../native/contract.js';
 import { addon } from '../native/loader.js';
 import { ParagraphDataset } from '../data/ParagraphDataset.js';
 import { padRows, paragraphRow, type TokenBatch } from '../data/tokenRows.js';
@@ -455,6 +455,16 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
   /** The weights by name (decoder.*; views of the live parameters). */
   namedTensors(): Map<string, Tensor> {
     return this.#training.namedTensors();
+  }
+
+  /**
+   * A continuous-batching session over this model, for the serving Engine (lib/serve/): rows join
+   * and leave between token steps. Most code wants `Engine.create(opt)`, not this.
+   * @internal
+   */
+  openSlots(slots: number): NativeOptSlots {
+    const native = this.#live;
+    return callSync(() => native.openSlots({ slots }));
   }
 
   dispose(): void {

@@ -9,7 +9,7 @@ import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { readModelConfig } from '../io/json.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import { callAsync, callSync } from '../native/call.js';
-import type { NativeSLLM, NativeSllmConfig, NativeSllmLoss, NativeTensor } from '../native/contract.js';
+import type { NativeSLLM, NativeSllmConfig, NativeSllmLoss, NativeSllmSlots, NativeTensor } from '../native/contract.js';
 import { addon } from '../native/loader.js';
 import { ParagraphDataset } from '../data/ParagraphDataset.js';
 import type { Device } from '../tensor/Tensor.js';
@@ -645,6 +645,16 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     }
     await writeFile(join(dir, 'config.json'), `${JSON.stringify({ architecture: 'SLLM', svae: this.config.svae, llm: this.config.llm }, null, 2)}\n`);
     await this.tokenizer.copyFilesTo(dir);
+  }
+
+  /**
+   * A continuous-batching session over this model, for the serving Engine (lib/serve/): rows join
+   * and leave between sentence steps. Most code wants `Engine.create(sllm)`, not this.
+   * @internal
+   */
+  openSlots(slots: number): NativeSllmSlots {
+    const native = this.#live;
+    return callSync(() => native.openSlots({ slots }));
   }
 
   /** Frees the native model now (calls in flight finish first). Safe to call twice. */

@@ -127,6 +127,8 @@ export interface NativeOPT extends NativeTrainable {
   generate(ids: Int32Array, shape: readonly number[], mask: Uint8Array, options: NativeDecodeOptions & { maxNewTokens?: number; ignoreEos?: boolean }): NativeOptSession;
   /** Next-token focal loss (γ = 0: cross-entropy) over right-padded rows, then backward × scale. */
   accumulate(ids: Int32Array, shape: readonly number[], mask: Uint8Array, options: { gamma?: number; scale?: number }): Promise<{ loss: number; ce: number; tokens: number; correct: number }>;
+  /** A continuous-batching session (native/model/slots.h) with `slots` rows at most. */
+  openSlots(options: { slots: number }): NativeOptSlots;
 }
 
 export interface NativeOPTClass {
@@ -299,6 +301,74 @@ export interface NativeSLLM extends NativeTrainable {
   ): NativeSllmSession;
   /** requires_grad of parameters whose names start with a prefix; returns how many matched. */
   setTrainable(prefixes: readonly string[], trainable: boolean): number;
+  /** A continuous-batching session (native/model/slots.h) with `slots` rows at most. */
+  openSlots(options: { slots: number }): NativeSllmSlots;
+}
+
+/** Per-row sampling of a slot session's row (greedy: argmax; else temperature / top-k / top-p with the row's own seed). */
+export interface NativeSlotSampling {
+  greedy?: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+}
+
+/** A row joining an OPT slot session: its prompt ids (bos first) and its own limit and sampling. */
+export interface NativeOptSlotAdd extends NativeSlotSampling {
+  id: number;
+  ids: Int32Array;
+  /** Its KV cache holds prompt + maxNewTokens positions; remove the row before it generates more. */
+  maxNewTokens: number;
+}
+
+export interface NativeOptSlotStep {
+  /** Rows of this step in order (rows that joined now last: their first token). */
+  ids: Int32Array;
+  tokens: Int32Array;
+  /** Rows in the session after the step. */
+  busy: number;
+  cacheBytes: number;
+  nativeMs: number;
+}
+
+/** Rows join and leave between steps; step() removes, then steps the rows there, then prefills the new ones. */
+export interface NativeOptSlots {
+  step(remove: Int32Array | undefined, add: readonly NativeOptSlotAdd[]): Promise<NativeOptSlotStep>;
+  dispose(): void;
+}
+
+/** A row joining an SLLM slot session: its prompt's sentence pieces [N, L] (bos first), limits and sampling. */
+export interface NativeSllmSlotAdd extends NativeSlotSampling {
+  id: number;
+  ids: Int32Array;
+  shape: readonly [number, number];
+  lengths: Int32Array;
+  /** Its sentence-level KV cache holds N + maxSentences positions. */
+  maxSentences: number;
+  maxSentenceTokens?: number;
+  ignoreStop?: boolean;
+  sentenceTokens?: readonly number[];
+}
+
+export interface NativeSllmSlotStep {
+  /** Every row of this step in order (rows that joined now included). */
+  ids: Int32Array;
+  /** 1: the stop head ended the row (no sentence from it now). */
+  stopped: Uint8Array;
+  /** Content tokens of each row's sentence. */
+  lengths: Int32Array;
+  /** [n, steps] the sentences, row-major (content first, then eos / pad). */
+  tokens: Int32Array;
+  steps: number;
+  busy: number;
+  cacheBytes: number;
+  nativeMs: number;
+}
+
+export interface NativeSllmSlots {
+  step(remove: Int32Array | undefined, add: readonly NativeSllmSlotAdd[]): Promise<NativeSllmSlotStep>;
+  dispose(): void;
 }
 
 export interface NativeSLLMClass {

@@ -82,6 +82,7 @@ void AddonOPT::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&AddonOPT::Logits>("logits"),
                                         InstanceMethod<&AddonOPT::Nll>("nll"),
                                         InstanceMethod<&AddonOPT::Generate>("generate"),
+                                        InstanceMethod<&AddonOPT::OpenSlots>("openSlots"),
                                         InstanceMethod<&AddonOPT::Accumulate>("accumulate"),
                                         InstanceMethod<&AddonOPT::ConfigureTraining>("configureTraining"),
                                         InstanceMethod<&AddonOPT::ApplyStep>("applyStep"),

@@ -34,6 +34,7 @@ class AddonOPT : public Napi::ObjectWrap<AddonOPT> {
   Napi::Value Logits(const Napi::CallbackInfo& info);
   Napi::Value Nll(const Napi::CallbackInfo& info);
   Napi::Value Generate(const Napi::CallbackInfo& info);
+  Napi::Value OpenSlots(const Napi::CallbackInfo& info);  // defined in AddonSlots.cc
   Napi::Value Accumulate(const Napi::CallbackInfo& info);
   Napi::Value ConfigureTraining(const Napi::CallbackInfo& info);
   Napi::Value ApplyStep(const Napi::CallbackInfo& info);

@@ -65,6 +65,7 @@ void AddonSLLM::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&AddonSLLM::Evaluate>("evaluate"),
                                         InstanceMethod<&AddonSLLM::Accumulate>("accumulate"),
                                         InstanceMethod<&AddonSLLM::Generate>("generate"),
+                                        InstanceMethod<&AddonSLLM::OpenSlots>("openSlots"),
                                         InstanceMethod<&AddonSLLM::ConfigureTraining>("configureTraining"),
                                         InstanceMethod<&AddonSLLM::ApplyStep>("applyStep"),
                                         InstanceMethod<&AddonSLLM::TrainingState>("trainingState"),

@@ -32,6 +32,7 @@ class AddonSLLM : public Napi::ObjectWrap<AddonSLLM> {
   Napi::Value Evaluate(const Napi::CallbackInfo& info);
   Napi::Value Accumulate(const Napi::CallbackInfo& info);
   Napi::Value Generate(const Napi::CallbackInfo& info);
+  Napi::Value OpenSlots(const Napi::CallbackInfo& info);  // defined in AddonSlots.cc
   Napi::Value ConfigureTraining(const Napi::CallbackInfo& info);
   Napi::Value ApplyStep(const Napi::CallbackInfo& info);
   Napi::Value TrainingState(const Napi::CallbackInfo& info);

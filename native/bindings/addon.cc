@@ -3,6 +3,7 @@
 
 #include "bindings/AddonOPT.h"
 #include "bindings/AddonSLLM.h"
+#include "bindings/AddonSlots.h"
 #include "bindings/AddonSentenceVAE.h"
 #include "bindings/AddonTensor.h"
 #include "bindings/AddonTensorIO.h"
@@ -21,6 +22,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   svae::AddonOPTSession::Init(env, exports);
   svae::AddonSLLM::Init(env, exports);
   svae::AddonSLLMSession::Init(env, exports);
+  svae::AddonOPTSlots::Init(env, exports);
+  svae::AddonSLLMSlots::Init(env, exports);
   return exports;
 }
 }  // namespace

@@ -17,6 +17,8 @@ struct AddonData {
   Napi::FunctionReference opt_session_constructor;
   Napi::FunctionReference sllm_constructor;
   Napi::FunctionReference sllm_session_constructor;
+  Napi::FunctionReference opt_slots_constructor;
+  Napi::FunctionReference sllm_slots_constructor;
 };
 
 AddonData& addon_data(Napi::Env env);
