@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- <names...>] [--repeats N] [--out file.json] [--shapes tiny,125m,350m,1.3b]
+ * `npm run bench [-- <names...>] [--quick] [--repeats N] [--out file.json] [--shapes tiny,125m,350m,1.3b]
  * [--svae 1,2,4] [--batches 1,8]`: runs the benchmarks, prints tables, writes JSON (default
  * bench/results/latest.json). Not part of `npm test`.
  */
@@ -11,6 +11,7 @@ import { packageRoot } from '../lib/native/loader.js';
 import { benchOpt, renderOpt } from './opt.js';
 import { barChart } from './chart.js';
 import { benchSllm, renderSllm } from './sllm.js';
+import { benchSoak, renderSoak } from './soak.js';
 import { benchSvae, renderSvae } from './svae.js';
 import { benchTextPipeline, renderTextPipeline } from './text-pipeline.js';
 import { benchTrainVsPytorch, renderTrainVsPytorch } from './train-vs-pytorch.js';
@@ -21,6 +22,8 @@ const flag = (name: string) => {
   return i >= 0 ? args.splice(i, 2)[1] : undefined;
 };
 const repeats = Number(flag('--repeats') ?? 5);
+const quick = args.includes('--quick');
+if (quick) args.splice(args.indexOf('--quick'), 1);
 const list = (name: string) => flag(name)?.split(',');
 const shapes = list('--shapes');
 const svaeLayers = list('--svae')?.map(Number);
@@ -56,6 +59,10 @@ const benches: Record<string, () => Promise<{ result: unknown; text: string }>> 
       { name: 'SLLM PyTorch eager', color: '#ff9896', values: result.rows.map((x) => x.pytorchSllm?.median ?? Number.NaN) },
     ], 'tokens/s');
     return { result, text: renderSllm(result) };
+  },
+  soak: async () => {
+    const result = await benchSoak({ quick });
+    return { result, text: renderSoak(result) };
   },
   svae: async () => {
     const result = await benchSvae({ repeats: Math.min(repeats, 3), threads: info().threads });
