@@ -9,14 +9,20 @@
  * passes on to its worker processes), so TypeScript is compiled once per module, not per mutant.
  * The TypeScript checker drops mutants that do not type-check before any test runs.
  */
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Tools by absolute path: the sandbox (tmp/stryker/…, inside the project) resolves packages
+// from the project's node_modules by walking up, but has no node_modules of its own.
+const root = dirname(fileURLToPath(import.meta.url));
 const name = process.env.MUTATE_NAME ?? 'all';
 const globs = (process.env.MUTATE_GLOBS ?? 'lib/validate.ts').split(',');
 const tests = process.env.MUTATE_TESTS ?? 'dist/test/hardening/mutation-units.test.js';
 
 export default {
   testRunner: 'command',
-  commandRunner: { command: `node node_modules/ava/entrypoints/cli.mjs --fail-fast ${tests}` },
-  buildCommand: 'node node_modules/typescript/bin/tsc -p tsconfig.json',
+  commandRunner: { command: `node ${root}/node_modules/ava/entrypoints/cli.mjs --fail-fast ${tests}` },
+  buildCommand: `node ${root}/node_modules/typescript/bin/tsc -p tsconfig.json`,
   mutate: globs,
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.json',
@@ -29,7 +35,7 @@ export default {
   timeoutFactor: 2,
   // The native addon is found through SENTENCEVAE_ADDON (set by scripts/mutate.mjs), so the
   // 600 MB build folder is not copied into the sandbox.
-  ignorePatterns: ['build', 'bench/results', 'runs', '.device', 'tmp', '*.tgz', 'docs', 'native'],
+  ignorePatterns: ['/build', '/bench/results', '/runs', '/.device', '/tmp', '*.tgz', '/docs', '/native'],
   tempDirName: 'tmp/stryker',
   cleanTempDir: 'always',
   reporters: ['clear-text', 'progress', 'json'],
