@@ -2,7 +2,8 @@
 /**
  * `npm run mutate [-- <module> ...]`: Stryker mutation testing, one module at a time, each with
  * only the ava files that test it (compiled to dist/). Modules: lib/text, lib/io, lib/data,
- * lib/train/schedule.ts, lib/models/sampling.ts, lib/validate.ts (default: all). Prints each
+ * lib/train/schedule.ts, lib/models/sampling.ts, lib/validate.ts (default: all), or one file of a
+ * module (e.g. lib/text/segment.ts: that file, with its module's tests). Prints each
  * module's mutation score and writes Stryker's JSON report to bench/results/mutation/.
  * Slow on purpose (every mutant runs the module's tests): not part of CI or `npm test`.
  */
@@ -20,12 +21,18 @@ export const modules = {
   'lib/data': { globs: ['lib/data/**/*.ts'], tests: ['dist/test/data/*.test.js', 'dist/test/hardening/mutation-data.test.js'] },
   'lib/train/schedule.ts': { globs: ['lib/train/schedule.ts'], tests: ['dist/test/train/schedule.test.js', 'dist/test/hardening/mutation-schedule.test.js'] },
   'lib/models/sampling.ts': { globs: ['lib/models/sampling.ts'], tests: [units] },
+  // Single files with a narrower test set (faster): `npm run mutate -- lib/text/segment.ts`.
+  'lib/text/segment.ts': { globs: ['lib/text/segment.ts'], tests: ['dist/test/text/segment.test.js', units] },
+  'lib/io/safetensors.ts': { globs: ['lib/io/safetensors.ts'], tests: ['dist/test/io/safetensors.test.js', units] },
+  'lib/io/torchPickle.ts': { globs: ['lib/io/torchPickle.ts'], tests: [units, 'dist/test/hardening/mutation-io.test.js'] },
   'lib/validate.ts': { globs: ['lib/validate.ts'], tests: ['dist/test/foundation/errors.test.js', 'dist/test/hardening/mutation-validate.test.js'] },
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const selected = wanted.length > 0 ? wanted : Object.keys(modules);
+const selected = wanted.length > 0 ? wanted : ['lib/text', 'lib/io', 'lib/data', 'lib/train/schedule.ts', 'lib/models/sampling.ts', 'lib/validate.ts'];
 for (const name of selected) {
+  const parent = Object.keys(modules).find((m) => name.startsWith(`${m}/`));
+  if (!modules[name] && parent && name.endsWith('.ts')) modules[name] = { globs: [name], tests: modules[parent].tests };
   if (!modules[name]) {
     console.error(`unknown module '${name}'; known: ${Object.keys(modules).join(', ')}`);
     process.exit(2);

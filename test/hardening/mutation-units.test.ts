@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { FormatError, loadSafetensors, parseStateDictPickle, segment } from '../../lib/index.js';
+import { FormatError, InvalidArgumentError, loadSafetensors, parseStateDictPickle, segment } from '../../lib/index.js';
 import { nativeSampling } from '../../lib/models/sampling.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -40,6 +40,19 @@ test('sampling defaults equal their documented explicit values', (t) => {
   t.deepEqual(nativeSampling({}), nativeSampling(explicitDefaults));
   t.deepEqual(nativeSampling({}), { greedy: true, temperature: 1, topK: 0, topP: 1, seed: 0 });
   t.deepEqual(nativeSampling({ sample: true }), { greedy: false, temperature: 1, topK: 0, topP: 1, seed: 0 });
+});
+
+test('sampling: each option is checked against its range, bounds included, and named when refused', (t) => {
+  t.is(nativeSampling({ temperature: 1e-6 }).temperature, 1e-6);
+  t.is(nativeSampling({ topP: 0 }).topP, 0);
+  t.is(nativeSampling({ topK: 7, seed: Number.MAX_SAFE_INTEGER }).seed, Number.MAX_SAFE_INTEGER);
+  t.false(nativeSampling({ sample: true }).greedy);
+  const refused = (o: object, message: string) => t.is(t.throws(() => nativeSampling(o), { instanceOf: InvalidArgumentError })?.message, message);
+  refused({ temperature: 0 }, 'Expected number between 0.000001 and Infinity for temperature but received 0 of type number');
+  refused({ topK: -1 }, 'Expected integer >= 0 for topK but received -1 of type number');
+  refused({ topK: 1.5 }, 'Expected integer >= 0 for topK but received 1.5 of type number');
+  refused({ topP: 1.5 }, 'Expected number between 0 and 1 for topP but received 1.5 of type number');
+  refused({ seed: -1 }, 'Expected integer between 0 and 9007199254740991 for seed but received -1 of type number');
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ test('expectNumber: finite numbers in range (bounds included)', (t) => {
   t.is(message(() => expectNumber(1.0001, 'p', 0, 1)), 'Expected number between 0 and 1 for p but received 1.0001 of type number');
   t.is(message(() => expectNumber(-0.0001, 'p', 0, 1)), 'Expected number between 0 and 1 for p but received -0.0001 of type number');
   t.is(message(() => expectNumber(-1, 'p', 0)), 'Expected number between 0 and Infinity for p but received -1 of type number');
+  t.is(message(() => expectNumber(6, 'p', -Infinity, 5)), 'Expected number between -Infinity and 5 for p but received 6 of type number');
 });
 
 test('expectString, expectBoolean, expectOneOf', (t) => {
