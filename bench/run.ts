@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- <names...>] [--quick] [--repeats N] [--out file.json] [--shapes tiny,125m,350m,1.3b]
+ * `npm run bench [-- <names...>] [--quick] [--calls N] [--cycles N] [--repeats N] [--out file.json] [--shapes tiny,125m,350m,1.3b]
  * [--svae 1,2,4] [--batches 1,8]`: runs the benchmarks, prints tables, writes JSON (default
  * bench/results/latest.json). Not part of `npm test`.
  */
@@ -22,6 +22,8 @@ const flag = (name: string) => {
   return i >= 0 ? args.splice(i, 2)[1] : undefined;
 };
 const repeats = Number(flag('--repeats') ?? 5);
+const soakCalls = flag('--calls');
+const soakCycles = flag('--cycles');
 const quick = args.includes('--quick');
 if (quick) args.splice(args.indexOf('--quick'), 1);
 const list = (name: string) => flag(name)?.split(',');
@@ -61,7 +63,7 @@ const benches: Record<string, () => Promise<{ result: unknown; text: string }>> 
     return { result, text: renderSllm(result) };
   },
   soak: async () => {
-    const result = await benchSoak({ quick });
+    const result = await benchSoak({ quick, ...(soakCalls ? { generateCalls: Number(soakCalls) } : {}), ...(soakCycles ? { cycles: Number(soakCycles) } : {}) });
     return { result, text: renderSoak(result) };
   },
   svae: async () => {

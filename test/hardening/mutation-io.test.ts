@@ -160,3 +160,28 @@ test('every truncation of a valid pickle is a FormatError, never another error',
   t.is(parse(whole).size, 2);
   for (let n = 0; n < whole.length; n++) t.throws(() => parse(whole.subarray(0, n)), { instanceOf: FormatError }, `${n} bytes`);
 });
+
+test('survivors of the first Stryker run: error path, non-tensor objects, scalars, NONE, LONG1 signs and range, mixed STACK_GLOBAL', (t) => {
+  const error = t.throws(() => parseStateDictPickle(Buffer.from([OP.PROTO, 2, OP.STOP]), 'where.pkl'), { instanceOf: FormatError });
+  t.is(error.path, 'where.pkl');
+  refuses(t, pickle([OP.EMPTY_DICT, ...s('k'), OP.EMPTY_LIST, OP.SETITEM]), /entry 'k' is not a tensor/);
+  refuses(t, pickle([OP.EMPTY_DICT, ...s('k'), ...tuple(int(1)), OP.SETITEM]), /entry 'k' is not a tensor/);
+  refuses(t, Buffer.from([OP.PROTO, 2, OP.BINPUT, 0]), /stack underflow/);
+  refuses(t, pickle([OP.EMPTY_DICT, ...s('a'), ...int(1), OP.STACK_GLOBAL]), /STACK_GLOBAL needs strings/);
+  refuses(t, pickle([OP.EMPTY_DICT, ...int(1), ...s('a'), OP.STACK_GLOBAL]), /STACK_GLOBAL needs strings/);
+  refuses(t, pickle([OP.EMPTY_DICT, ...tuple(s('other'), global('torch', 'FloatStorage'), s('k'), s('cpu'), int(1)), OP.BINPERSID]), /unexpected persistent id/);
+  refuses(t, pickle([OP.EMPTY_DICT, ...tuple(s('storage'), [OP.NONE], s('k'), s('cpu'), int(1)), OP.BINPERSID]), /unknown storage type/);
+  // A scalar: size and stride as EMPTY_TUPLE; backward hooks as NONE.
+  const storage = [...tuple(s('storage'), global('torch', 'FloatStorage'), s('k'), s('cpu'), int(1)), OP.BINPERSID];
+  const scalar = [...global('torch._utils', '_rebuild_tensor_v2'), OP.MARK, ...storage, ...int(0), OP.EMPTY_TUPLE, OP.EMPTY_TUPLE, OP.NEWFALSE, OP.NONE, OP.TUPLE, OP.REDUCE];
+  const r = parse(pickle(dict(['x', scalar]))).get('x')!;
+  t.deepEqual([r.shape, r.stride], [[], []]);
+  // LONG1 offsets: positive with the high bit clear, negative over two bytes, the safe-integer edges, beyond them.
+  const at = (bytes: number[]) => parse(pickle(dict(['x', [...global('torch._utils', '_rebuild_tensor_v2'), OP.MARK, ...storage, OP.LONG1, bytes.length, ...bytes, OP.EMPTY_TUPLE, OP.EMPTY_TUPLE, OP.TUPLE, OP.REDUCE]]))).get('x')!.offset;
+  t.is(at([0x7f]), 127);
+  t.is(at([0xc8, 0x00]), 200);
+  t.is(at([0x00, 0xff]), -256);
+  t.is(at([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00]), Number.MAX_SAFE_INTEGER);
+  t.is(at([0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe0, 0xff]), Number.MIN_SAFE_INTEGER);
+  refuses(t, pickle(dict(['x', [...global('torch._utils', '_rebuild_tensor_v2'), OP.MARK, ...storage, OP.LONG1, 8, 0, 0, 0, 0, 0, 0, 0x20, 0, OP.EMPTY_TUPLE, OP.EMPTY_TUPLE, OP.TUPLE, OP.REDUCE]])), /tensor offset is not an integer/);
+});
