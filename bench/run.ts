@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- <names...>] [--repeats N] [--out file.json] [--shapes tiny,125m,350m,1.3b]
+ * `npm run bench [-- <names...>] [--quick] [--calls N] [--cycles N] [--repeats N] [--out file.json] [--shapes tiny,125m,350m,1.3b]
  * [--svae 1,2,4] [--batches 1,8] [--clients 1,4,16,64]`: runs the benchmarks, prints tables, writes JSON (default
  * bench/results/latest.json). Not part of `npm test`.
  */
@@ -12,6 +12,7 @@ import { benchOpt, renderOpt } from './opt.js';
 import { barChart } from './chart.js';
 import { benchServe, renderServe } from './serve.js';
 import { benchSllm, renderSllm } from './sllm.js';
+import { benchSoak, renderSoak } from './soak.js';
 import { benchSvae, renderSvae } from './svae.js';
 import { benchTextPipeline, renderTextPipeline } from './text-pipeline.js';
 import { benchTrainVsPytorch, renderTrainVsPytorch } from './train-vs-pytorch.js';
@@ -22,6 +23,10 @@ const flag = (name: string) => {
   return i >= 0 ? args.splice(i, 2)[1] : undefined;
 };
 const repeats = Number(flag('--repeats') ?? 5);
+const soakCalls = flag('--calls');
+const soakCycles = flag('--cycles');
+const quick = args.includes('--quick');
+if (quick) args.splice(args.indexOf('--quick'), 1);
 const list = (name: string) => flag(name)?.split(',');
 const shapes = list('--shapes');
 const svaeLayers = list('--svae')?.map(Number);
@@ -62,6 +67,10 @@ const benches: Record<string, () => Promise<{ result: unknown; text: string }>> 
   serve: async () => {
     const result = await benchServe({ ...(shapes ? { shapes } : {}), ...(clients ? { clients } : {}), repeats: Math.min(repeats, 2) });
     return { result, text: renderServe(result) };
+  },
+  soak: async () => {
+    const result = await benchSoak({ quick, ...(soakCalls ? { generateCalls: Number(soakCalls) } : {}), ...(soakCycles ? { cycles: Number(soakCycles) } : {}) });
+    return { result, text: renderSoak(result) };
   },
   svae: async () => {
     const result = await benchSvae({ repeats: Math.min(repeats, 3), threads: info().threads });

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * `npm run mutate [-- <module> ...]`: Stryker mutation testing, one module at a time, each with
+ * only the ava files that test it (compiled to dist/). Modules: lib/text, lib/io, lib/data,
+ * lib/train/schedule.ts, lib/models/sampling.ts, lib/validate.ts (default: all), or one file of a
+ * module (e.g. lib/text/segment.ts: that file, with its module's tests). Prints each
+ * module's mutation score and writes Stryker's JSON report to bench/results/mutation/.
+ * Slow on purpose (every mutant runs the module's tests): not part of CI or `npm test`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const units = 'dist/test/hardening/mutation-units.test.js';
+/** Each module: what Stryker mutates and the (fast, model-free) tests that must catch it. */
+export const modules = {
+  'lib/text': { globs: ['lib/text/**/*.ts'], tests: ['dist/test/text/*.test.js', units, 'dist/test/hardening/mutation-text.test.js'] },
+  'lib/io': { globs: ['lib/io/**/*.ts'], tests: ['dist/test/io/*.test.js', units, 'dist/test/hardening/mutation-io.test.js'] },
+  'lib/data': { globs: ['lib/data/**/*.ts'], tests: ['dist/test/data/*.test.js', 'dist/test/hardening/mutation-data.test.js'] },
+  'lib/train/schedule.ts': { globs: ['lib/train/schedule.ts'], tests: ['dist/test/train/schedule.test.js', 'dist/test/hardening/mutation-schedule.test.js'] },
+  'lib/models/sampling.ts': { globs: ['lib/models/sampling.ts'], tests: [units] },
+  // Single files with a narrower test set (faster): `npm run mutate -- lib/text/segment.ts`.
+  'lib/text/segment.ts': { globs: ['lib/text/segment.ts'], tests: ['dist/test/text/segment.test.js', units] },
+  'lib/io/safetensors.ts': { globs: ['lib/io/safetensors.ts'], tests: ['dist/test/io/safetensors.test.js', units] },
+  'lib/io/torchPickle.ts': { globs: ['lib/io/torchPickle.ts'], tests: [units, 'dist/test/hardening/mutation-io.test.js'] },
+  'lib/validate.ts': { globs: ['lib/validate.ts'], tests: ['dist/test/foundation/errors.test.js', 'dist/test/hardening/mutation-validate.test.js'] },
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const selected = wanted.length > 0 ? wanted : ['lib/text', 'lib/io', 'lib/data', 'lib/train/schedule.ts', 'lib/models/sampling.ts', 'lib/validate.ts'];
+for (const name of selected) {
+  const parent = Object.keys(modules).find((m) => name.startsWith(`${m}/`));
+  if (!modules[name] && parent && name.endsWith('.ts')) modules[name] = { globs: [name], tests: modules[parent].tests };
+  if (!modules[name]) {
+    console.error(`unknown module '${name}'; known: ${Object.keys(modules).join(', ')}`);
+    process.exit(2);
+  }
+}
+
+const addon = process.env.SENTENCEVAE_ADDON ?? ['build/cmake/Release/sentencevae.node', 'build/Release/sentencevae.node'].map((p) => join(root, p)).find(existsSync);
+const scores = [];
+for (const name of selected) {
+  const m = modules[name];
+  const tests = m.tests.filter((t) => !t.includes('/hardening/') || existsSync(join(root, t)));
+  const started = Date.now();
+  const run = spawnSync(process.execPath, [join(root, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', 'stryker.config.mjs'], {
+    cwd: root, stdio: 'inherit',
+    env: { ...process.env, MUTATE_NAME: name, MUTATE_GLOBS: m.globs.join(','), MUTATE_TESTS: tests.join(' '), ...(addon ? { SENTENCEVAE_ADDON: addon } : {}) },
+  });
+  const report = join(root, 'bench', 'results', 'mutation', `${name.replace(/[^\w.-]+/g, '_')}.json`);
+  if (run.status !== 0 || !existsSync(report)) {
+    scores.push({ name, error: `stryker exited with ${run.status}` });
+    continue;
+  }
+  const counts = { Killed: 0, Survived: 0, NoCoverage: 0, Timeout: 0, CompileError: 0, RuntimeError: 0, Ignored: 0 };
+  const survivors = [];
+  for (const [file, f] of Object.entries(JSON.parse(readFileSync(report, 'utf8')).files)) {
+    for (const mutant of f.mutants) {
+      counts[mutant.status] = (counts[mutant.status] ?? 0) + 1;
+      if (mutant.status === 'Survived' || mutant.status === 'NoCoverage') survivors.push(`${file}:${mutant.location.start.line} ${mutant.mutatorName}${mutant.replacement ? ` -> ${mutant.replacement.replace(/\s+/g, ' ').slice(0, 60)}` : ''}`);
+    }
+  }
+  const detected = counts.Killed + counts.Timeout;
+  const valid = detected + counts.Survived + counts.NoCoverage;
+  scores.push({ name, score: (100 * detected) / valid, ...counts, minutes: (Date.now() - started) / 60000, survivors });
+}
+
+console.log('\n| module | score | killed | timeout | survived | no coverage | compile errors | minutes |\n| --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const s of scores) {
+  if (s.error) console.log(`| ${s.name} | ${s.error} | | | | | | |`);
+  else console.log(`| ${s.name} | ${s.score.toFixed(1)}% | ${s.Killed} | ${s.Timeout} | ${s.Survived} | ${s.NoCoverage} | ${s.CompileError} | ${s.minutes.toFixed(1)} |`);
+}
+for (const s of scores) if (s.survivors?.length) console.log(`\nsurvivors in ${s.name}:\n  ${s.survivors.join('\n  ')}`);
