@@ -102,7 +102,7 @@ export class ParagraphDataset {
 
   /** Paragraph p: its sentence pieces (views), bos first in each. */
   get(p: number): Int32Array[] {
-    if (!Number.isInteger(p) || p < 0 || p >= this.size) throw new RangeError(`Expected an index in [0, ${this.size}) but received ${p}`);
+    if (!Number.isInteger(p) || p < 0 || p >= this.size) invalid(`an index in [0, ${this.size})`, 'index', p);
     const out: Int32Array[] = [];
     for (let s = this.#starts[p]!; s < this.#starts[p + 1]!; s++) out.push(this.#sentences.get(s));
     return out;

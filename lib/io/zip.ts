@@ -6,6 +6,7 @@ import * as zlib from 'node:zlib';
 
 import { FormatError } from '../errors/FormatError.js';
 import { openRegularFile } from '../files.js';
+import { expectString } from '../validate.js';
 
 export interface ZipEntry {
   name: string;
@@ -48,6 +49,7 @@ const u64 = (b: Buffer, o: number) => {
 };
 
 export async function readZipDirectory(path: string): Promise<ZipEntry[]> {
+  expectString(path, 'path');
   const { handle: file, size } = await openRegularFile(path);
   const bad = (why: string): never => {
     throw new FormatError(`${path}: not a readable zip archive: ${why}`, { path });

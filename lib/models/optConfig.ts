@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { FormatError } from '../errors/FormatError.js';
 import { readJsonFile } from '../io/json.js';
 import type { NativeOptConfig } from '../native/contract.js';
+import { expectString } from '../validate.js';
 
 /**
  * OPT's shape, read from a Hugging Face config.json (model_type "opt"), and its training-mode
@@ -13,13 +14,14 @@ export type OptConfig = Omit<NativeOptConfig, 'tokenizerSize'>;
 
 /** Reads and checks config.json of a Hugging Face OPT folder. */
 export async function readOptConfig(dir: string): Promise<OptConfig> {
+  expectString(dir, 'dir');
   const path = join(dir, 'config.json');
   const json = await readJsonFile(path);
   if (json === null || typeof json !== 'object') throw new FormatError(`${path}: expected a JSON object`, { path });
   const raw = json as Record<string, unknown>;
   const int = (key: string, fallback?: number): number => {
     const v = raw[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new FormatError(`${path}: expected a non-negative integer '${key}' but found ${JSON.stringify(raw[key])}`, { path });
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new FormatError(`${path}: expected a non-negative integer '${key}' but found ${raw[key] === undefined ? 'none' : JSON.stringify(raw[key])}`, { path });
     return v;
   };
   // Dropout probabilities, with OPTConfig's defaults when absent (dropout 0.1, the others 0).

@@ -6,6 +6,7 @@ import { FormatError } from '../errors/FormatError.js';
 import { loadSafetensors } from '../io/safetensors.js';
 import { loadTorchCheckpoint } from '../io/torchCheckpoint.js';
 import type { Tensor } from '../tensor/Tensor.js';
+import { expectString } from '../validate.js';
 
 export interface OptWeights {
   /** Tensors under our names (decoder.*). */
@@ -34,6 +35,7 @@ async function shardFiles(dir: string, index: string): Promise<string[]> {
  * "model.decoder.*" and bare "decoder.*" names; lm_head.weight is tied to the token embedding.
  */
 export async function readOptWeights(dir: string): Promise<OptWeights> {
+  expectString(dir, 'dir');
   let files: string[];
   let load: (file: string) => Promise<Map<string, Tensor>>;
   if (existsSync(join(dir, 'model.safetensors.index.json'))) {

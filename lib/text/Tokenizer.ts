@@ -259,6 +259,7 @@ export class Tokenizer {
 
   /** The token string of one id (byte-level symbols, e.g. 'Ġworld'), or undefined. */
   idToToken(id: number): string | undefined {
+    expectInteger(id, 'id', 0);
     return this.#hf.idToToken(id) ?? undefined;
   }
 

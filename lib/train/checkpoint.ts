@@ -6,6 +6,7 @@ import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from '../io/s
 import type { DataPosition } from '../data/position.js';
 import type { Tensor } from '../tensor/Tensor.js';
 import type { TrainingSnapshot } from './TrainableModel.js';
+import { expectString } from '../validate.js';
 
 /** Everything besides tensors that an exact resume needs. */
 export interface TrainerState {
@@ -43,6 +44,7 @@ export interface LoadedCheckpoint {
 }
 
 export async function readCheckpoint(out: string): Promise<LoadedCheckpoint | undefined> {
+  expectString(out, 'out');
   const path = checkpointFile(out);
   if (!existsSync(path)) return undefined;
   const header = await readSafetensorsHeader(path);

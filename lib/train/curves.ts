@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 
 import type { MetricRecord } from './metrics.js';
+import { expectString } from '../validate.js';
 
 export interface Series {
   label: string;
@@ -44,6 +45,7 @@ function panel(x0: number, y0: number, w: number, h: number, title: string, seri
 
 /** Draws loss, perplexity and accuracy curves from metric records into an SVG file. */
 export async function writeCurves(path: string, records: readonly MetricRecord[], title = 'training'): Promise<void> {
+  expectString(path, 'path');
   const steps = records.filter((r) => r.type === 'step');
   const evals = records.filter((r) => r.type === 'eval');
   const of = (rs: readonly MetricRecord[], key: string): Array<[number, number]> => rs.filter((r) => typeof r[key] === 'number').map((r) => [r.step, r[key] as number]);

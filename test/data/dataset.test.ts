@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { ParagraphDataset, SentenceDataset, Tokenizer } from '../../lib/index.js';
+import { InvalidArgumentError, ParagraphDataset, SentenceDataset, Tokenizer } from '../../lib/index.js';
 
 const paragraphs = [
   'The cat sat on the mat. It was warm, and the sun was out.',
@@ -19,7 +19,7 @@ test('SentenceDataset: segmented, tokenized, split to maxTokens, nothing dropped
   let text = '';
   for (let i = 0; i < ds.size; i++) text += await tok.decode(ds.get(i));
   t.is(text, paragraphs.join(''), 'the pieces decode back to the paragraphs, in order');
-  t.throws(() => ds.get(ds.size), { instanceOf: RangeError });
+  t.throws(() => ds.get(ds.size), { instanceOf: InvalidArgumentError });
 });
 
 test('SentenceDataset batches resume exactly from a saved position', async (t) => {
