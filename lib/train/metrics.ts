@@ -1,6 +1,7 @@
 import { appendFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { readTextFile } from '../files.js';
+import { expectString } from '../validate.js';
 
 export type MetricRecord = { type: 'step' | 'eval'; step: number } & Record<string, number | string | boolean>;
 
@@ -8,7 +9,7 @@ export type MetricRecord = { type: 'step' | 'eval'; step: number } & Record<stri
 export class MetricsLog {
   readonly path: string;
   constructor(path: string) {
-    this.path = path;
+    this.path = expectString(path, 'path');
   }
 
   append(record: MetricRecord): Promise<void> {

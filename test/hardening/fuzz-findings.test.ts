@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import test from 'ava';
 
 import {
-  detokenizeBrown, FormatError, InvalidArgumentError, loadTorchCheckpoint, readCheckpoint, readJsonl, readLines,
+  brownParagraphs, brownSentences, detokenizeBrown, FormatError, InvalidArgumentError, MetricsLog, loadTorchCheckpoint, readCheckpoint, readJsonl, readLines,
   readOptConfig, readOptWeights, readZipDirectory, SentenceDataset, Tokenizer, writeCurves,
 } from '../../lib/index.js';
 
@@ -56,4 +56,12 @@ test("a config.json without a required field says 'found none', not 'found undef
   const error = await t.throwsAsync(readOptConfig(dir), { instanceOf: FormatError });
   t.notRegex(error!.message, /undefined/);
   t.regex(error!.message, /but found none/);
+});
+
+test('brownSentences and brownParagraphs check their counts before reading the corpus', async (t) => {
+  const tokenizer = await Tokenizer.builtin('gpt2-opt-4k');
+  await t.throwsAsync(brownSentences(tokenizer, 'tiny' as unknown as number, 20), { instanceOf: InvalidArgumentError, message: /for count/ });
+  await t.throwsAsync(brownParagraphs(-1), { instanceOf: InvalidArgumentError, message: /for count/ });
+  t.throws(() => new MetricsLog(undefined as unknown as string), { instanceOf: InvalidArgumentError });
+  t.is((await brownSentences(tokenizer, 3, 20)).length, 3);
 });
