@@ -104,9 +104,14 @@ function nextCase() {
 
 function spawnWorker(n) {
   const dir = join(scratch, `w${n}-${Date.now()}`);
+  // Workers run inside the scratch folder: hostile relative paths ('cpu', 'x', …) given to save()
+  // and friends must land there, never in the repository.
+  const cwd = join(scratch, `cwd-${n}-${Date.now()}`);
+  mkdirSync(cwd, { recursive: true });
   const limit = memoryMb > 0 ? `ulimit -v ${memoryMb * 1024} 2>/dev/null; ` : '';
   const child = spawn('sh', ['-c', `${limit}exec "${process.execPath}" --max-old-space-size=1536 "${join(here, 'worker.mjs')}"`], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    cwd,
     env: { ...process.env, FUZZ_ROOT: root, FUZZ_WORKDIR: dir, SENTENCEVAE_THREADS: '1' },
   });
   live++;
