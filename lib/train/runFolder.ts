@@ -62,7 +62,7 @@ async function readRecord(path: string): Promise<LockRecord | undefined> {
   try {
     const r = JSON.parse(await readTextFile(path, { maxBytes: 4096, what: 'a lock file' })) as Partial<LockRecord>;
     if (!Number.isSafeInteger(r.pid) || typeof r.host !== 'string' || typeof r.token !== 'string') return undefined;
-    return { pid: r.pid!, host: r.host, processStart: typeof r.processStart === 'string' ? r.processStart : '', started: String(r.started), token: r.token };
+    return { pid: r.pid!, host: r.host, processStart: typeof r.processStart === 'string' ? r.processStart : '', started: typeof r.started === 'string' ? r.started : 'an unknown time', token: r.token };
   } catch {
     // Vanished meanwhile, damaged, or its writer was killed between creating and filling it (a
     // live writer fills it within microseconds of creating it: that window is not guarded).
