@@ -16,11 +16,12 @@
  * This module sits below every floor that touches files (it imports only errors/).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { access, mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { access, appendFile, mkdir, open, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, parse, resolve, sep } from 'node:path';
 
 import { FileSystemError } from './errors/FileSystemError.js';
 import { FormatError } from './errors/FormatError.js';
+import { InvalidArgumentError } from './errors/InvalidArgumentError.js';
 
 /** Largest JSON metadata file read whole (config.json, *.index.json, tokenizer_config.json, run configs). */
 export const maxJsonBytes = 16 * 1024 * 1024;
@@ -251,5 +252,25 @@ export async function makeOutputDir(path: string): Promise<void> {
     await access(full, constants.W_OK);
   } catch (error) {
     throw folderError(path, full, error, 'write into');
+  }
+}
+
+/**
+ * Writes (or, with `append`, appends) a small text file: a path with a NUL character is an
+ * InvalidArgumentError, and every failure of the write (no such folder, a folder in the way,
+ * a name too long, EIO on /proc/self/mem, ...) a FileSystemError naming the file and errno,
+ * never Node's raw error.
+ * @example
+ * ```ts
+ * await writeTextFile('runs/svae/curves.svg', svg);
+ * ```
+ */
+export async function writeTextFile(path: string, text: string, options: { append?: boolean } = {}): Promise<void> {
+  if (path.includes('\0')) throw new InvalidArgumentError(`Expected a path without NUL characters for path but received '${path.replace(/\0/g, '\\0').slice(0, 60)}' of type string`);
+  try {
+    await (options.append ? appendFile(path, text) : writeFile(path, text));
+  } catch (error) {
+    const code = codeOf(error);
+    throw new FileSystemError(`Cannot write the file ${path === '' ? "''" : path}: ${(error as Error).message}`, { path, ...(code ? { errno: code } : {}) }, { cause: error });
   }
 }

@@ -2,8 +2,8 @@ import { padParagraphs, type ParagraphBatch, bucketBatches } from '../text/batch
 import { splitIds } from '../text/pieces.js';
 import { segment, type SegmentOptions } from '../text/segment.js';
 import { Tokenizer } from '../text/Tokenizer.js';
-import { expectInteger, expectOptions, invalid } from '../validate.js';
-import { filterSplit, readCorpus, type Paragraph } from './corpus.js';
+import { expectBoolean, expectInteger, expectNumber, expectOptions, invalid } from '../validate.js';
+import { expectIterable, filterSplit, paragraphText, readCorpus, type Paragraph } from './corpus.js';
 import { PackedSequences } from './packed.js';
 import { BatchCursor, CursorBatches } from './position.js';
 import type { FromCorpusOptions, SentenceBatchOptions } from './SentenceDataset.js';
@@ -50,6 +50,7 @@ export class ParagraphDataset {
     tokenizer: Tokenizer,
     options: ParagraphDatasetOptions = {},
   ): Promise<ParagraphDataset> {
+    expectIterable(paragraphs, 'paragraphs', 'iterable of paragraphs');
     if (!(tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', tokenizer);
     options = expectOptions(options);
     const maxTokens = expectInteger(options.maxTokens ?? 64, 'maxTokens', 2);
@@ -74,8 +75,9 @@ export class ParagraphDataset {
       }
       batch.length = 0;
     };
+    let index = 0;
     for await (const p of paragraphs) {
-      batch.push(segment(typeof p === 'string' ? p : p.text, options));
+      batch.push(segment(paragraphText(p, `paragraphs[${index++}]`), options));
       if (batch.length >= 1024) await flush();
       if (starts.length - 1 >= limit) break;
     }
@@ -110,8 +112,10 @@ export class ParagraphDataset {
 
   /** Seeded, resumable batches, bucketed by sentence count unless `bucket: false`. */
   batches(options: SentenceBatchOptions): ParagraphBatches {
+    options = expectOptions(options);
     const batchSize = expectInteger(options.batchSize, 'batchSize', 1);
-    const seed = options.seed ?? 0;
+    const seed = expectNumber(options.seed ?? 0, 'seed');
+    if (options.bucket !== undefined) expectBoolean(options.bucket, 'bucket');
     const counts = new Int32Array(this.size);
     if (options.bucket !== false) for (let p = 0; p < this.size; p++) counts[p] = this.sentenceCount(p);
     const plan = (epoch: number) => bucketBatches(counts, { batchSize, seed: seed + epoch, windowBatches: options.bucket === false ? 1 : 50 });

@@ -2,8 +2,8 @@ import { padSentences, type SentenceBatch, bucketBatches } from '../text/batch.j
 import { splitIds } from '../text/pieces.js';
 import { segment, type SegmentOptions } from '../text/segment.js';
 import { Tokenizer } from '../text/Tokenizer.js';
-import { expectInteger, expectOptions, invalid } from '../validate.js';
-import { type CorpusOptions, filterSplit, readCorpus, type Split, type SplitOptions, type Paragraph } from './corpus.js';
+import { expectBoolean, expectInteger, expectNumber, expectOptions, invalid } from '../validate.js';
+import { type CorpusOptions, expectIterable, filterSplit, paragraphText, readCorpus, type Split, type SplitOptions, type Paragraph } from './corpus.js';
 import { PackedSequences } from './packed.js';
 import { BatchCursor, CursorBatches, type DataPosition } from './position.js';
 
@@ -68,6 +68,7 @@ export class SentenceDataset {
     tokenizer: Tokenizer,
     options: SentenceDatasetOptions = {},
   ): Promise<SentenceDataset> {
+    expectIterable(paragraphs, 'paragraphs', 'iterable of paragraphs');
     if (!(tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', tokenizer);
     options = expectOptions(options);
     const maxTokens = expectInteger(options.maxTokens ?? 64, 'maxTokens', 2);
@@ -85,8 +86,9 @@ export class SentenceDataset {
       segments = [];
       paragraphsInChunk = 0;
     };
+    let index = 0;
     for await (const p of paragraphs) {
-      const text = typeof p === 'string' ? p : p.text;
+      const text = paragraphText(p, `paragraphs[${index++}]`);
       for (const s of segment(text, options)) segments.push(s);
       if (++paragraphsInChunk >= chunk) await flush();
       if (pieces.size >= limit) break;
@@ -127,8 +129,10 @@ export class SentenceDataset {
 
   /** Seeded, resumable batches (bucketed by length unless `bucket: false`). */
   batches(options: SentenceBatchOptions): SentenceBatches {
+    options = expectOptions(options);
     const batchSize = expectInteger(options.batchSize, 'batchSize', 1);
-    const seed = options.seed ?? 0;
+    const seed = expectNumber(options.seed ?? 0, 'seed');
+    if (options.bucket !== undefined) expectBoolean(options.bucket, 'bucket');
     const lengths = options.bucket === false ? new Int32Array(this.size) : this.lengths();
     const plan = (epoch: number) => bucketBatches(lengths, { batchSize, seed: seed + epoch, windowBatches: options.bucket === false ? 1 : 50 });
     return new CursorBatches(new BatchCursor(plan, options.position), (indices) => ({

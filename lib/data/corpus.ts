@@ -3,7 +3,7 @@ import { extname, join } from 'node:path';
 
 import { FormatError } from '../errors/FormatError.js';
 import { openRegularFile } from '../files.js';
-import { expectNumber, expectString, invalid } from '../validate.js';
+import { expectNumber, expectOneOf, expectOptions, expectString, invalid } from '../validate.js';
 import { readBrown } from './brown.js';
 import { readLines } from './lines.js';
 import { hashString } from './rng.js';
@@ -127,6 +127,20 @@ export async function* readCorpus(source: string | readonly string[], options: C
 
 export type Split = 'train' | 'validation';
 
+/** Something `for await` can walk (an async or a sync iterable), else an InvalidArgumentError. */
+export function expectIterable(value: unknown, name: string, what: string): void {
+  const v = value as { [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown } | null | undefined;
+  if (v === null || v === undefined || (typeof v[Symbol.asyncIterator] !== 'function' && typeof v[Symbol.iterator] !== 'function')) invalid(what, name, value);
+}
+
+/** The text of a paragraph given as a string or a `{ text }` record, else an InvalidArgumentError. */
+export function paragraphText(p: unknown, name: string): string {
+  if (typeof p === 'string') return p;
+  const text = (p as { text?: unknown } | null)?.text;
+  if (p === null || typeof p !== 'object' || typeof text !== 'string') invalid('paragraph (a string or { text })', name, p);
+  return text as string;
+}
+
 export interface SplitOptions {
   /** Fraction of paragraphs held out for validation. @default 0.02 */
   validationFraction?: number;
@@ -136,11 +150,20 @@ export interface SplitOptions {
 
 /** Deterministic train/validation assignment by a hash of the text (stable across runs and machines). */
 export function splitOf(text: string, options: SplitOptions = {}): Split {
+  expectString(text, 'text');
+  options = expectOptions(options);
   const fraction = expectNumber(options.validationFraction ?? 0.02, 'validationFraction', 0, 1);
   return hashString(text, options.seed ?? 0) / 4294967296 < fraction ? 'validation' : 'train';
 }
 
 /** Only the paragraphs of one split. */
 export async function* filterSplit(paragraphs: AsyncIterable<Paragraph>, split: Split, options: SplitOptions = {}): AsyncGenerator<Paragraph> {
-  for await (const p of paragraphs) if (splitOf(p.text, options) === split) yield p;
+  expectIterable(paragraphs, 'paragraphs', 'async iterable of paragraphs');
+  expectOneOf(split, 'split', ['train', 'validation']);
+  options = expectOptions(options);
+  splitOf('', options); // checks the options before the first paragraph (and with none)
+  let i = 0;
+  for await (const p of paragraphs) {
+    if (splitOf(paragraphText(p, `paragraphs[${i++}]`), options) === split) yield p;
+  }
 }

@@ -1,4 +1,6 @@
 import type { ParagraphBatch } from '../text/batch.js';
+import { expectIdRows, maxId } from '../text/ids.js';
+import { expectArray, expectInteger, expectOptions, invalid } from '../validate.js';
 import type { BatchSource } from '../train/TrainableModel.js';
 import type { DataPosition } from './position.js';
 
@@ -15,6 +17,11 @@ export interface TokenBatch {
  * content: targets from there on (sentences 2..S and the eos) are the ones an SLLM predicts.
  */
 export function paragraphRow(pieces: readonly ArrayLike<number>[], bosId: number, eosId: number): { ids: Int32Array; firstEnd: number } {
+  expectIdRows(pieces, 'pieces');
+  // Each piece starts with its bos: an empty one would make the row one slot short.
+  pieces.forEach((p, i) => { if (p.length === 0) invalid('array of ids with bos first (at least 1 id)', `pieces[${i}]`, p); });
+  expectInteger(bosId, 'bosId', -maxId - 1, maxId);
+  expectInteger(eosId, 'eosId', -maxId - 1, maxId);
   const total = pieces.reduce((n, p) => n + p.length - 1, 0) + 2;
   const ids = new Int32Array(total);
   ids[0] = bosId;
@@ -30,6 +37,8 @@ export function paragraphRow(pieces: readonly ArrayLike<number>[], bosId: number
 
 /** Rows right-padded into one TokenBatch. */
 export function padRows(rows: readonly Int32Array[], padId: number): TokenBatch {
+  expectArray(rows, 'rows', 'array of Int32Array rows', (r, name) => { if (!(r instanceof Int32Array)) invalid('Int32Array of token ids', name, r); });
+  expectInteger(padId, 'padId', -maxId - 1, maxId);
   const t = rows.reduce((m, r) => Math.max(m, r.length), 0);
   const ids = new Int32Array(rows.length * t).fill(padId);
   const mask = new Uint8Array(rows.length * t);
@@ -49,8 +58,14 @@ export class TokenBatches implements BatchSource<TokenBatch> {
   readonly #special: { bos: number; eos: number; pad: number };
 
   constructor(source: BatchSource<ParagraphBatch>, special: { bos: number; eos: number; pad: number }) {
+    if (typeof (source as { next?: unknown } | null)?.next !== 'function') invalid('batch source (an object with next())', 'source', source);
+    const s = expectOptions(special, 'special');
     this.#source = source;
-    this.#special = special;
+    this.#special = {
+      bos: expectInteger(s.bos, 'special.bos', -maxId - 1, maxId),
+      eos: expectInteger(s.eos, 'special.eos', -maxId - 1, maxId),
+      pad: expectInteger(s.pad, 'special.pad', -maxId - 1, maxId),
+    };
   }
 
   next(): TokenBatch {

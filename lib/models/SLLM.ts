@@ -557,6 +557,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
    * teacher-forced token accuracy (see SllmEvaluation).
    */
   async evaluate(data: ParagraphDataset | readonly string[], options: { gamma?: number; batchSize?: number } = {}): Promise<SllmEvaluation> {
+    options = expectOptions(options);
     const gamma = expectNumber(options.gamma ?? 2, 'gamma', 0);
     const batchSize = expectInteger(options.batchSize ?? 8, 'batchSize', 1);
     const paragraphs = await this.#paragraphs(data);

@@ -8,8 +8,14 @@ import { FormatError } from '../errors/FormatError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { isRegularFile, maxTokenizerBytes, readTextFile } from '../files.js';
 import { packageRoot } from '../native/loader.js';
-import { expectArray, expectInteger, expectOptions, expectString, invalid } from '../validate.js';
+import { expectArray, expectBoolean, expectInteger, expectOptions, expectString, invalid } from '../validate.js';
 import { PretokenCache } from './PretokenCache.js';
+
+/** `skipSpecialTokens` of decode options: a boolean (the tokenizers binding's own conversion error was untyped). */
+const skipSpecial = (options: DecodeOptions | undefined): boolean => {
+  const value = expectOptions(options).skipSpecialTokens;
+  return value === undefined ? true : expectBoolean(value, 'skipSpecialTokens');
+};
 
 /** Names of the tokenizer folders shipped in assets/tokenizers/ (see its README). */
 export type BuiltinTokenizer = 'gpt2-opt' | 'gpt2-opt-4k';
@@ -244,13 +250,13 @@ export class Tokenizer {
    * error (dropping it silently would hide a model or caller bug).
    */
   async decode(ids: ArrayLike<number>, options: DecodeOptions = {}): Promise<string> {
-    const skip = expectOptions(options).skipSpecialTokens ?? true;
+    const skip = skipSpecial(options);
     return this.#hf.decode(this.#decodable(ids, 'ids'), skip);
   }
 
   async decodeBatch(batch: readonly ArrayLike<number>[], options: DecodeOptions = {}): Promise<string[]> {
     if (!Array.isArray(batch)) invalid('array of id arrays', 'batch', batch);
-    const skip = expectOptions(options).skipSpecialTokens ?? true;
+    const skip = skipSpecial(options);
     if (batch.length === 0) return [];
     const rows: number[][] = [];
     for (let i = 0; i < batch.length; i++) rows.push(this.#decodable(batch[i], `batch[${i}]`)); // holes are errors too

@@ -1,5 +1,6 @@
-import { expectInteger, invalid } from '../validate.js';
+import { expectArray, expectInteger, expectOptions, invalid } from '../validate.js';
 import { createRng } from '../data/rng.js';
+import { expectIdRows, expectIds } from './ids.js';
 
 /** Sentences padded to one length: ids and mask are row-major [batchSize, length]. */
 export interface SentenceBatch {
@@ -35,13 +36,8 @@ export interface PadOptions {
   length?: number;
 }
 
-const isIds = (s: unknown) => Array.isArray(s) || (ArrayBuffer.isView(s) && !(s instanceof DataView));
-
-/** An array of id arrays, every index present (a hole or a non-array row is an error, not a crash). */
-const checkSeqs = (seqs: readonly unknown[], name: string) => {
-  if (!Array.isArray(seqs)) invalid('array of id arrays', name, seqs);
-  for (let i = 0; i < seqs.length; i++) if (!isIds(seqs[i])) invalid('array of ids', `${name}[${i}]`, seqs[i]);
-};
+/** An array of id arrays, every index present (a hole, a non-array row or a non-integer id is an error, not a crash). */
+const checkSeqs = (seqs: unknown, name: string) => expectIdRows(seqs, name);
 
 /**
  * Pads sentences (ids with bos first) to one length.
@@ -52,6 +48,7 @@ const checkSeqs = (seqs: readonly unknown[], name: string) => {
  */
 export function padSentences(seqs: readonly ArrayLike<number>[], options: PadOptions): SentenceBatch {
   checkSeqs(seqs, 'seqs');
+  options = expectOptions(options);
   const padId = expectInteger(options.padId, 'padId');
   const longest = seqs.reduce((m, s) => Math.max(m, s.length), 0);
   const length = options.length === undefined ? longest : expectInteger(options.length, 'length', longest);
@@ -77,7 +74,8 @@ export interface PadParagraphOptions extends PadOptions {
 export function padParagraphs(paragraphs: readonly (readonly ArrayLike<number>[])[], options: PadParagraphOptions): ParagraphBatch {
   const given: unknown = paragraphs;
   if (!Array.isArray(given)) invalid('array of paragraphs', 'paragraphs', given);
-  for (let i = 0; i < paragraphs.length; i++) checkSeqs(paragraphs[i] as readonly unknown[], `paragraphs[${i}]`);
+  for (let i = 0; i < paragraphs.length; i++) checkSeqs(paragraphs[i], `paragraphs[${i}]`);
+  options = expectOptions(options);
   const padId = expectInteger(options.padId, 'padId');
   let maxS = 0;
   let maxL = 0;
@@ -123,6 +121,8 @@ export interface BucketOptions {
  * order. Returns index batches; `paddingRatio` tells how much padding they cost.
  */
 export function bucketBatches(lengths: ArrayLike<number>, options: BucketOptions): number[][] {
+  expectIds(lengths, 'lengths', 'array of lengths');
+  options = expectOptions(options);
   const batchSize = expectInteger(options.batchSize, 'batchSize', 1);
   const windowBatches = expectInteger(options.windowBatches ?? 50, 'windowBatches', 1);
   const rng = createRng(options.seed ?? 0);
@@ -139,6 +139,9 @@ export function bucketBatches(lengths: ArrayLike<number>, options: BucketOptions
 
 /** Fraction of padded positions when each batch is padded to its longest item. */
 export function paddingRatio(batches: readonly (readonly number[])[], lengths: ArrayLike<number>): number {
+  expectIds(lengths, 'lengths', 'array of lengths');
+  const last = lengths.length - 1;
+  expectArray(batches, 'batches', 'array of index batches', (batch, name) => expectArray(batch, name, 'array of indices', (i, at) => expectInteger(i, at, 0, last)));
   let real = 0;
   let total = 0;
   for (const batch of batches) {

@@ -1,6 +1,7 @@
-import { expectInteger } from '../validate.js';
+import { expectArray, expectInteger, expectOptions, expectString, invalid } from '../validate.js';
+import { maxId } from './ids.js';
 import { segment, type SegmentOptions } from './segment.js';
-import type { Tokenizer } from './Tokenizer.js';
+import { Tokenizer } from './Tokenizer.js';
 
 /** The model's unit: one sentence's ids (bos first), at most `maxTokens` long. */
 export interface SentencePiece {
@@ -25,6 +26,8 @@ export interface PieceOptions extends SegmentOptions {
  * each with bos prepended. Nothing is dropped: the pieces' content ids concatenate to `content`.
  */
 export function splitIds(content: Int32Array, bosId: number, maxTokens = 64): Int32Array[] {
+  if (!(content instanceof Int32Array)) invalid('Int32Array of token ids', 'content', content);
+  expectInteger(bosId, 'bosId', -maxId - 1, maxId);
   expectInteger(maxTokens, 'maxTokens', 2);
   const room = maxTokens - 1;
   const pieces: Int32Array[] = [];
@@ -40,6 +43,9 @@ export function splitIds(content: Int32Array, bosId: number, maxTokens = 64): In
 
 /** Segments → token ids → pieces of at most `maxTokens` (see splitIds). */
 export async function tokenizeSegments(tokenizer: Tokenizer, segments: readonly string[], options: PieceOptions = {}): Promise<SentencePiece[]> {
+  if (!(tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', tokenizer);
+  expectArray(segments, 'segments', 'array of strings', expectString);
+  options = expectOptions(options);
   const maxTokens = expectInteger(options.maxTokens ?? 64, 'maxTokens', 2);
   const contents = await tokenizer.encodeBatch(segments, { addBos: false });
   const pieces: SentencePiece[] = [];
@@ -50,6 +56,7 @@ export async function tokenizeSegments(tokenizer: Tokenizer, segments: readonly 
 }
 
 /** segment() then tokenizeSegments(): the pieces of one text. */
-export function tokenizeText(tokenizer: Tokenizer, text: string, options: PieceOptions = {}): Promise<SentencePiece[]> {
+export async function tokenizeText(tokenizer: Tokenizer, text: string, options: PieceOptions = {}): Promise<SentencePiece[]> {
+  if (!(tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', tokenizer);
   return tokenizeSegments(tokenizer, segment(text, options), options);
 }

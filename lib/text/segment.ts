@@ -15,7 +15,7 @@
  * It is lossless: `segment(t).join('') === t` for every string, lone surrogates included.
  */
 
-import { expectBoolean, expectOptions, expectString } from '../validate.js';
+import { expectBoolean, expectOptions, expectString, invalid } from '../validate.js';
 
 export interface SegmentOptions {
   /**
@@ -145,6 +145,10 @@ export function segment(text: string, options: SegmentOptions = {}): string[] {
  * ```
  */
 export async function* segmentStream(chunks: AsyncIterable<string> | Iterable<string>, options: SegmentOptions = {}): AsyncGenerator<string> {
+  const given = chunks as { [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown } | null | undefined;
+  if (given === null || given === undefined || (typeof given[Symbol.asyncIterator] !== 'function' && typeof given[Symbol.iterator] !== 'function')) {
+    invalid('iterable of strings', 'chunks', chunks);
+  }
   const { cuts, lineBreaks } = compile(options);
   let buffer = '';
   let pendingHighSurrogate = '';

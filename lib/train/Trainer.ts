@@ -40,7 +40,7 @@ export interface TrainerOptions {
    * losses are per-token means either way. @default 'token' ('sentence' with recipe 'paper')
    */
   lossReduction?: 'token' | 'sentence';
-  /** Micro-batches per update (gradient accumulation). @default 1 */
+  /** Micro-batches per update (gradient accumulation), 1 to 65,536. @default 1 */
   accumulation?: number;
   /** Focal loss γ. @default 2 */
   gamma?: number;
@@ -152,7 +152,9 @@ export class Trainer<Batch, Data> {
     this.model = model;
     const evalEvery = expectInteger(options.evalEvery ?? 1000, 'evalEvery', 0);
     const recipe = expectOneOf(options.recipe ?? 'default', 'recipe', recipeNames);
-    const accumulation = expectInteger(options.accumulation ?? 1, 'accumulation', 1);
+    // At most 65,536 micro-batches an update: one update of 2^53 (accepted before) never ended,
+    // and the run's signal is only checked between updates.
+    const accumulation = expectInteger(options.accumulation ?? 1, 'accumulation', 1, 65536);
     const globalBatch = options.globalBatch === undefined ? undefined : expectInteger(options.globalBatch, 'globalBatch', 1);
     // The recipe fills in what the caller left out (explicit options always win).
     const r = recipeTrainerDefaults(recipe, {

@@ -1,7 +1,6 @@
-import { writeFile } from 'node:fs/promises';
-
+import { writeTextFile } from '../files.js';
 import type { MetricRecord } from './metrics.js';
-import { expectString } from '../validate.js';
+import { expectArray, expectNumber, expectString, invalid } from '../validate.js';
 
 export interface Series {
   label: string;
@@ -46,6 +45,11 @@ function panel(x0: number, y0: number, w: number, h: number, title: string, seri
 /** Draws loss, perplexity and accuracy curves from metric records into an SVG file. */
 export async function writeCurves(path: string, records: readonly MetricRecord[], title = 'training'): Promise<void> {
   expectString(path, 'path');
+  expectArray(records, 'records', 'array of metric records', (r, name) => {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) invalid('metric record ({ type, step, ... })', name, r);
+    expectNumber((r as { step?: unknown }).step, `${name}.step`);
+  });
+  expectString(title, 'title');
   const steps = records.filter((r) => r.type === 'step');
   const evals = records.filter((r) => r.type === 'eval');
   const of = (rs: readonly MetricRecord[], key: string): Array<[number, number]> => rs.filter((r) => typeof r[key] === 'number').map((r) => [r.step, r[key] as number]);
@@ -69,7 +73,7 @@ export async function writeCurves(path: string, records: readonly MetricRecord[]
     ]),
     '</svg>',
   ].join('\n');
-  await writeFile(path, svg);
+  await writeTextFile(path, svg);
 }
 
 /**
@@ -89,5 +93,5 @@ export async function writeComparison(
     ...panels.map((p, i) => panel(0, 36 + i * h, w, h, p.title, p.series, p.log ?? false, p.xLabel ?? 'step')),
     '</svg>',
   ].join('\n');
-  await writeFile(path, svg);
+  await writeTextFile(path, svg);
 }

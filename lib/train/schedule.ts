@@ -1,4 +1,4 @@
-import { expectInteger, expectNumber } from '../validate.js';
+import { expectInteger, expectNumber, expectOptions } from '../validate.js';
 
 /** The paper's schedule, every part configurable. */
 export interface ScheduleOptions {
@@ -29,6 +29,7 @@ export interface ScheduleOptions {
  */
 export function learningRate(step: number, options: ScheduleOptions): number {
   expectInteger(step, 'step', 0);
+  options = expectOptions(options);
   const base = expectNumber(options.baseLr, 'baseLr', 0);
   const warmup = expectInteger(options.warmupSteps ?? 5000, 'warmupSteps', 0);
   const start = expectNumber(options.warmupStartFactor ?? 1e-3, 'warmupStartFactor', 0, 1);
