@@ -41,5 +41,10 @@ export default {
   cleanTempDir: 'always',
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: `bench/results/mutation/${name.replace(/[^\w.-]+/g, '_')}.json` },
+  // Incremental: a re-run tests only mutants whose code changed since the last run, plus those
+  // scripts/mutate.mjs removed from this file before the run (every mutant not killed: the
+  // command runner reports no test files, so Stryker cannot see that new tests were added).
+  incremental: process.env.MUTATE_INCREMENTAL !== '0',
+  incrementalFile: `bench/results/mutation/${name.replace(/[^\w.-]+/g, '_')}.incremental.json`,
   clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
 };

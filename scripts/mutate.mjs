@@ -8,27 +8,39 @@
  * Slow on purpose (every mutant runs the module's tests): not part of CI or `npm test`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const units = 'dist/test/hardening/mutation-units.test.js';
+const mut = (name) => `dist/test/mutation/${name}.test.js`;
 /** Each module: what Stryker mutates and the (fast, model-free) tests that must catch it. */
 export const modules = {
-  'lib/text': { globs: ['lib/text/**/*.ts'], tests: ['dist/test/text/*.test.js', units, 'dist/test/hardening/mutation-text.test.js'] },
-  'lib/io': { globs: ['lib/io/**/*.ts'], tests: ['dist/test/io/*.test.js', units, 'dist/test/hardening/mutation-io.test.js'] },
-  'lib/data': { globs: ['lib/data/**/*.ts'], tests: ['dist/test/data/*.test.js', 'dist/test/hardening/mutation-data.test.js'] },
+  'lib/text': { globs: ['lib/text/**/*.ts'], tests: ['dist/test/text/*.test.js', units, 'dist/test/hardening/mutation-text.test.js', mut('text')] },
+  'lib/io': { globs: ['lib/io/**/*.ts'], tests: ['dist/test/io/*.test.js', units, 'dist/test/hardening/mutation-io.test.js', 'dist/test/hardening/zip-crc.test.js', mut('safetensors'), mut('zip'), mut('json'), mut('torch-checkpoint')] },
+  'lib/data': { globs: ['lib/data/**/*.ts'], tests: ['dist/test/data/*.test.js', 'dist/test/hardening/mutation-data.test.js', mut('data')] },
   'lib/train/schedule.ts': { globs: ['lib/train/schedule.ts'], tests: ['dist/test/train/schedule.test.js', 'dist/test/hardening/mutation-schedule.test.js'] },
   'lib/models/sampling.ts': { globs: ['lib/models/sampling.ts'], tests: [units] },
-  // Single files with a narrower test set (faster): `npm run mutate -- lib/text/segment.ts`.
-  'lib/text/segment.ts': { globs: ['lib/text/segment.ts'], tests: ['dist/test/text/segment.test.js', units] },
-  'lib/io/safetensors.ts': { globs: ['lib/io/safetensors.ts'], tests: ['dist/test/io/safetensors.test.js', units] },
-  'lib/io/torchPickle.ts': { globs: ['lib/io/torchPickle.ts'], tests: [units, 'dist/test/hardening/mutation-io.test.js'] },
   'lib/validate.ts': { globs: ['lib/validate.ts'], tests: ['dist/test/foundation/errors.test.js', 'dist/test/hardening/mutation-validate.test.js'] },
 };
+/**
+ * Single files with the narrowest tests that cover them (a mutant costs one ava start plus
+ * these tests): `npm run mutate -- lib/io/zip.ts`. A file not listed here gets its module's tests.
+ */
+export const files = {
+  'lib/text/segment.ts': ['dist/test/text/segment.test.js', units, mut('segment')],
+  'lib/io/safetensors.ts': ['dist/test/io/safetensors.test.js', units, mut('safetensors')],
+  'lib/io/torchPickle.ts': [units, 'dist/test/hardening/mutation-io.test.js'],
+  'lib/io/zip.ts': [mut('zip')],
+  'lib/io/json.ts': [mut('json')],
+  'lib/io/torchCheckpoint.ts': [mut('torch-checkpoint')],
+};
+for (const [file, tests] of Object.entries(files)) modules[file] = { globs: [file], tests };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+// --force: test every mutant again (otherwise: incremental, see below).
+const force = process.argv.includes('--force');
 const selected = wanted.length > 0 ? wanted : ['lib/text', 'lib/io', 'lib/data', 'lib/train/schedule.ts', 'lib/models/sampling.ts', 'lib/validate.ts'];
 for (const name of selected) {
   const parent = Object.keys(modules).find((m) => name.startsWith(`${m}/`));
@@ -43,13 +55,28 @@ const addon = process.env.SENTENCEVAE_ADDON ?? ['build/cmake/Release/sentencevae
 const scores = [];
 for (const name of selected) {
   const m = modules[name];
-  const tests = m.tests.filter((t) => !t.includes('/hardening/') || existsSync(join(root, t)));
+  const tests = m.tests.filter((t) => t.includes('*') || existsSync(join(root, t)));
   const started = Date.now();
+  const report = join(root, 'bench', 'results', 'mutation', `${name.replace(/[^\w.-]+/g, '_')}.json`);
+  const incremental = report.replace(/\.json$/, '.incremental.json');
+  if (force) rmSync(incremental, { force: true });
+  else if (existsSync(incremental)) {
+    // Stryker reuses a mutant's result when its code is unchanged and "no test changed"; the
+    // command runner reports no test files, so a survivor would stay a survivor after new tests
+    // were written. Keep only the killed ones: every other mutant is tested again.
+    const previous = JSON.parse(readFileSync(incremental, 'utf8'));
+    let kept = 0;
+    for (const f of Object.values(previous.files)) {
+      f.mutants = f.mutants.filter((m) => m.status === 'Killed' || m.status === 'Timeout' || m.status === 'CompileError');
+      kept += f.mutants.length;
+    }
+    writeFileSync(incremental, JSON.stringify(previous));
+    console.error(`mutate: ${name}: ${kept} killed mutants reused from the last run if their code is unchanged (--force tests all)`);
+  }
   const run = spawnSync(process.execPath, [join(root, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js'), 'run', 'stryker.config.mjs'], {
     cwd: root, stdio: 'inherit',
     env: { ...process.env, MUTATE_NAME: name, MUTATE_GLOBS: m.globs.join(','), MUTATE_TESTS: tests.join(' '), ...(addon ? { SENTENCEVAE_ADDON: addon } : {}) },
   });
-  const report = join(root, 'bench', 'results', 'mutation', `${name.replace(/[^\w.-]+/g, '_')}.json`);
   if (run.status !== 0 || !existsSync(report)) {
     scores.push({ name, error: `stryker exited with ${run.status}` });
     continue;

@@ -119,6 +119,11 @@ export async function readZipDirectory(path: string): Promise<ZipEntry[]> {
       p = end + commentLen;
     }
     return entries;
+  } catch (error) {
+    // A length field that points past the directory (Buffer's "out of range") or a ZIP64 value
+    // over 2^53: a malformed archive, not a bug of the caller's.
+    if (error instanceof RangeError) bad(error.message);
+    throw error;
   } finally {
     await file.close();
   }
