@@ -94,7 +94,8 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
     }
     const e = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
     if (e === null || typeof e !== 'object') bad(path, `entry '${name}' is not an object`);
-    const dtype = typeof e.dtype === 'string' ? toDType[e.dtype] : undefined;
+    // Own keys only: "toString" or "constructor" must not find Object.prototype's members.
+    const dtype = typeof e.dtype === 'string' && Object.hasOwn(toDType, e.dtype) ? toDType[e.dtype] : undefined;
     if (!dtype) bad(path, `entry '${name}' ${has(e.dtype, 'dtype', 'unsupported dtype')}`);
     if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || (d as number) < 0)) {
       bad(path, `entry '${name}' ${has(e.shape, 'shape', 'an invalid shape')}`);
