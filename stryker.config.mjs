@@ -37,7 +37,8 @@ export default {
   // The native addon is found through SENTENCEVAE_ADDON (set by scripts/mutate.mjs), so the
   // 600 MB build folder is not copied into the sandbox.
   ignorePatterns: ['/build', '/bench/results', '/runs', '/.device', '/tmp', '*.tgz', '/docs', '/native'],
-  tempDirName: 'tmp/stryker',
+  // One sandbox folder per module or file, so two runs (of different files) can go side by side.
+  tempDirName: `tmp/stryker-${name.replace(/[^\w.-]+/g, '_')}`,
   cleanTempDir: 'always',
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: `bench/results/mutation/${name.replace(/[^\w.-]+/g, '_')}.json` },
