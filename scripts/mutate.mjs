@@ -29,7 +29,7 @@ export const modules = {
  * these tests): `npm run mutate -- lib/io/zip.ts`. A file not listed here gets its module's tests.
  */
 export const files = {
-  'lib/text/segment.ts': ['dist/test/text/segment.test.js', units, mut('segment')],
+  'lib/text/segment.ts': ['dist/test/text/segment.test.js', mut('segment')],
   'lib/io/safetensors.ts': ['dist/test/io/safetensors.test.js', units, mut('safetensors')],
   'lib/io/torchPickle.ts': [units, 'dist/test/hardening/mutation-io.test.js'],
   'lib/io/zip.ts': [mut('zip')],
