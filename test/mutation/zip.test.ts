@@ -99,6 +99,8 @@ test('zip: malformed archives are FormatErrors that name the file and say why', 
   const at = huge.indexOf(Buffer.from([0x01, 0x00, 0x08, 0x00])) + 4;
   huge.writeBigUInt64LE(2n ** 60n, at);
   await refuse(huge, /64-bit value too large/);
+  huge.writeBigUInt64LE(2n ** 53n - 1n, at); // the largest safe value is read (and then points past the file)
+  await refuse(huge, /bad local header for a/);
   const longExtra = Buffer.from(good);
   longExtra.writeUInt16LE(200, 30 + 1 + 3 + 30);
   await refuse(longExtra, /not a readable zip archive/);
