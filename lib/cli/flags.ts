@@ -10,13 +10,17 @@ import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.j
 export type Flags = Record<string, string | number | boolean>;
 
 /** An integer flag in [min, max], or undefined when not given. */
-export function intFlag(f: Flags, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+export function intFlag(f: Flags, name: string, min: number, max = Infinity): number | undefined {
   return f[name] === undefined ? undefined : expectInteger(f[name], `--${name}`, min, max);
 }
 
 /** A finite number flag in [min, max], or undefined when not given. */
 export function numFlag(f: Flags, name: string, min: number, max = Infinity): number | undefined {
-  return f[name] === undefined ? undefined : expectNumber(f[name], `--${name}`, min, max);
+  const v = f[name];
+  if (v === undefined) return undefined;
+  if (max !== Infinity) return expectNumber(v, `--${name}`, min, max);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) invalid(`number >= ${min}`, `--${name}`, v);
+  return v;
 }
 
 /** A number flag that must be above `min` (a learning rate, minutes), or undefined when not given. */
@@ -57,7 +61,7 @@ export function samplingFlags(f: Flags): { sample: boolean; temperature: number;
     temperature: positiveFlag(f, 'temperature') ?? 1,
     topK: intFlag(f, 'top-k', 0) ?? 0,
     topP: numFlag(f, 'top-p', 0, 1) ?? 1,
-    seed: intFlag(f, 'seed', 0) ?? 0,
+    seed: intFlag(f, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? 0,
   };
 }
 

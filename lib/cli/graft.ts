@@ -28,7 +28,7 @@ export async function graft(argv: readonly string[]): Promise<number> {
   const opt = f.opt;
   const out = f.out;
   const layers = intFlag(f, 'svae-layers', 1, 64) ?? 1;
-  const seed = intFlag(f, 'seed', 0) ?? 0;
+  const seed = intFlag(f, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? 0;
   if (!OPT.isOptFolder(opt)) throw new InvalidArgumentError(`${opt} is not a Hugging Face OPT folder (config.json + model.safetensors or pytorch_model.bin)`);
   if (typeof f.svae === 'string' && !SentenceVAE.isSentenceVaeFolder(f.svae)) throw new InvalidArgumentError(`--svae ${f.svae} is not a SentenceVAE folder (config.json with "architecture": "SentenceVAE" + model.safetensors)`);
   const svae = typeof f.svae === 'string' ? f.svae : { layers };

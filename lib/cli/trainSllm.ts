@@ -65,7 +65,7 @@ export function sllmTrainingPlan(f: Flags): { batchSize: number; trainer: Traine
   const maxMinutes = positiveFlag(f, 'max-minutes');
   const evalEvery = intFlag(f, 'eval-every', 0) ?? 500;
   const gamma = numFlag(f, 'gamma', 0) ?? 2;
-  const seed = intFlag(f, 'seed', 0) ?? 0;
+  const seed = intFlag(f, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? 0;
   const maxSentences = intFlag(f, 'max-sentences', 2) ?? 64;
   const device = deviceFlag(f) ?? 'cpu';
   return {
