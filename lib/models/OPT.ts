@@ -48,7 +48,7 @@ export interface OptGenerateOptions extends SamplingOptions {
   maxNewTokens?: number;
   /**
    * Cancels the generation: the current native step finishes (at most one token per prompt),
-   * nothing generated after the abort is yielded, and the iteration (or generate()'s Promise)
+   * no event is yielded after the abort, and the iteration (or generate()'s Promise)
    * rejects with `signal.reason` — a DOMException named 'AbortError' for `controller.abort()`,
    * or the reason given to `controller.abort(reason)` — as Node's own APIs and fetch do. A
    * signal already aborted rejects before any work.
@@ -311,6 +311,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
           const delta = stable.startsWith(shown[row]!) ? stable.slice(shown[row]!.length) : '';
           if (delta) shown[row] = stable;
           const event: TokenEvent = { row, token, text: delta, index: generated[row]!.length };
+          signal?.throwIfAborted(); // an abort from the previous event's consumer: nothing more is handed out
           options.onToken?.(event);
           yield event;
         }

@@ -91,7 +91,7 @@ export interface SllmGenerateOptions extends SamplingOptions {
   maxSentenceTokens?: number;
   /**
    * Cancels the generation: the current sentence step finishes (at most one sentence per
-   * prompt), nothing generated after the abort is yielded, and the iteration (or generateText()'s
+   * prompt), no event is yielded after the abort, and the iteration (or generateText()'s
    * Promise) rejects with `signal.reason` — a DOMException named 'AbortError' for
    * `controller.abort()`, or the reason given to `controller.abort(reason)` — as Node's own APIs
    * and fetch do. A signal already aborted rejects before any work.
@@ -571,6 +571,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
           if (event.index === 1 && prefixes[r]) event.prefix = prefixTexts[r]!;
           if (hidden) event.hidden = hidden.slice(r * hsize, (r + 1) * hsize);
           if (vectors) event.vector = vectors.slice(r * hsize, (r + 1) * hsize);
+          signal?.throwIfAborted(); // an abort from the previous event's consumer: nothing more is handed out
           options.onSentence?.(event);
           yield event;
         }
