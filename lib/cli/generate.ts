@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { OPT } from '../models/OPT.js';
 import { SLLM } from '../models/SLLM.js';
+import { invalid } from '../validate.js';
 import { parseFlags } from './args.js';
 import { deviceFlag, dtypes, intFlag, oneOfFlag, requiredFlag, samplingFlagKinds, samplingFlags } from './flags.js';
 import { rejectSentenceVae } from './modelFolder.js';
@@ -44,7 +45,7 @@ export async function generate(argv: readonly string[]): Promise<number> {
   if (!sllm && !OPT.isOptFolder(model)) {
     throw new InvalidArgumentError(`${model} is not a model folder sentencevae can generate with (expected an SLLM folder, or a Hugging Face OPT folder: config.json + model.safetensors or pytorch_model.bin)`);
   }
-  if (sllm && prompt.trim() === '') throw new InvalidArgumentError('Expected a non-empty prompt for --prompt (an SLLM continues from at least one sentence)');
+  if (sllm && prompt.trim() === '') invalid('non-empty text (an SLLM continues from at least one sentence)', '--prompt', prompt);
 
   const controller = new AbortController();
   const stop = () => controller.abort();

@@ -420,7 +420,15 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     }
   }
 
-  /** Sentence vectors [n, H] (texts, or ids with bos first) on the model's device, in its dtype. The caller disposes the Tensor. */
+  /**
+   * Sentence vectors [n, H] (texts, or ids with bos first) on the model's device, in its dtype.
+   * The caller disposes the Tensor.
+   * @example
+   * ```ts
+   * const v = await sllm.encodeToTensor(['It was late.']);
+   * try { console.log(v.shape); } finally { v.dispose(); }  // [1, hidden]
+   * ```
+   */
   async encodeToTensor(sentences: readonly string[] | readonly Int32Array[]): Promise<Tensor> {
     if (!Array.isArray(sentences) || sentences.length === 0) invalid('a non-empty array of sentences', 'sentences', sentences);
     const ids = typeof sentences[0] === 'string' ? await this.tokenizer.encodeBatch(sentences as string[]) : (sentences as Int32Array[]);
