@@ -9,6 +9,8 @@ import { readModelConfig } from '../io/json.js';
 import { OPT } from '../models/OPT.js';
 import { SLLM } from '../models/SLLM.js';
 import { parseFlags } from './args.js';
+import { deviceFlag, intFlag, oneOfFlag, requiredFlag } from './flags.js';
+import { rejectSentenceVae } from './modelFolder.js';
 
 export const evalUsage = `Usage: sentencevae eval --model <dir> [flags]
 
@@ -17,33 +19,40 @@ export const evalUsage = `Usage: sentencevae eval --model <dir> [flags]
   --data <file|dir|brown> paragraphs (default: brown)
   --split <validation|train|all> (default: validation)
   --limit N              paragraphs (default: 1000)
-  --max-sentences N      sentences per paragraph chunk (default: 64)
-  --device <cpu|cuda|auto> (default: cpu)
+  --max-sentences N      sentences per paragraph chunk, >= 2 (default: 64)
+  --device <cpu|cuda|cuda:N|auto> (default: cpu)
 
-Prints one JSON line per model: { model, ppl, contentPpl, tokens, stopAccuracy? }.`;
+A SentenceVAE folder is not a language model: \`sentencevae reconstruct\` shows what it makes of
+sentences. Prints one JSON line per model: { model, ppl, contentPpl, tokens, stopAccuracy? }.`;
 
 export async function evaluate(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help')) {
+  if (argv.includes('--help') || argv.includes('-h')) {
     console.log(evalUsage);
     return 0;
   }
   const f = parseFlags(argv, { model: 'string', baseline: 'string', data: 'string', split: 'string', limit: 'number', 'max-sentences': 'number', device: 'string' });
-  if (typeof f.model !== 'string') throw new InvalidArgumentError(`--model <dir> is required\n\n${evalUsage}`);
-  const device = ((f.device as string | undefined) ?? 'cpu') as 'cpu';
-  const split = ((f.split as string | undefined) ?? 'validation') as 'validation';
-  const dirs = [f.model, ...(typeof f.baseline === 'string' ? [f.baseline] : [])];
+  // Every flag is checked before a corpus is read or a model loaded.
+  const modelDir = requiredFlag(f, 'model', '<dir>', evalUsage);
+  const device = deviceFlag(f) ?? 'cpu';
+  const split = oneOfFlag(f, 'split', ['validation', 'train', 'all'] as const) ?? 'validation';
+  const limit = intFlag(f, 'limit', 1) ?? 1000;
+  const maxSentences = intFlag(f, 'max-sentences', 2) ?? 64;
+  const dirs = [modelDir, ...(typeof f.baseline === 'string' ? [f.baseline] : [])];
+  for (const dir of dirs) {
+    rejectSentenceVae(dir, 'eval');
+    if (!SLLM.isSllmFolder(dir) && !OPT.isOptFolder(dir)) throw new InvalidArgumentError(`${dir} is neither an SLLM folder nor a Hugging Face OPT folder`);
+  }
   await checkCorpus((f.data as string | undefined) ?? 'brown'); // before any model is loaded
   let maxTokens = 64;
   const sllmDir = dirs.find((d) => SLLM.isSllmFolder(d));
   if (sllmDir) maxTokens = ((await readModelConfig(sllmDir, 'SLLM')).raw as { svae: { maxTokens: number } }).svae.maxTokens;
   for (const dir of dirs) {
     const sllm = SLLM.isSllmFolder(dir);
-    if (!sllm && !OPT.isOptFolder(dir)) throw new InvalidArgumentError(`${dir} is neither an SLLM folder nor a Hugging Face OPT folder`);
     const model = sllm ? await SLLM.load(dir, { device }) : await OPT.load(dir, { device });
     try {
       // Same paragraphs (same segmentation into pieces) for every model.
       const data = await ParagraphDataset.fromCorpus((f.data as string | undefined) ?? 'brown', model.tokenizer, {
-        split, limit: (f.limit as number | undefined) ?? 1000, maxTokens, maxSentences: (f['max-sentences'] as number | undefined) ?? 64,
+        split, limit, maxTokens, maxSentences,
       });
       const e = await model.evaluate(data);
       console.log(JSON.stringify({ model: dir, kind: sllm ? 'SLLM' : 'OPT', paragraphs: data.size, ...e }));

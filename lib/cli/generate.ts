@@ -2,7 +2,10 @@
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { OPT } from '../models/OPT.js';
 import { SLLM } from '../models/SLLM.js';
+import { invalid } from '../validate.js';
 import { parseFlags } from './args.js';
+import { deviceFlag, dtypes, intFlag, oneOfFlag, requiredFlag, samplingFlagKinds, samplingFlags } from './flags.js';
+import { rejectSentenceVae } from './modelFolder.js';
 
 export const generateUsage = `Usage: sentencevae generate --model <dir> --prompt "text" [flags]
 
@@ -11,53 +14,62 @@ export const generateUsage = `Usage: sentencevae generate --model <dir> --prompt
   --max-new-tokens N     most tokens generated (default: 40)
   --max-sentences N      SLLM: most sentences generated (default: 16)
   --sample               sample instead of greedy decoding
-  --temperature X        (default: 1)
+  --temperature X        > 0 (default: 1)
   --top-k N              (default: 0 = off)
-  --top-p X              (default: 1 = off)
+  --top-p X              in [0, 1] (default: 1 = off)
   --seed N               (default: 0)
-  --device <cpu|cuda|auto> (default: cpu)
-  --dtype <float32|bfloat16|float16> (default: float32)`;
+  --device <cpu|cuda|cuda:N|auto> (default: cpu)
+  --dtype <float32|bfloat16|float16> (default: float32)
+
+A SentenceVAE folder does not generate: use \`sentencevae reconstruct\` or \`encode\` with it.
+Ctrl-C stops after the current step (exit code 130).`;
 
 export async function generate(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help')) {
+  if (argv.includes('--help') || argv.includes('-h')) {
     console.log(generateUsage);
     return 0;
   }
   const f = parseFlags(argv, {
-    model: 'string', prompt: 'string', 'max-new-tokens': 'number', sample: 'boolean', temperature: 'number',
-    'top-k': 'number', 'top-p': 'number', seed: 'number', device: 'string', dtype: 'string', 'max-sentences': 'number',
+    model: 'string', prompt: 'string', 'max-new-tokens': 'number', device: 'string', dtype: 'string', 'max-sentences': 'number', ...samplingFlagKinds,
   });
-  if (typeof f.model !== 'string') throw new InvalidArgumentError(`--model <dir> is required\n\n${generateUsage}`);
+  // Every flag is checked before anything is printed or loaded.
+  const model = requiredFlag(f, 'model', '<dir>', generateUsage);
   if (typeof f.prompt !== 'string') throw new InvalidArgumentError(`--prompt "text" is required\n\n${generateUsage}`);
-  const sampling = {
-    sample: f.sample === true, temperature: (f.temperature as number) ?? 1, topK: (f['top-k'] as number) ?? 0, topP: (f['top-p'] as number) ?? 1, seed: (f.seed as number) ?? 0,
-  };
-  const placement = { device: (f.device as 'cpu') ?? 'cpu', dtype: (f.dtype as 'float32') ?? 'float32' };
-  if (SLLM.isSllmFolder(f.model)) {
-    await using sllm = await SLLM.load(f.model, placement);
-    const controller = new AbortController();
-    process.once('SIGINT', () => controller.abort());
-    process.stdout.write(f.prompt);
-    for await (const s of sllm.generate(f.prompt, {
-      ...sampling, maxTokens: (f['max-new-tokens'] as number) ?? 40, maxSentences: (f['max-sentences'] as number) ?? 16, signal: controller.signal,
-    })) {
-      process.stdout.write(s.text);
+  const prompt = f.prompt;
+  const sampling = samplingFlags(f);
+  const maxNewTokens = intFlag(f, 'max-new-tokens', 1) ?? 40;
+  const maxSentences = intFlag(f, 'max-sentences', 1) ?? 16;
+  const placement = { device: deviceFlag(f) ?? 'cpu', dtype: oneOfFlag(f, 'dtype', dtypes) ?? 'float32' };
+  rejectSentenceVae(model, 'generate');
+  const sllm = SLLM.isSllmFolder(model);
+  if (!sllm && !OPT.isOptFolder(model)) {
+    throw new InvalidArgumentError(`${model} is not a model folder sentencevae can generate with (expected an SLLM folder, or a Hugging Face OPT folder: config.json + model.safetensors or pytorch_model.bin)`);
+  }
+  if (sllm && prompt.trim() === '') invalid('non-empty text (an SLLM continues from at least one sentence)', '--prompt', prompt);
+
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  try {
+    if (sllm) {
+      await using m = await SLLM.load(model, placement);
+      process.stdout.write(prompt);
+      for await (const s of m.generate(prompt, { ...sampling, maxTokens: maxNewTokens, maxSentences, signal: controller.signal })) process.stdout.write(s.text);
+    } else {
+      await using m = await OPT.load(model, placement);
+      process.stdout.write(prompt);
+      for await (const e of m.stream(prompt, { ...sampling, maxNewTokens, signal: controller.signal })) process.stdout.write(e.text);
     }
     process.stdout.write('\n');
     return 0;
+  } catch (error) {
+    // Ctrl-C: what was generated stays on screen; 130 is the shell's code for "ended by SIGINT".
+    if (controller.signal.aborted && error === controller.signal.reason) {
+      process.stdout.write('\n');
+      return 130;
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', stop);
   }
-  if (!OPT.isOptFolder(f.model)) {
-    throw new InvalidArgumentError(`${f.model} is not a model folder sentencevae can generate with (expected an SLLM folder, or a Hugging Face OPT folder: config.json + model.safetensors or pytorch_model.bin)`);
-  }
-  await using opt = await OPT.load(f.model, placement);
-  const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
-  process.stdout.write(f.prompt);
-  for await (const e of opt.stream(f.prompt, {
-    ...sampling, maxNewTokens: (f['max-new-tokens'] as number) ?? 40, signal: controller.signal,
-  })) {
-    process.stdout.write(e.text);
-  }
-  process.stdout.write('\n');
-  return 0;
 }

@@ -3,7 +3,9 @@ import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { makeOutputDir } from '../files.js';
 import { OPT } from '../models/OPT.js';
 import { SLLM } from '../models/SLLM.js';
+import { SentenceVAE } from '../models/SentenceVAE.js';
 import { parseFlags } from './args.js';
+import { intFlag } from './flags.js';
 
 export const graftUsage = `Usage: sentencevae graft --opt <dir> --out <dir> [flags]
 
@@ -17,17 +19,22 @@ OPT's decoder layers, positions and final LayerNorm become the sentence-level LL
 embedding, lm_head and (opt-350m) project_in/project_out are dropped.`;
 
 export async function graft(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help')) {
+  if (argv.includes('--help') || argv.includes('-h')) {
     console.log(graftUsage);
     return 0;
   }
   const f = parseFlags(argv, { opt: 'string', out: 'string', svae: 'string', 'svae-layers': 'number', seed: 'number' });
   if (typeof f.opt !== 'string' || typeof f.out !== 'string') throw new InvalidArgumentError(`--opt <dir> and --out <dir> are required\n\n${graftUsage}`);
-  if (!OPT.isOptFolder(f.opt)) throw new InvalidArgumentError(`${f.opt} is not a Hugging Face OPT folder (config.json + model.safetensors or pytorch_model.bin)`);
-  const svae = typeof f.svae === 'string' ? f.svae : { layers: (f['svae-layers'] as number | undefined) ?? 1 };
-  await makeOutputDir(f.out); // before the graft: an unusable --out fails at once
-  await using sllm = await SLLM.fromOpt(f.opt, { svae, seed: (f.seed as number | undefined) ?? 0 });
-  await sllm.save(f.out);
-  console.error(`[graft] ${f.opt} + SentenceVAE (hidden ${sllm.config.svae.hidden}, ${sllm.config.svae.layers} block(s)) -> ${f.out}: ${sllm.parameterCount.toLocaleString('en-US')} parameters`);
+  const opt = f.opt;
+  const out = f.out;
+  const layers = intFlag(f, 'svae-layers', 1, 64) ?? 1;
+  const seed = intFlag(f, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  if (!OPT.isOptFolder(opt)) throw new InvalidArgumentError(`${opt} is not a Hugging Face OPT folder (config.json + model.safetensors or pytorch_model.bin)`);
+  if (typeof f.svae === 'string' && !SentenceVAE.isSentenceVaeFolder(f.svae)) throw new InvalidArgumentError(`--svae ${f.svae} is not a SentenceVAE folder (config.json with "architecture": "SentenceVAE" + model.safetensors)`);
+  const svae = typeof f.svae === 'string' ? f.svae : { layers };
+  await makeOutputDir(out); // before the graft: an unusable --out fails at once
+  await using sllm = await SLLM.fromOpt(opt, { svae, seed });
+  await sllm.save(out);
+  console.error(`[graft] ${opt} + SentenceVAE (hidden ${sllm.config.svae.hidden}, ${sllm.config.svae.layers} block(s)) -> ${out}: ${sllm.parameterCount.toLocaleString('en-US')} parameters`);
   return 0;
 }

@@ -2,13 +2,13 @@
 import { basename, resolve } from 'node:path';
 
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
-import type { ModelDType } from '../models/SentenceVAE.js';
 import { OPT } from '../models/OPT.js';
 import { SLLM } from '../models/SLLM.js';
 import { Engine } from '../serve/index.js';
 import { createServer } from '../serve/http/index.js';
-import type { Device } from '../tensor/Tensor.js';
 import { parseFlags } from './args.js';
+import { deviceFlag, dtypes, intFlag, numFlag, oneOfFlag } from './flags.js';
+import { rejectSentenceVae } from './modelFolder.js';
 
 export const serveUsage = `Usage: sentencevae serve --model <dir> [flags]
 
@@ -23,7 +23,7 @@ export const serveUsage = `Usage: sentencevae serve --model <dir> [flags]
   --max-prompt-tokens N  longest prompt in tokens (default: the model's context)
   --timeout-ms N         end a request this long after it arrived, queue included (default: none)
   --grace-ms N           on SIGTERM/SIGINT, how long in-flight requests may finish (default: 10000)
-  --device <cpu|cuda|auto> (default: cpu)
+  --device <cpu|cuda|cuda:N|auto> (default: cpu)
   --dtype <float32|bfloat16|float16> (default: float32)
 
 Endpoints: POST /v1/completions, POST /v1/chat/completions, GET /v1/models, GET /health, GET /metrics.
@@ -31,7 +31,7 @@ SIGTERM or SIGINT: new requests get 503, in-flight ones finish (or are cut after
 a second signal cuts them at once.`;
 
 export async function serve(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help')) {
+  if (argv.includes('--help') || argv.includes('-h')) {
     console.log(serveUsage);
     return 0;
   }
@@ -40,8 +40,17 @@ export async function serve(argv: readonly string[]): Promise<number> {
     'max-tokens-limit': 'number', 'max-prompt-tokens': 'number', 'timeout-ms': 'number', 'grace-ms': 'number', device: 'string', dtype: 'string',
   });
   if (typeof f.model !== 'string') throw new InvalidArgumentError(`--model <dir> is required\n\n${serveUsage}`);
+  // Every flag is checked, in its own name, before the model is loaded.
+  intFlag(f, 'port', 0, 65535);
+  intFlag(f, 'slots', 1, 4096);
+  intFlag(f, 'max-queue', 0, 2 ** 31);
+  intFlag(f, 'max-tokens-limit', 1);
+  intFlag(f, 'max-prompt-tokens', 1);
+  numFlag(f, 'timeout-ms', 1, 2 ** 31 - 1);
+  numFlag(f, 'grace-ms', 0);
   const apiKey = (f['api-key'] as string | undefined) ?? process.env.SENTENCEVAE_API_KEY;
-  const placement = { device: (f.device as Device | undefined) ?? 'cpu', dtype: (f.dtype as ModelDType | undefined) ?? 'float32' };
+  const placement = { device: deviceFlag(f) ?? 'cpu', dtype: oneOfFlag(f, 'dtype', dtypes) ?? 'float32' };
+  rejectSentenceVae(f.model, 'serve');
   let model: SLLM | OPT;
   if (SLLM.isSllmFolder(f.model)) model = await SLLM.load(f.model, placement);
   else if (OPT.isOptFolder(f.model)) model = await OPT.load(f.model, placement);

@@ -13,8 +13,11 @@ import { SLLM } from '../models/SLLM.js';
 import { checkRunFolderFree } from '../train/runFolder.js';
 import { type RecipeName, recipeNames } from '../train/recipe.js';
 import { Trainer, type TrainerOptions } from '../train/Trainer.js';
-import { expectOneOf } from '../validate.js';
+import { SentenceVAE } from '../models/SentenceVAE.js';
+import type { Device } from '../tensor/Tensor.js';
 import { parseFlags } from './args.js';
+import { ampModes, deviceFlag, type Flags, intFlag, numFlag, oneOfFlag, positiveFlag, requiredFlag } from './flags.js';
+import { defaultWarmup } from './warmup.js';
 
 export const trainSllmUsage = `Usage: sentencevae train-sllm --model <dir> [flags]
 
@@ -30,46 +33,55 @@ export const trainSllmUsage = `Usage: sentencevae train-sllm --model <dir> [flag
   --batch-size N           paragraphs per update (default: 4; paper: 1)
   --max-sentences N        sentences per paragraph chunk (default: 64)
   --lr X                   peak learning rate (default: 1e-4; paper: 1e-6 × global batch)
-  --warmup N               warm-up updates (default: 500; paper: 5000)
+  --warmup N               warm-up updates (default: 10% of --max-steps, at most 500; paper: 5000)
   --gamma X                focal loss γ (default: 2; 0 = cross-entropy)
   --freeze-svae            keep the SentenceVAE's weights fixed
   --freeze-llm             keep the OPT layers fixed
-  --max-minutes X          stop after this wall time (checkpoint written)
-  --device <cpu|cuda|auto> (default: cpu)
+  --max-minutes X          stop after this wall time (then evaluates, writes the checkpoint and
+                           final/, as at --max-steps; whichever comes first ends the run)
+  --device <cpu|cuda|cuda:N|auto> (default: cpu)
   --amp <off|bf16|fp16>    mixed precision on CUDA (default: off; paper: fp16 on CUDA)
   --seed N                 (default: 0)
   --resume                 continue from <out>/checkpoint.safetensors`;
 
-type Flags = Record<string, string | number | boolean>;
 
 /**
  * The Trainer options and batch size of a train-sllm run from its flags: --recipe paper fills in
  * the paper's batch (1), learning-rate rule, warm-up, cosine period and length; flags win.
  */
-export function sllmTrainingPlan(f: Flags): { batchSize: number; trainer: TrainerOptions } {
-  const recipe: RecipeName = expectOneOf(f.recipe ?? 'default', 'recipe', recipeNames);
+export function sllmTrainingPlan(f: Flags): { batchSize: number; trainer: TrainerOptions; maxSentences: number; device: Device } {
+  // Every flag is checked here, in its own name, before the command prints or loads anything.
+  const recipe: RecipeName = oneOfFlag(f, 'recipe', recipeNames) ?? 'default';
   const paper = recipe === 'paper';
-  const num = (k: string) => f[k] as number | undefined;
-  const batchSize = num('batch-size') ?? (paper ? 1 : 4);
-  const maxSteps = num('max-steps') ?? (paper ? 1_600_000 : 5000);
+  const batchSize = intFlag(f, 'batch-size', 1) ?? (paper ? 1 : 4);
+  const maxSteps = intFlag(f, 'max-steps', 1) ?? (paper ? 1_600_000 : 5000);
+  const lr = positiveFlag(f, 'lr');
+  const warmup = intFlag(f, 'warmup', 0);
   const schedule = paper
-    ? { ...(num('lr') !== undefined ? { baseLr: num('lr')! } : {}), ...(num('warmup') !== undefined ? { warmupSteps: num('warmup')! } : {}) }
-    : { baseLr: num('lr') ?? 1e-4, warmupSteps: num('warmup') ?? 500, cosinePeriod: maxSteps };
+    ? { ...(lr !== undefined ? { baseLr: lr } : {}), ...(warmup !== undefined ? { warmupSteps: warmup } : {}) }
+    : { baseLr: lr ?? 1e-4, warmupSteps: warmup ?? defaultWarmup(maxSteps), cosinePeriod: maxSteps };
   const out = (f.out as string | undefined) ?? 'runs/sllm';
+  const amp = oneOfFlag(f, 'amp', ampModes);
+  const maxMinutes = positiveFlag(f, 'max-minutes');
+  const evalEvery = intFlag(f, 'eval-every', 0) ?? 500;
+  const gamma = numFlag(f, 'gamma', 0) ?? 2;
+  const seed = intFlag(f, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  const maxSentences = intFlag(f, 'max-sentences', 2) ?? 64;
+  const device = deviceFlag(f) ?? 'cpu';
   return {
-    batchSize,
+    batchSize, maxSentences, device,
     trainer: {
-      out, maxSteps, seed: num('seed') ?? 0, recipe, globalBatch: batchSize, schedule,
+      out, maxSteps, seed, recipe, globalBatch: batchSize, schedule,
       resume: f.resume === true && existsSync(join(out, 'checkpoint.safetensors')),
-      evalEvery: num('eval-every') ?? 500, gamma: num('gamma') ?? 2,
-      ...(typeof f.amp === 'string' ? { amp: f.amp as 'off' } : {}),
-      ...(typeof f['max-minutes'] === 'number' ? { maxSeconds: f['max-minutes'] * 60 } : {}),
+      evalEvery, gamma,
+      ...(amp !== undefined ? { amp } : {}),
+      ...(maxMinutes !== undefined ? { maxSeconds: maxMinutes * 60 } : {}),
     },
   };
 }
 
 export async function trainSllm(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help')) {
+  if (argv.includes('--help') || argv.includes('-h')) {
     console.log(trainSllmUsage);
     return 0;
   }
@@ -79,9 +91,12 @@ export async function trainSllm(argv: readonly string[]): Promise<number> {
     'max-sentences': 'number', lr: 'number', warmup: 'number', gamma: 'number', 'freeze-svae': 'boolean', 'freeze-llm': 'boolean',
     'max-minutes': 'number', device: 'string', amp: 'string', seed: 'number', resume: 'boolean',
   });
-  if (typeof f.model !== 'string') throw new InvalidArgumentError(`--model <dir> is required\n\n${trainSllmUsage}`);
-  if (!SLLM.isSllmFolder(f.model)) throw new InvalidArgumentError(`${f.model} is not an SLLM folder (run \`sentencevae graft --opt <dir> --out <dir>\` first)`);
+  const model = requiredFlag(f, 'model', '<dir>', trainSllmUsage);
   const plan = sllmTrainingPlan(f);
+  if (SentenceVAE.isSentenceVaeFolder(model)) {
+    throw new InvalidArgumentError(`${model} is a SentenceVAE, not an SLLM: graft it onto an OPT first (\`sentencevae graft --opt <opt dir> --svae ${model} --out <dir>\`), or train it further with \`sentencevae train-vae\``);
+  }
+  if (!SLLM.isSllmFolder(model)) throw new InvalidArgumentError(`${model} is not an SLLM folder (run \`sentencevae graft --opt <dir> --out <dir>\` first)`);
   const out = plan.trainer.out;
   const seed = plan.trainer.seed ?? 0;
   const data = (f.data as string | undefined) ?? 'brown';
@@ -90,9 +105,9 @@ export async function trainSllm(argv: readonly string[]): Promise<number> {
   await checkCorpus(data);
   await makeOutputDir(out);
   await checkRunFolderFree(out);
-  const sllm = await SLLM.load(f.model, { device: ((f.device as string | undefined) ?? 'cpu') as 'cpu', freezeSvae: f['freeze-svae'] === true, freezeLlm: f['freeze-llm'] === true });
+  const sllm = await SLLM.load(model, { device: plan.device, freezeSvae: f['freeze-svae'] === true, freezeLlm: f['freeze-llm'] === true });
   try {
-    const options = { maxTokens: sllm.config.svae.maxTokens, maxSentences: (f['max-sentences'] as number | undefined) ?? 64, validationFraction: 0.02 };
+    const options = { maxTokens: sllm.config.svae.maxTokens, maxSentences: plan.maxSentences, validationFraction: 0.02 };
     const train = await ParagraphDataset.fromCorpus(data, sllm.tokenizer, { ...options, split: 'train' });
     const held = await ParagraphDataset.fromCorpus(data, sllm.tokenizer, { ...options, split: 'validation', limit: 1000 });
     console.error(`[train-sllm] ${sllm.parameterCount.toLocaleString('en-US')} parameters on ${sllm.device}; ${train.size} training paragraphs, ${held.size} held out`);

@@ -16,8 +16,11 @@ import type { PresetName } from '../models/svaeConfig.js';
 import { checkRunFolderFree } from '../train/runFolder.js';
 import { type RecipeName, recipeNames } from '../train/recipe.js';
 import { Trainer, type TrainerOptions } from '../train/Trainer.js';
-import { expectOneOf } from '../validate.js';
+import { presetNames } from '../models/svaeConfig.js';
+import { describe, expectInteger, expectNumber, expectOneOf, expectString, invalid } from '../validate.js';
 import { parseFlags } from './args.js';
+import { ampModes } from './flags.js';
+import { defaultWarmup } from './warmup.js';
 
 export const trainVaeUsage = `Usage: sentencevae train-vae [--config cfg.json] [flags]
 
@@ -32,9 +35,10 @@ export const trainVaeUsage = `Usage: sentencevae train-vae [--config cfg.json] [
   --eval-every N           evaluate every N updates (default: 500)
   --batch-size N           sentences per micro-batch (default: 64; paper: 128)
   --lr X                   peak learning rate (default: 1e-3; paper: 1e-7 × global batch)
-  --warmup N               warm-up updates (default: 500; paper: 5000)
-  --max-minutes X          stop after this wall time (checkpoint written)
-  --device <cpu|cuda|auto> (default: cpu)
+  --warmup N               warm-up updates (default: 10% of --max-steps, at most 500; paper: 5000)
+  --max-minutes X          stop after this wall time (then evaluates, writes the checkpoint and
+                           final/, as at --max-steps; whichever comes first ends the run)
+  --device <cpu|cuda|cuda:N|auto> (default: cpu)
   --amp <off|bf16|fp16>    mixed precision on CUDA (default: off; paper: fp16 on CUDA)
   --tokenizer <name|dir>   gpt2-opt | gpt2-opt-4k | a folder (default: the preset's)
   --seed N                 (default: 0)
@@ -67,7 +71,7 @@ interface TrainVaeConfig {
 }
 
 const defaults: TrainVaeConfig = {
-  data: 'brown', out: 'runs/svae', preset: 'small', recipe: 'default', maxSteps: 10000, evalEvery: 500, batchSize: 64, lr: 1e-3, warmup: 500,
+  data: 'brown', out: 'runs/svae', preset: 'small', recipe: 'default', maxSteps: 10000, evalEvery: 500, batchSize: 64, lr: 1e-3,
   device: 'cpu', seed: 0, resume: false, validationFraction: 0.02, validationLimit: 1000, model: {}, trainer: {},
 };
 
@@ -79,6 +83,29 @@ export interface TrainVaePlan {
   config: TrainVaeConfig;
   model: { preset: PresetName; recipe: RecipeName; config: Record<string, unknown>; device: string; seed: number; tokenizer?: string };
   trainer: TrainerOptions;
+}
+
+/** The merged settings of a run, each checked under the name `where` gives it. */
+function checkTrainVaeConfig(cfg: TrainVaeConfig, where: (key: string) => string): void {
+  expectString(cfg.data, where('data'));
+  expectString(cfg.out, where('out'));
+  expectOneOf(cfg.preset, where('preset'), presetNames);
+  expectInteger(cfg.maxSteps, where('maxSteps'), 1);
+  expectInteger(cfg.evalEvery, where('evalEvery'), 0);
+  expectInteger(cfg.batchSize, where('batchSize'), 1);
+  if (cfg.lr !== undefined && (typeof cfg.lr !== 'number' || !(cfg.lr > 0) || !Number.isFinite(cfg.lr))) invalid('number > 0', where('lr'), cfg.lr);
+  if (cfg.warmup !== undefined) expectInteger(cfg.warmup, where('warmup'), 0);
+  if (cfg.maxMinutes !== undefined && (typeof cfg.maxMinutes !== 'number' || !(cfg.maxMinutes > 0) || !Number.isFinite(cfg.maxMinutes))) invalid('number > 0', where('maxMinutes'), cfg.maxMinutes);
+  if (typeof cfg.device !== 'string' || !/^(cpu|cuda|cuda:\d+|auto)$/.test(cfg.device)) invalid("'cpu', 'cuda', 'cuda:N' or 'auto'", where('device'), cfg.device);
+  if (cfg.amp !== undefined) expectOneOf(cfg.amp, where('amp'), ampModes);
+  if (cfg.tokenizer !== undefined) expectString(cfg.tokenizer, where('tokenizer'));
+  expectInteger(cfg.seed, where('seed'), 0, Number.MAX_SAFE_INTEGER);
+  expectNumber(cfg.validationFraction, where('validationFraction'), 0, 0.99);
+  expectInteger(cfg.validationLimit, where('validationLimit'), 0);
+  for (const key of ['model', 'trainer'] as const) {
+    const v: unknown = cfg[key];
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) invalid('object', where(key), v);
+  }
 }
 
 /** Flags + config file (+ the saved run config when resuming) + defaults → the run's plan. */
@@ -96,6 +123,9 @@ export async function planTrainVae(argv: readonly string[]): Promise<TrainVaePla
       if (error instanceof FormatError) throw error;
       throw new FormatError(`${flags.config}: ${(error as Error).message}`, { path: flags.config });
     }
+    if (fileConfig === null || typeof fileConfig !== 'object' || Array.isArray(fileConfig)) {
+      throw new FormatError(`${flags.config}: expected a JSON object of settings (maxSteps, batchSize, ...) but found ${describe(fileConfig)}`, { path: flags.config });
+    }
   }
   const camel = (k: string) => k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
   const fromFlags = Object.fromEntries(Object.entries(flags).filter(([k]) => k !== 'config').map(([k, v]) => [camel(k), v]));
@@ -103,8 +133,14 @@ export async function planTrainVae(argv: readonly string[]): Promise<TrainVaePla
   const out = (fromFlags.out as string | undefined) ?? fileConfig.out ?? defaults.out;
   const savedConfig = join(out, 'run-config.json');
   const saved = flags.resume === true && existsSync(savedConfig) ? (JSON.parse(await readTextFile(savedConfig)) as Partial<TrainVaeConfig>) : {};
-  const recipe = expectOneOf(fromFlags.recipe ?? fileConfig.recipe ?? saved.recipe ?? 'default', 'recipe', recipeNames);
+  // Every setting is checked, named as the user wrote it (a flag, or a key of a config file),
+  // before the command prints or loads anything.
+  const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const where = (key: string) => (key in fromFlags ? `--${kebab(key)}` : key in fileConfig ? `${key} in ${String(flags.config)}` : key in saved ? `${key} in ${savedConfig}` : key);
+  const recipe = expectOneOf(fromFlags.recipe ?? fileConfig.recipe ?? saved.recipe ?? 'default', where('recipe'), recipeNames);
   const cfg = { ...defaults, ...(recipe === 'paper' ? paperDefaults : {}), ...saved, ...fileConfig, ...fromFlags, recipe } as TrainVaeConfig;
+  checkTrainVaeConfig(cfg, where);
+  if (recipe !== 'paper' && cfg.warmup === undefined) cfg.warmup = defaultWarmup(cfg.maxSteps);
   const accumulation = typeof cfg.trainer.accumulation === 'number' ? cfg.trainer.accumulation : 1;
   const trainer: TrainerOptions = {
     out: cfg.out, maxSteps: cfg.maxSteps, evalEvery: cfg.evalEvery, seed: cfg.seed, resume: cfg.resume, recipe,
@@ -123,7 +159,7 @@ export async function planTrainVae(argv: readonly string[]): Promise<TrainVaePla
 }
 
 export async function trainVae(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help')) {
+  if (argv.includes('--help') || argv.includes('-h')) {
     console.log(trainVaeUsage);
     return 0;
   }
@@ -132,7 +168,6 @@ export async function trainVae(argv: readonly string[]): Promise<number> {
 
   // Everything that can be checked without a model is checked before one is built: the corpus
   // can be read, the output folder can be made and no other run is writing into it.
-  if (cfg.amp !== undefined) expectOneOf(cfg.amp, 'amp', ['off', 'bf16', 'fp16'] as const);
   await checkCorpus(cfg.data);
   await makeOutputDir(cfg.out);
   await checkRunFolderFree(cfg.out);

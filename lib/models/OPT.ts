@@ -22,6 +22,7 @@ import { nativeSampling, type SamplingOptions } from './sampling.js';
 import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, invalid } from '../validate.js';
 import { type OptConfig, readOptConfig } from './optConfig.js';
 import { readOptWeights } from './optWeights.js';
+import { checkSignal } from './abort.js';
 import type { ModelDType } from './SentenceVAE.js';
 
 export interface LoadOptOptions {
@@ -45,7 +46,23 @@ export interface LoadOptOptions {
 export interface OptGenerateOptions extends SamplingOptions {
   /** @default 32 */
   maxNewTokens?: number;
-  /** Stops generation (the iterator ends; generate() resolves with what was produced). */
+  /**
+   * Cancels the generation: the current native step finishes (at most one token per prompt),
+   * no event is yielded after the abort, and the iteration (or generate()'s Promise)
+   * rejects with `signal.reason` — a DOMException named 'AbortError' for `controller.abort()`,
+   * or the reason given to `controller.abort(reason)` — as Node's own APIs and fetch do. A
+   * signal already aborted rejects before any work.
+   * @example
+   * ```ts
+   * const controller = new AbortController();
+   * setTimeout(() => controller.abort(), 1000);
+   * try {
+   *   for await (const e of opt.stream('Hello', { maxNewTokens: 500, signal: controller.signal })) process.stdout.write(e.text);
+   * } catch (error) {
+   *   if ((error as Error).name !== 'AbortError') throw error;
+   * }
+   * ```
+   */
   signal?: AbortSignal;
   /** Called for every new token of every prompt. */
   onToken?: (event: TokenEvent) => void;
@@ -253,11 +270,14 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
 
   /**
    * Streams generated tokens of one or more prompts (batched together, left-padded). Each
-   * prompt stops at eos or `maxNewTokens`; aborting the signal ends the stream.
+   * prompt stops at eos or `maxNewTokens`. Aborting `options.signal` stops within one step and
+   * rejects with the signal's reason (see OptGenerateOptions.signal).
    */
   async *stream(prompts: string | readonly string[], options: OptGenerateOptions = {}): AsyncGenerator<TokenEvent> {
     const list = promptList(prompts);
     options = expectOptions(options);
+    const signal = checkSignal(options.signal);
+    signal?.throwIfAborted();
     const tokenizer = this.tokenizer;
     const maxNewTokens = expectInteger(options.maxNewTokens ?? 32, 'maxNewTokens', 1);
     const nativeOptions = {
@@ -273,9 +293,10 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     const finished = list.map(() => false);
     try {
       for (;;) {
-        if (options.signal?.aborted) return;
+        signal?.throwIfAborted();
         this.#stillLive();
         const step = await callAsync(() => session.next());
+        signal?.throwIfAborted(); // nothing produced after the abort is handed out
         for (let row = 0; row < list.length; row++) {
           if (finished[row]) continue;
           const token = step.tokens[row]!;
@@ -290,6 +311,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
           const delta = stable.startsWith(shown[row]!) ? stable.slice(shown[row]!.length) : '';
           if (delta) shown[row] = stable;
           const event: TokenEvent = { row, token, text: delta, index: generated[row]!.length };
+          signal?.throwIfAborted(); // an abort from the previous event's consumer: nothing more is handed out
           options.onToken?.(event);
           yield event;
         }
@@ -333,7 +355,8 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
   }
 
   /**
-   * Completions (the generated text only) for each prompt.
+   * Completions (the generated text only) for each prompt. An aborted `options.signal` rejects
+   * with the signal's reason (an 'AbortError' DOMException by default) within one step.
    * @example
    * ```ts
    * const [a, b] = await opt.generate(['Hello', 'The capital of France is'], { maxNewTokens: 10, onToken: (t) => {} });

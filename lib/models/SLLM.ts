@@ -27,6 +27,7 @@ import type { ModelDType } from './SentenceVAE.js';
 import { checkVectors } from './vectors.js';
 import { checkConfig, type PresetName, presetNames, presets, recipeShape, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
 import { endsMidSentence } from './partialSentence.js';
+import { checkSignal } from './abort.js';
 import type { RecipeName } from '../train/recipe.js';
 
 /** An SLLM's shape (saved as config.json): the SentenceVAE and the OPT stack it is grafted onto. */
@@ -88,7 +89,24 @@ export interface SllmGenerateOptions extends SamplingOptions {
   maxTokens?: number;
   /** Most tokens per generated sentence (eos included). @default svae.maxTokens - 1 */
   maxSentenceTokens?: number;
-  /** Ends the iteration (generate() resolves with what was produced). */
+  /**
+   * Cancels the generation: the current sentence step finishes (at most one sentence per
+   * prompt), no event is yielded after the abort, and the iteration (or generateText()'s
+   * Promise) rejects with `signal.reason` — a DOMException named 'AbortError' for
+   * `controller.abort()`, or the reason given to `controller.abort(reason)` — as Node's own APIs
+   * and fetch do. A signal already aborted rejects before any work.
+   * @example
+   * ```ts
+   * const controller = new AbortController();
+   * try {
+   *   for await (const s of sllm.generate('It was late.', { signal: controller.signal })) {
+   *     if (s.index === 2) controller.abort();
+   *   }
+   * } catch (error) {
+   *   if ((error as Error).name !== 'AbortError') throw error;
+   * }
+   * ```
+   */
   signal?: AbortSignal;
   /** Called for every generated sentence of every prompt. */
   onSentence?: (event: SentenceEvent) => void;
@@ -378,8 +396,40 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     return (await tokenizeText(this.tokenizer, text, { maxTokens: this.config.svae.maxTokens })).map((p) => p.ids);
   }
 
-  /** Sentence vectors [n, H] of sentences (texts, or ids with bos first). The caller disposes the Tensor. */
-  async encode(sentences: readonly string[] | readonly Int32Array[]): Promise<Tensor> {
+  /**
+   * One vector per sentence (texts, or ids with bos first): a Float32Array of n × svae.hidden,
+   * row-major — the same kind of value as SentenceVAE.encode(), whatever the model's dtype and
+   * device. encodeToTensor() keeps the vectors on the model's device instead.
+   * @example
+   * ```ts
+   * const v = await sllm.encode(['It was warm,', ' and the sun was out.']); // v.length === 2 * sllm.config.svae.hidden
+   * ```
+   */
+  async encode(sentences: readonly string[] | readonly Int32Array[]): Promise<Float32Array> {
+    const tensor = await this.encodeToTensor(sentences);
+    try {
+      if (tensor.dtype === 'float32' && tensor.device === 'cpu') return (await tensor.toArray()) as Float32Array;
+      const f32 = await tensor.to('cpu', 'float32');
+      try {
+        return (await f32.toArray()) as Float32Array;
+      } finally {
+        f32.dispose();
+      }
+    } finally {
+      tensor.dispose();
+    }
+  }
+
+  /**
+   * Sentence vectors [n, H] (texts, or ids with bos first) on the model's device, in its dtype.
+   * The caller disposes the Tensor.
+   * @example
+   * ```ts
+   * const v = await sllm.encodeToTensor(['It was late.']);
+   * try { console.log(v.shape); } finally { v.dispose(); }  // [1, hidden]
+   * ```
+   */
+  async encodeToTensor(sentences: readonly string[] | readonly Int32Array[]): Promise<Tensor> {
     if (!Array.isArray(sentences) || sentences.length === 0) invalid('a non-empty array of sentences', 'sentences', sentences);
     const ids = typeof sentences[0] === 'string' ? await this.tokenizer.encodeBatch(sentences as string[]) : (sentences as Int32Array[]);
     const b = padSentences(ids, { padId: this.config.svae.padId });
@@ -417,6 +467,9 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
    * the unfinished part; maxTokens counts continuation tokens only. A prompt that is one
    * unfinished sentence and nothing else (no context to predict from), or whose unfinished part
    * leaves no room under maxSentenceTokens, is taken as a whole sentence, as before.
+   *
+   * Aborting `options.signal` stops within one sentence step and rejects with the signal's
+   * reason (see SllmGenerateOptions.signal).
    * @example
    * ```ts
    * const [rest] = await sllm.generateText('The jury said it was fine. It', { maxSentences: 2 });
@@ -433,6 +486,8 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     const list = typeof prompts === 'string' ? [prompts] : prompts;
     if (!Array.isArray(list) || list.length === 0) invalid('a prompt or a non-empty array of prompts', 'prompts', prompts);
     options = expectOptions(options);
+    const signal = checkSignal(options.signal);
+    signal?.throwIfAborted();
     const { svae } = this.config;
     const maxSentences = expectInteger(options.maxSentences ?? 16, 'maxSentences', 1);
     const maxTokens = options.maxTokens === undefined || options.maxTokens === Infinity ? Infinity : expectInteger(options.maxTokens, 'maxTokens', 1);
@@ -482,9 +537,10 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     let finishRows: Uint8Array | undefined;
     try {
       for (;;) {
-        if (options.signal?.aborted) return;
+        signal?.throwIfAborted();
         if (!this.#native) throw new DisposedError('This SLLM was disposed during generation');
         const step = await callAsync(() => session.next(finishRows));
+        signal?.throwIfAborted(); // nothing produced after the abort is handed out
         finishRows = undefined;
         options.onStats?.({ nativeMs: step.nativeMs, cacheBytes: step.cacheBytes });
         const hidden = await readFloats(step.hidden);
@@ -523,6 +579,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
           if (event.index === 1 && prefixes[r]) event.prefix = prefixTexts[r]!;
           if (hidden) event.hidden = hidden.slice(r * hsize, (r + 1) * hsize);
           if (vectors) event.vector = vectors.slice(r * hsize, (r + 1) * hsize);
+          signal?.throwIfAborted(); // an abort from the previous event's consumer: nothing more is handed out
           options.onSentence?.(event);
           yield event;
         }
@@ -533,7 +590,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     }
   }
 
-  /** The completion text of each prompt (its generated sentences joined). */
+  /** The completion text of each prompt (its generated sentences joined). Rejects with the signal's reason when `options.signal` aborts. */
   async generateText(prompts: string | readonly string[], options: SllmGenerateOptions = {}): Promise<string[]> {
     const list = typeof prompts === 'string' ? [prompts] : prompts;
     if (!Array.isArray(list) || list.length === 0) invalid('a prompt or a non-empty array of prompts', 'prompts', prompts);

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeOutputDir } from '../files.js';
+import { makeOutputDir, readTextFileSync } from '../files.js';
 
 import { FormatError } from '../errors/FormatError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
@@ -175,6 +175,22 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     return new SentenceVAE(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
   }
 
+  /**
+   * True when `dir` holds a SentenceVAE saved by `save()` (model.safetensors, and config.json
+   * says "architecture": "SentenceVAE"); never throws.
+   * @example
+   * ```ts
+   * if (SentenceVAE.isSentenceVaeFolder('./runs/svae/best')) console.log('a SentenceVAE');
+   * ```
+   */
+  static isSentenceVaeFolder(dir: string): boolean {
+    try {
+      return existsSync(join(dir, 'model.safetensors')) && (JSON.parse(readTextFileSync(join(dir, 'config.json'))) as { architecture?: unknown }).architecture === 'SentenceVAE';
+    } catch {
+      return false;
+    }
+  }
+
   /** Loads a folder written by `save()`: config.json, model.safetensors, tokenizer files. */
   static async load(dir: string, options: LoadSentenceVAEOptions = {}): Promise<SentenceVAE> {
     expectString(dir, 'dir');
@@ -245,25 +261,46 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     }
   }
 
-  /** Sentence vectors on the model's device: [n, hidden]. The caller disposes the Tensor. */
-  async encodeToTensor(texts: readonly string[]): Promise<Tensor> {
-    const ids = await this.tokenize(texts);
+  /** Texts tokenized (each within maxTokens), or pieces given as ids checked. */
+  async #ids(texts: readonly string[] | readonly Int32Array[]): Promise<readonly Int32Array[]> {
+    if (Array.isArray(texts) && texts.length > 0 && typeof texts[0] !== 'string') {
+      this.#checkPieces(texts, 'texts');
+      return texts as readonly Int32Array[];
+    }
+    return this.tokenize(texts as readonly string[]);
+  }
+
+  /**
+   * Sentence vectors (texts, or ids with bos first) on the model's device, in its dtype:
+   * [n, hidden]. The caller disposes the Tensor.
+   * @example
+   * ```ts
+   * const v = await vae.encodeToTensor(['It was late.']);
+   * try { console.log(await vae.decode(v)); } finally { v.dispose(); }
+   * ```
+   */
+  async encodeToTensor(texts: readonly string[] | readonly Int32Array[]): Promise<Tensor> {
+    const ids = await this.#ids(texts);
     const batch = padSentences(ids, { padId: this.config.padId });
     const native = this.#live;
     return new Tensor(await callAsync(() => native.encode(batch.ids, [batch.batchSize, batch.length], batch.lengths)));
   }
 
   /**
-   * One vector per sentence: a Float32Array of n × hidden, row-major.
+   * One vector per sentence (texts, or ids with bos first as from tokenizeText()): a
+   * Float32Array of n × hidden, row-major, whatever the model's dtype and device — the same
+   * kind of value as SLLM.encode(). encodeToTensor() keeps the vectors on the device instead.
    * @example
    * ```ts
    * const v = await vae.encode(['It was warm,']); // v.length === vae.config.hidden
+   * const pieces = await tokenizeText(vae.tokenizer, longText, { maxTokens: vae.config.maxTokens });
+   * const all = await vae.encode(pieces.map((p) => p.ids));
    * ```
    */
-  async encode(texts: readonly string[], options: EncodeOptions = {}): Promise<Float32Array> {
+  async encode(texts: readonly string[] | readonly Int32Array[], options: EncodeOptions = {}): Promise<Float32Array> {
     const batchSize = expectInteger(options.batchSize ?? 256, 'batchSize', 1);
     const { hidden, padId } = this.config;
-    const ids = await this.tokenize(texts);
+    const ids = await this.#ids(texts);
     // Batches of similar length pad little; results go back to the callers' order.
     const order = Array.from(ids.keys()).sort((a, b) => ids[a]!.length - ids[b]!.length);
     const out = new Float32Array(texts.length * hidden);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { TrainingError } from '../errors/TrainingError.js';
-import { expectInteger, expectNumber, expectOneOf, expectString, invalid } from '../validate.js';
+import { expectBoolean, expectInteger, expectNumber, expectOneOf, expectString, invalid } from '../validate.js';
 import { readCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint.js';
 import { writeCurves } from './curves.js';
 import { MetricsLog } from './metrics.js';
@@ -70,7 +70,16 @@ export interface TrainerOptions {
   resume?: boolean;
   /** Stop (with a checkpoint) after this much wall time of this run, in seconds. @default Infinity */
   maxSeconds?: number;
-  /** Show progress on stderr (a bar on a TTY, lines otherwise). @default true */
+  /**
+   * Show progress on stderr (a bar on a TTY, lines otherwise; the ETA is the sooner of maxSteps
+   * and maxSeconds). With `false` the Trainer writes nothing to stdout or stderr — no bar, no
+   * eval or resume lines; everything is still in metrics.jsonl and in the callbacks.
+   * @default true, unless run() is given an `onStep` callback (the caller shows progress itself): then false
+   * @example
+   * ```ts
+   * new Trainer(vae, { out: 'runs/quiet', maxSteps: 100, schedule: { baseLr: 1e-3 }, progress: false });
+   * ```
+   */
   progress?: boolean;
 }
 
@@ -100,6 +109,10 @@ export interface RunOptions<Batch, Data> {
   validation?: Data;
   /** Stops cleanly (after writing a checkpoint) when aborted. */
   signal?: AbortSignal;
+  /**
+   * Called after every update. Giving one turns the Trainer's own progress output off unless
+   * the options say `progress: true` (a caller with its own display wants a quiet Trainer).
+   */
   onStep?: (report: StepReport) => void;
   onEval?: (report: EvalReport) => void;
 }
@@ -137,6 +150,8 @@ export interface RunResult {
 export class Trainer<Batch, Data> {
   readonly model: TrainableModel<Batch, Data>;
   readonly options: Readonly<Required<Omit<TrainerOptions, 'schedule' | 'globalBatch'>>> & { schedule: ScheduleOptions; globalBatch?: number };
+  /** `progress` as the caller gave it (undefined: on, unless run() gets an onStep). */
+  readonly #progress: boolean | undefined;
 
   constructor(model: TrainableModel<Batch, Data>, options: TrainerOptions) {
     if (model === null || typeof model !== 'object' || typeof (model as Partial<TrainableModel<Batch, Data>>).accumulate !== 'function') {
@@ -185,6 +200,7 @@ export class Trainer<Batch, Data> {
       maxSeconds: options.maxSeconds === undefined || options.maxSeconds === Infinity ? Infinity : expectNumber(options.maxSeconds, 'maxSeconds', 0),
       progress: options.progress ?? true,
     };
+    this.#progress = options.progress === undefined ? undefined : expectBoolean(options.progress, 'progress');
     if (recipe === 'paper' && this.options.schedule.baseLr === undefined) {
       throw new InvalidArgumentError(`recipe 'paper' gives learning rates for a SentenceVAE or an SLLM, not for ${model.kind ? `a model of kind '${model.kind}'` : 'this model'}: pass schedule.baseLr`);
     }
@@ -208,20 +224,20 @@ export class Trainer<Batch, Data> {
       throw new InvalidArgumentError('Expected non-empty data for validation but received 0 items (omit validation to train without evaluation)');
     }
     const lock = await lockRunFolder(this.options.out);
+    const quiet = !(this.#progress ?? run.onStep === undefined);
     try {
       const cleaned = await cleanStaleFiles(this.options.out);
-      if (cleaned.length > 0 && this.options.progress) process.stderr.write(`[trainer] cleaned up after an interrupted run in ${this.options.out}: ${cleaned.join(', ')}\n`);
-      return await this.#run(run);
+      if (cleaned.length > 0 && !quiet) process.stderr.write(`[trainer] cleaned up after an interrupted run in ${this.options.out}: ${cleaned.join(', ')}\n`);
+      return await this.#run(run, quiet);
     } finally {
       await lock.release();
     }
   }
 
-  async #run(run: RunOptions<Batch, Data>): Promise<RunResult> {
+  async #run(run: RunOptions<Batch, Data>, quiet: boolean): Promise<RunResult> {
     const o = this.options;
     const metrics = new MetricsLog(join(o.out, 'metrics.jsonl'));
-    const progress = new Progress(process.stderr, o.progress ? undefined : false);
-    const quiet = !o.progress;
+    const progress = new Progress(process.stderr, quiet ? false : undefined);
     let state: TrainerState = {
       format: 1, step: 0, position: run.batches.position, tokensSeen: 0, skippedSteps: 0, consecutiveSkips: 0,
       elapsedSeconds: 0, best: null, adamStep: 0, lossScale: 1,
@@ -354,8 +370,8 @@ export class Trainer<Batch, Data> {
         });
         Object.assign(window, { loss: 0, ce: 0, correct: 0, tokens: 0, gradNorm: 0, updates: 0 });
         if (!quiet) {
-          const rate = (state.step - sessionStartStep) / Math.max(1e-9, (performance.now() - started) / 1000);
-          progress.update({ step: state.step, maxSteps: o.maxSteps, loss: report.loss, lr, tokensPerSecond, etaSeconds: (o.maxSteps - state.step) / rate });
+          const rate = (state.step - sessionStartStep) / Math.max(1e-9, sessionSeconds());
+          progress.update({ step: state.step, maxSteps: o.maxSteps, loss: report.loss, lr, tokensPerSecond, etaSeconds: etaSeconds(o.maxSteps - state.step, rate, o.maxSeconds - sessionSeconds()) });
         }
       }
       if (!applied.skipped && o.evalEvery > 0 && state.step % o.evalEvery === 0) lastEval = (await evaluate()) ?? lastEval;
@@ -365,7 +381,11 @@ export class Trainer<Batch, Data> {
       }
     }
     state.elapsedSeconds = elapsed();
-    if (stopped === 'max-steps' && (o.evalEvery === 0 || state.step % o.evalEvery !== 0)) lastEval = (await evaluate()) ?? lastEval;
+    // A run that ends by its step or time budget evaluates its last weights (unless that step was
+    // just evaluated); an aborted one (Ctrl-C) only writes its checkpoint and export.
+    if (stopped !== 'aborted' && lastEval?.step !== state.step && (stopped === 'max-seconds' || o.evalEvery === 0 || state.step % o.evalEvery !== 0)) {
+      lastEval = (await evaluate()) ?? lastEval;
+    }
     await saveCheckpoint();
     await this.model.withEma(() => exportModel(this.model, join(o.out, 'final')));
     progress.end();
@@ -374,6 +394,15 @@ export class Trainer<Batch, Data> {
     if (state.best) result.best = state.best;
     return result;
   }
+}
+
+/**
+ * Seconds left: the sooner of the steps left at the observed rate and the time budget left
+ * (`maxSeconds` counts this session's wall time, as the loop does).
+ */
+export function etaSeconds(stepsLeft: number, stepsPerSecond: number, secondsLeft: number): number {
+  const bySteps = stepsPerSecond > 0 ? stepsLeft / stepsPerSecond : Infinity;
+  return Math.max(0, Math.min(bySteps, secondsLeft));
 }
 
 /** The paper's items per device and update for a model kind. */

@@ -95,9 +95,13 @@ test('generate streams tokens, calls onToken, honours maxNewTokens and AbortSign
   t.is(streamed.join(''), texts[0]!);
   const controller = new AbortController();
   let count = 0;
-  for await (const _ of opt.stream('Hello', { maxNewTokens: 50, signal: controller.signal })) {
-    if (++count === 3) controller.abort();
-  }
+  // An abort stops at once and rejects with the signal's reason (an AbortError by default).
+  const abortError = await (async () => {
+    for await (const _ of opt.stream('Hello', { maxNewTokens: 50, signal: controller.signal })) {
+      if (++count === 3) controller.abort();
+    }
+  })().then(() => undefined, (error: unknown) => error);
+  t.is((abortError as Error | undefined)?.name, 'AbortError');
   t.is(count, 3);
   const a = await opt.generate('Hello', { sample: true, seed: 5, maxNewTokens: 8 });
   t.deepEqual(await opt.generate('Hello', { sample: true, seed: 5, maxNewTokens: 8 }), a, 'seeded sampling repeats');

@@ -115,7 +115,7 @@ test('a tiny SLLM overfits paragraphs: given the first sentence it regenerates t
     for await (const s of sllm.generate(first!, { maxSentences: 8, withVectors: true })) got.push(s);
     t.deepEqual(got.map((s) => s.text), rest, 'the rest of the paragraph, then stop');
     for (const s of got) {
-      const fromText = await toFloats(await sllm.encode([s.text]));
+      const fromText = await sllm.encode([s.text]);
       t.true(maxAbsDiff(s.vector!, fromText) <= 1e-5, 're-encoding a generated sentence = encoding its text');
     }
   }
@@ -135,10 +135,14 @@ test('generate: maxTokens cuts the last sentence, maxSentences, AbortSignal and 
   t.is(events.length, 2);
   const controller = new AbortController();
   const aborted = [];
-  for await (const e of sllm.generate('It was late.', { maxSentences: 10, maxSentenceTokens: 3, ignoreStop: true, signal: controller.signal })) {
-    aborted.push(e);
-    controller.abort();
-  }
+  // An abort stops at once and rejects with the signal's reason (an AbortError by default).
+  const abortError = await (async () => {
+    for await (const e of sllm.generate('It was late.', { maxSentences: 10, maxSentenceTokens: 3, ignoreStop: true, signal: controller.signal })) {
+      aborted.push(e);
+      controller.abort();
+    }
+  })().then(() => undefined, (error: unknown) => error);
+  t.is((abortError as Error | undefined)?.name, 'AbortError');
   t.is(aborted.length, 1);
 });
 
