@@ -22,6 +22,9 @@ import { nativeSampling, type SamplingOptions } from './sampling.js';
 import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, invalid } from '../validate.js';
 import { type OptConfig, readOptConfig } from './optConfig.js';
 import { readOptWeights } from './optWeights.js';
+import type { HubOptions } from '../io/hub/options.js';
+import { splitHubOptions } from '../io/hub/options.js';
+import { localOrHub } from '../io/hub/resolve.js';
 import type { ModelDType } from './SentenceVAE.js';
 
 export interface LoadOptOptions {
@@ -201,6 +204,23 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
       for (const t of weights.tensors.values()) t.dispose();
     }
     return new OPT(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype, dir);
+  }
+
+  /**
+   * Loads an OPT from the Hugging Face Hub (`'ORG/NAME'` or `'ORG/NAME@revision'`) through the
+   * standard Hugging Face cache (shared with Python's huggingface_hub), or from a local folder
+   * when `id` is one. Downloads only what loading needs: config.json, model.safetensors
+   * (preferred; sharded or not) or else pytorch_model.bin, and the tokenizer files. See
+   * docs/hub.md for the cache, HF_TOKEN, HF_HUB_OFFLINE and HF_ENDPOINT.
+   * @example
+   * ```ts
+   * const opt = await OPT.fromPretrained('facebook/opt-125m');
+   * const opt2 = await OPT.fromPretrained('facebook/opt-350m@main', { dtype: 'bfloat16', progress: false });
+   * ```
+   */
+  static async fromPretrained(id: string, options: LoadOptOptions & HubOptions = {}): Promise<OPT> {
+    const { hub, rest } = splitHubOptions<LoadOptOptions>(options);
+    return OPT.load(await localOrHub(id, 'OPT', hub), rest);
   }
 
   /** An OPT with random weights (benchmarks, tests): the shape of `config`, seeded. */

@@ -28,6 +28,8 @@ import { checkVectors } from './vectors.js';
 import { checkConfig, type PresetName, presetNames, presets, recipeShape, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
 import { endsMidSentence } from './partialSentence.js';
 import type { RecipeName } from '../train/recipe.js';
+import { type HubOptions, splitHubOptions } from '../io/hub/options.js';
+import { localOrHub } from '../io/hub/resolve.js';
 
 /** An SLLM's shape (saved as config.json): the SentenceVAE and the OPT stack it is grafted onto. */
 export interface SllmConfig {
@@ -319,6 +321,20 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     await this.#training.loadNamedTensors(tensors, { partial: true }).catch((error: Error) => {
       throw new FormatError(`${source}: ${error.message}`, { path: source });
     });
+  }
+
+  /**
+   * Loads an SLLM saved with `save()` and pushed to the Hugging Face Hub (`'ORG/NAME'` or
+   * `'ORG/NAME@revision'`), through the standard Hugging Face cache, or from a local folder when
+   * `id` is one. See docs/hub.md.
+   * @example
+   * ```ts
+   * const sllm = await SLLM.fromPretrained('my-org/sllm-opt-125m', { device: 'auto' });
+   * ```
+   */
+  static async fromPretrained(id: string, options: { device?: Device; dtype?: ModelDType } & SllmFreeze & HubOptions = {}): Promise<SLLM> {
+    const { hub, rest } = splitHubOptions<{ device?: Device; dtype?: ModelDType } & SllmFreeze>(options);
+    return SLLM.load(await localOrHub(id, 'SLLM', hub), rest);
   }
 
   /** Loads a folder written by `save()`. */

@@ -24,6 +24,8 @@ import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, 
 import { checkVectors } from './vectors.js';
 import { checkConfig, type PresetName, presetNames, presets, recipeShape, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
 import type { RecipeName } from '../train/recipe.js';
+import { type HubOptions, splitHubOptions } from '../io/hub/options.js';
+import { localOrHub } from '../io/hub/resolve.js';
 
 export type ModelDType = 'float32' | 'bfloat16' | 'float16';
 
@@ -173,6 +175,20 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     const device = options.device ?? 'cpu';
     const native = await callAsync(() => addon().NativeSentenceVAE.create(config, device, dtype, seed));
     return new SentenceVAE(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
+  }
+
+  /**
+   * Loads a SentenceVAE saved with `save()` and pushed to the Hugging Face Hub (`'ORG/NAME'` or
+   * `'ORG/NAME@revision'`), through the standard Hugging Face cache, or from a local folder when
+   * `id` is one. See docs/hub.md.
+   * @example
+   * ```ts
+   * const vae = await SentenceVAE.fromPretrained('my-org/svae-768-h1', { offline: true });
+   * ```
+   */
+  static async fromPretrained(id: string, options: LoadSentenceVAEOptions & HubOptions = {}): Promise<SentenceVAE> {
+    const { hub, rest } = splitHubOptions<LoadSentenceVAEOptions>(options);
+    return SentenceVAE.load(await localOrHub(id, 'SentenceVAE', hub), rest);
   }
 
   /** Loads a folder written by `save()`: config.json, model.safetensors, tokenizer files. */
