@@ -30,6 +30,9 @@ import { endsMidSentence } from './partialSentence.js';
 import type { RecipeName } from '../train/recipe.js';
 import { type HubOptions, splitHubOptions } from '../io/hub/options.js';
 import { localOrHub } from '../io/hub/resolve.js';
+import { baseModelOf, type CardFacts, readCardFacts, writeModelCard } from './modelCard.js';
+import type { TrainingFacts } from '../train/trainingFacts.js';
+import { readJsonFile } from '../io/json.js';
 
 /** An SLLM's shape (saved as config.json): the SentenceVAE and the OPT stack it is grafted onto. */
 export interface SllmConfig {
@@ -179,6 +182,21 @@ function checkLlmConfig(value: unknown, where: string): OptConfig {
 }
 
 /** OPT checkpoint names (decoder.*) -> SLLM names (llm.*); the token side is dropped. */
+/** Options of `save()`. */
+export interface SaveOptions {
+  /** The training run behind these weights, for the model card (the Trainer passes it). @default none (the card says "not recorded", or keeps what config.json recorded) */
+  training?: TrainingFacts;
+  /**
+   * Write README.md (the Hub model card). A README.md without the generated-card marker is never overwritten.
+   * @default true
+   * @example
+   * ```ts
+   * await model.save('./out', { modelCard: false });
+   * ```
+   */
+  modelCard?: boolean;
+}
+
 const droppedOptWeights = ['decoder.embed_tokens.weight', 'decoder.project_in.weight', 'decoder.project_out.weight'];
 
 /**
@@ -205,6 +223,8 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
   readonly kind = 'sllm' as const;
   #native: NativeSLLM | undefined;
   readonly #training = new NativeTraining(() => this.#live);
+  /** What the model card says beyond the config (base model, training run); kept in config.json. */
+  #card: CardFacts = {};
 
   private constructor(native: NativeSLLM, config: SllmConfig, tokenizer: Tokenizer, device: string, dtype: ModelDType, freeze: SllmFreeze) {
     this.#native = native;
@@ -276,6 +296,8 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
       throw new InvalidArgumentError(`the SentenceVAE's hidden size (${svae.hidden}) must equal OPT's hidden_size (${opt.hidden}): sentence vectors enter OPT's layers directly`);
     }
     const sllm = await SLLM.#make({ svae, llm: opt }, tokenizer, options);
+    const baseModel = baseModelOf(optDir, await readJsonFile(join(optDir, 'config.json')).catch(() => undefined));
+    if (baseModel) sllm.#card = { baseModel };
     try {
       const weights = await readOptWeights(optDir);
       const renamed = new Map<string, Tensor>();
@@ -353,6 +375,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
       throw new FormatError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json says tokenizerSize ${config.svae.tokenizerSize}`, { path: dir });
     }
     const sllm = await SLLM.#make(config, tokenizer, options);
+    sllm.#card = readCardFacts(raw);
     const file = join(dir, 'model.safetensors');
     try {
       const weights = await loadSafetensors(file);
@@ -649,9 +672,20 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     return this.#training.loadNamedTensors(tensors);
   }
 
-  /** Writes config.json, model.safetensors (atomically) and the tokenizer's files to `dir`. */
-  async save(dir: string): Promise<void> {
+  /**
+   * Writes config.json, model.safetensors (atomically), the tokenizer's files and a Hub model card
+   * (README.md: what it is, its base model, how it was trained when a Trainer exported it, how to
+   * load it with fromPretrained) to `dir`; the folder can be pushed to the Hugging Face Hub as is.
+   * A README.md you wrote yourself is kept (only a card save() generated is replaced).
+   * @example
+   * ```ts
+   * await sllm.save('./my-sllm');            // then: huggingface-cli upload my-org/my-sllm ./my-sllm
+   * ```
+   */
+  async save(dir: string, options: SaveOptions = {}): Promise<void> {
     expectString(dir, 'dir');
+    const o = expectOptions(options);
+    if (o.training !== undefined) this.#card = { ...this.#card, training: o.training };
     await makeOutputDir(dir);
     const tensors = this.namedTensors();
     try {
@@ -659,8 +693,16 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     } finally {
       for (const t of tensors.values()) t.dispose();
     }
-    await writeFile(join(dir, 'config.json'), `${JSON.stringify({ architecture: 'SLLM', svae: this.config.svae, llm: this.config.llm }, null, 2)}\n`);
+    const card = Object.keys(this.#card).length > 0 ? { card: this.#card } : {};
+    await writeFile(join(dir, 'config.json'), `${JSON.stringify({ architecture: 'SLLM', svae: this.config.svae, llm: this.config.llm, ...card }, null, 2)}\n`);
     await this.tokenizer.copyFilesTo(dir);
+    if (o.modelCard !== false) {
+      const { svae, llm } = this.config;
+      await writeModelCard(dir, {
+        kind: 'SLLM', parameters: this.parameterCount, tokenizerSize: svae.tokenizerSize,
+        shape: `sentence-level LLM: hidden ${llm.hidden}, ${llm.layers} layers, ${llm.heads} heads, FFN ${llm.ffn}, up to ${llm.maxPositions} sentences; SentenceVAE: ${svae.layers} encoder/decoder block(s), up to ${svae.maxTokens} tokens per sentence`,
+      }, this.#card);
+    }
   }
 
   /**

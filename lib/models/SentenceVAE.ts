@@ -26,6 +26,8 @@ import { checkConfig, type PresetName, presetNames, presets, recipeShape, roundU
 import type { RecipeName } from '../train/recipe.js';
 import { type HubOptions, splitHubOptions } from '../io/hub/options.js';
 import { localOrHub } from '../io/hub/resolve.js';
+import { type CardFacts, readCardFacts, writeModelCard } from './modelCard.js';
+import type { SaveOptions } from './SLLM.js';
 
 export type ModelDType = 'float32' | 'bfloat16' | 'float16';
 
@@ -144,6 +146,8 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
   readonly kind = 'svae' as const;
   #native: NativeSentenceVAE | undefined;
   readonly #training = new NativeTraining(() => this.#live);
+  /** What the model card says beyond the config (the training run); kept in config.json. */
+  #card: CardFacts = {};
 
   private constructor(native: NativeSentenceVAE, config: SentenceVAEConfig, tokenizer: Tokenizer, device: string, dtype: ModelDType) {
     this.#native = native;
@@ -216,7 +220,9 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     } finally {
       for (const t of weights.values()) t.dispose();
     }
-    return new SentenceVAE(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
+    const vae = new SentenceVAE(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
+    vae.#card = readCardFacts(raw);
+    return vae;
   }
 
   get #live(): NativeSentenceVAE {
@@ -491,9 +497,20 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     return this.#training.namedTensors();
   }
 
-  /** Writes config.json, model.safetensors (atomically) and the tokenizer's files to `dir`. */
-  async save(dir: string): Promise<void> {
+  /**
+   * Writes config.json, model.safetensors (atomically), the tokenizer's files and a Hub model card
+   * (README.md: what it is, how it was trained when a Trainer exported it, how to load it with
+   * fromPretrained) to `dir`. A README.md you wrote yourself is kept (only a card save() generated
+   * is replaced).
+   * @example
+   * ```ts
+   * await vae.save('./my-svae');
+   * ```
+   */
+  async save(dir: string, options: SaveOptions = {}): Promise<void> {
     expectString(dir, 'dir');
+    const o = expectOptions(options);
+    if (o.training !== undefined) this.#card = { ...this.#card, training: o.training };
     await makeOutputDir(dir);
     const tensors = this.namedTensors();
     try {
@@ -501,8 +518,16 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     } finally {
       for (const t of tensors.values()) t.dispose();
     }
-    await writeFile(join(dir, 'config.json'), `${JSON.stringify({ architecture: 'SentenceVAE', ...this.config }, null, 2)}\n`);
+    const card = Object.keys(this.#card).length > 0 ? { card: this.#card } : {};
+    await writeFile(join(dir, 'config.json'), `${JSON.stringify({ architecture: 'SentenceVAE', ...this.config, ...card }, null, 2)}\n`);
     await this.tokenizer.copyFilesTo(dir);
+    if (o.modelCard !== false) {
+      const c = this.config;
+      await writeModelCard(dir, {
+        kind: 'SentenceVAE', parameters: this.parameterCount, tokenizerSize: c.tokenizerSize,
+        shape: `hidden ${c.hidden}, ${c.layers} encoder/decoder block(s), ${c.heads} heads, FFN ${c.ffn}, ${c.norm}-LN, ${c.activation}, up to ${c.maxTokens} tokens per sentence`,
+      }, this.#card);
+    }
   }
 
   /** Frees the native model now (calls in flight finish first). Safe to call twice. */
