@@ -22,6 +22,8 @@ import { nativeSampling, type SamplingOptions } from './sampling.js';
 import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, invalid } from '../validate.js';
 import { type OptConfig, readOptConfig } from './optConfig.js';
 import { readOptWeights } from './optWeights.js';
+import { disposeAll } from '../tensor/disposeAll.js';
+import { preloadAddon } from '../native/preload.js';
 import type { HubOptions } from '../io/hub/options.js';
 import { splitHubOptions } from '../io/hub/options.js';
 import { localOrHub } from '../io/hub/resolve.js';
@@ -182,6 +184,10 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     const o = expectOptions(options);
     if (o.tokenizer !== undefined && !(o.tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', o.tokenizer);
     const dtype = expectOneOf(o.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
+    // LibTorch's dlopen on a worker thread, awaited before anything else: while a dlopen holds the
+    // loader's lock, the main thread's own first calls into other native modules (the tokenizer)
+    // would wait for it (measured: ~1 s stalls when they overlapped).
+    await preloadAddon();
     const config = await readOptConfig(dir);
     const tokenizer = o.tokenizer ?? (Tokenizer.hasFiles(dir) ? await Tokenizer.fromPretrained(dir) : undefined);
     if (tokenizer && tokenizer.vocabSize > config.vocabSize) {
@@ -201,7 +207,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
       native.dispose();
       throw error;
     } finally {
-      for (const t of weights.tensors.values()) t.dispose();
+      await disposeAll(weights.tensors.values());
     }
     return new OPT(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype, dir);
   }
@@ -232,6 +238,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     const seed = expectInteger(o.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER);
     const device = o.device ?? 'cpu';
     const tokenizerSize = o.tokenizer?.vocabSize ?? config.vocabSize;
+    await preloadAddon();
     const native = await callAsync(() => addon().NativeOPT.create({ ...config, tokenizerSize }, device, dtype, seed));
     return new OPT(native, config, o.tokenizer, callSync(() => addon().resolveDevice(device)), dtype, 'OPT.create()');
   }

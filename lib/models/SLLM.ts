@@ -30,6 +30,8 @@ import { endsMidSentence } from './partialSentence.js';
 import type { RecipeName } from '../train/recipe.js';
 import { type HubOptions, splitHubOptions } from '../io/hub/options.js';
 import { localOrHub } from '../io/hub/resolve.js';
+import { disposeAll } from '../tensor/disposeAll.js';
+import { preloadAddon } from '../native/preload.js';
 import { baseModelOf, type CardFacts, readCardFacts, writeModelCard } from './modelCard.js';
 import type { TrainingFacts } from '../train/trainingFacts.js';
 import { readJsonFile } from '../io/json.js';
@@ -240,6 +242,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     const seed = expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER);
     const device = options.device ?? 'cpu';
     const nativeConfig: NativeSllmConfig = { svae: config.svae, llm: { ...config.llm, tokenizerSize: config.llm.vocabSize } };
+    await preloadAddon();
     const native = await callAsync(() => addon().NativeSLLM.create(nativeConfig, device, dtype, seed));
     return new SLLM(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype, options);
   }
@@ -250,6 +253,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     const svaeOption = typeof options.svae === 'string' ? { preset: options.svae } : (options.svae ?? {});
     const presetName = expectOneOf(svaeOption.preset ?? 'tiny', 'svae.preset', presetNames);
     const preset = presets[presetName];
+    await preloadAddon(); // before the tokenizer: see OPT.load
     const tokenizer = await Tokenizer.resolve(options.tokenizer, preset.tokenizer);
     const { preset: _ignored, ...overrides } = svaeOption;
     const svae = checkConfig({
@@ -274,6 +278,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     expectString(optDir, 'optDir');
     options = expectOptions(options);
     const opt = await readOptConfig(optDir);
+    await preloadAddon(); // before the tokenizer: see OPT.load
     const tokenizer = await Tokenizer.fromPretrained(optDir);
     let svae: SentenceVAEConfig;
     let svaeDir: string | undefined;
@@ -299,16 +304,18 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     const baseModel = baseModelOf(optDir, await readJsonFile(join(optDir, 'config.json')).catch(() => undefined));
     if (baseModel) sllm.#card = { baseModel };
     try {
-      const weights = await readOptWeights(optDir);
+      const weights = await readOptWeights(optDir, { skip: droppedOptWeights });
       const renamed = new Map<string, Tensor>();
+      const dropped: Tensor[] = [];
       for (const [name, t] of weights.tensors) {
-        if (droppedOptWeights.includes(name)) t.dispose();
+        if (droppedOptWeights.includes(name)) dropped.push(t);
         else renamed.set(name.replace(/^decoder\./, 'llm.'), t);
       }
+      await disposeAll(dropped); // the token embedding alone is 154 MB for opt-125m
       try {
         await sllm.#loadPart(renamed, ['llm.'], weights.files.join(', '));
       } finally {
-        for (const t of renamed.values()) t.dispose();
+        await disposeAll(renamed.values());
       }
       if (svaeDir) {
         const file = join(svaeDir, 'model.safetensors');
@@ -316,7 +323,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
         try {
           await sllm.#loadPart(svaeWeights, ['encoder.', 'decoder.'], file);
         } finally {
-          for (const t of svaeWeights.values()) t.dispose();
+          await disposeAll(svaeWeights.values());
         }
       }
     } catch (error) {
@@ -370,6 +377,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     } catch (error) {
       throw error instanceof FormatError ? error : new FormatError(`${path}: ${(error as Error).message}`, { path });
     }
+    await preloadAddon(); // before the tokenizer: see OPT.load
     const tokenizer = await Tokenizer.fromPretrained(dir);
     if (tokenizer.vocabSize !== config.svae.tokenizerSize) {
       throw new FormatError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json says tokenizerSize ${config.svae.tokenizerSize}`, { path: dir });
@@ -384,7 +392,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
           throw new FormatError(`${file}: ${error.message}`, { path: file });
         });
       } finally {
-        for (const t of weights.values()) t.dispose();
+        await disposeAll(weights.values());
       }
     } catch (error) {
       sllm.dispose();

@@ -26,6 +26,8 @@ import { checkConfig, type PresetName, presetNames, presets, recipeShape, roundU
 import type { RecipeName } from '../train/recipe.js';
 import { type HubOptions, splitHubOptions } from '../io/hub/options.js';
 import { localOrHub } from '../io/hub/resolve.js';
+import { disposeAll } from '../tensor/disposeAll.js';
+import { preloadAddon } from '../native/preload.js';
 import { type CardFacts, readCardFacts, writeModelCard } from './modelCard.js';
 import type { SaveOptions } from './SLLM.js';
 
@@ -163,6 +165,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     if (options.config !== undefined) expectOptions(options.config, 'config');
     const presetName = expectOneOf(options.preset ?? 'tiny', 'preset', presetNames);
     const preset = presets[presetName];
+    await preloadAddon(); // before the tokenizer: see OPT.load
     const tokenizer = await Tokenizer.resolve(options.tokenizer, preset.tokenizer);
     const config = checkConfig({
       ...preset.shape,
@@ -177,6 +180,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
     const seed = expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER);
     const device = options.device ?? 'cpu';
+    await preloadAddon();
     const native = await callAsync(() => addon().NativeSentenceVAE.create(config, device, dtype, seed));
     return new SentenceVAE(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
   }
@@ -201,12 +205,14 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     options = expectOptions(options);
     const { path: configPath, raw } = await readModelConfig(dir, 'SentenceVAE');
     const config = checkConfig(raw, configPath);
+    await preloadAddon(); // before the tokenizer: see OPT.load
     const tokenizer = await Tokenizer.fromPretrained(dir);
     if (tokenizer.vocabSize !== config.tokenizerSize) {
       throw new FormatError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json says tokenizerSize ${config.tokenizerSize}`, { path: dir });
     }
     const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
     const device = options.device ?? 'cpu';
+    await preloadAddon();
     const weights = await loadSafetensors(join(dir, 'model.safetensors'));
     const native = await callAsync(() => addon().NativeSentenceVAE.create(config, device, dtype, 0));
     try {
@@ -218,7 +224,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
       native.dispose();
       throw error;
     } finally {
-      for (const t of weights.values()) t.dispose();
+      await disposeAll(weights.values());
     }
     const vae = new SentenceVAE(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
     vae.#card = readCardFacts(raw);
