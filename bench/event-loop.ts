@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       report('OPT.load', opt);
       const sllm = await measureLoopBlock(() => SLLM.fromOpt(optDir, { svae: { layers: 1 }, dtype }));
       report('SLLM.fromOpt', sllm);
-      if (r === 0) await sllm.result.save(sllmDir, { modelCard: false });
+      if (r === 0) await sllm.result.save(sllmDir);
       sllm.result.dispose();
       const loaded = await measureLoopBlock(() => SLLM.load(sllmDir, { dtype }));
       loaded.result.dispose();

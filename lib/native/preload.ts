@@ -8,13 +8,15 @@
  */
 import { Worker } from 'node:worker_threads';
 
+import { workerExecArgv } from './workerArgs.js';
+
 let preloading: Promise<void> | undefined;
 
 /** Loads the addon's shared libraries off the main thread, once per process. */
 export function preloadAddon(): Promise<void> {
   preloading ??= new Promise<void>((resolve) => {
     try {
-      const worker = new Worker(`import(${JSON.stringify(new URL('./loader.js', import.meta.url).href)}).then((m) => m.addon()).catch(() => undefined);`, { eval: true });
+      const worker = new Worker(`import(${JSON.stringify(new URL('./loader.js', import.meta.url).href)}).then((m) => m.addon()).catch(() => undefined);`, { eval: true, execArgv: workerExecArgv() });
       worker.once('exit', () => resolve());
       worker.once('error', () => resolve());
     } catch {

@@ -19,6 +19,7 @@ import { Worker } from 'node:worker_threads';
 import { AddedToken, BPE, Tokenizer as HfTokenizer, type BpeOptions } from 'tokenizers';
 
 import { FormatError } from '../errors/FormatError.js';
+import { workerExecArgv } from '../native/workerArgs.js';
 import { maxTokenizerBytes, readTextFile } from '../files.js';
 import { byteLevelJson } from './byteLevelJson.js';
 
@@ -31,7 +32,7 @@ interface AddedSpec { id: number; content: string; special?: boolean; single_wor
 
 function splitInWorker(source: TokenizerSource): Promise<Split> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./tokenizerWorker.js', import.meta.url), { workerData: source });
+    const worker = new Worker(new URL('./tokenizerWorker.js', import.meta.url), { workerData: source, execArgv: workerExecArgv() });
     worker.once('message', (m: Split) => resolve(m));
     worker.once('error', reject);
     worker.once('exit', (code) => {
