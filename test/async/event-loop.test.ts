@@ -48,7 +48,7 @@ test.serial('tokenizer and model loading keep the event loop turning', async (t)
     rmSync(sllmDir, { recursive: true, force: true });
   });
   const sllm = await SLLM.fromOpt(optDir, { svae: { layers: 1 } });
-  await sllm.save(sllmDir, { modelCard: false });
+  await sllm.save(sllmDir);
   sllm.dispose();
 
   const results = {
