@@ -55,3 +55,5 @@ export {
   Engine, type EngineModelKind, type EngineRequest, type EngineChunk, type FinishReason, type EngineResult, type EngineHandle,
   type StepInfo, type EngineStats, type EngineOptions,
 } from './serve/index.js';
+export { resolvePretrained } from './io/hub/resolve.js';
+export { type HubOptions, type HubProgressEvent } from './io/hub/options.js';

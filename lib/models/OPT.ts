@@ -23,6 +23,11 @@ import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, 
 import { type OptConfig, readOptConfig } from './optConfig.js';
 import { readOptWeights } from './optWeights.js';
 import { checkSignal } from './abort.js';
+import { disposeAll } from '../tensor/disposeAll.js';
+import { preloadAddon } from '../native/preload.js';
+import type { HubOptions } from '../io/hub/options.js';
+import { splitHubOptions } from '../io/hub/options.js';
+import { localOrHub } from '../io/hub/resolve.js';
 import type { ModelDType } from './SentenceVAE.js';
 
 export interface LoadOptOptions {
@@ -196,6 +201,10 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     const o = expectOptions(options);
     if (o.tokenizer !== undefined && !(o.tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', o.tokenizer);
     const dtype = expectOneOf(o.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
+    // LibTorch's dlopen on a worker thread, awaited before anything else: while a dlopen holds the
+    // loader's lock, the main thread's own first calls into other native modules (the tokenizer)
+    // would wait for it (measured: ~1 s stalls when they overlapped).
+    await preloadAddon();
     const config = await readOptConfig(dir);
     const tokenizer = o.tokenizer ?? (Tokenizer.hasFiles(dir) ? await Tokenizer.fromPretrained(dir) : undefined);
     if (tokenizer && tokenizer.vocabSize > config.vocabSize) {
@@ -215,9 +224,26 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
       native.dispose();
       throw error;
     } finally {
-      for (const t of weights.tensors.values()) t.dispose();
+      await disposeAll(weights.tensors.values());
     }
     return new OPT(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype, dir);
+  }
+
+  /**
+   * Loads an OPT from the Hugging Face Hub (`'ORG/NAME'` or `'ORG/NAME@revision'`) through the
+   * standard Hugging Face cache (shared with Python's huggingface_hub), or from a local folder
+   * when `id` is one. Downloads only what loading needs: config.json, model.safetensors
+   * (preferred; sharded or not) or else pytorch_model.bin, and the tokenizer files. See
+   * docs/hub.md for the cache, HF_TOKEN, HF_HUB_OFFLINE and HF_ENDPOINT.
+   * @example
+   * ```ts
+   * const opt = await OPT.fromPretrained('facebook/opt-125m');
+   * const opt2 = await OPT.fromPretrained('facebook/opt-350m@main', { dtype: 'bfloat16', progress: false });
+   * ```
+   */
+  static async fromPretrained(id: string, options: LoadOptOptions & HubOptions = {}): Promise<OPT> {
+    const { hub, rest } = splitHubOptions<LoadOptOptions>(options);
+    return OPT.load(await localOrHub(id, 'OPT', hub), rest);
   }
 
   /** An OPT with random weights (benchmarks, tests): the shape of `config`, seeded. */
@@ -229,6 +255,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     const seed = expectInteger(o.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER);
     const device = o.device ?? 'cpu';
     const tokenizerSize = o.tokenizer?.vocabSize ?? config.vocabSize;
+    await preloadAddon();
     const native = await callAsync(() => addon().NativeOPT.create({ ...config, tokenizerSize }, device, dtype, seed));
     return new OPT(native, config, o.tokenizer, callSync(() => addon().resolveDevice(device)), dtype, 'OPT.create()');
   }

@@ -29,6 +29,13 @@ import { checkConfig, type PresetName, presetNames, presets, recipeShape, roundU
 import { endsMidSentence } from './partialSentence.js';
 import { checkSignal } from './abort.js';
 import type { RecipeName } from '../train/recipe.js';
+import { type HubOptions, splitHubOptions } from '../io/hub/options.js';
+import { localOrHub } from '../io/hub/resolve.js';
+import { disposeAll } from '../tensor/disposeAll.js';
+import { preloadAddon } from '../native/preload.js';
+import { baseModelOf, type CardFacts, readCardFacts, writeModelCard } from './modelCard.js';
+import type { TrainingFacts } from '../train/trainingFacts.js';
+import { readJsonFile } from '../io/json.js';
 
 /** An SLLM's shape (saved as config.json): the SentenceVAE and the OPT stack it is grafted onto. */
 export interface SllmConfig {
@@ -195,6 +202,21 @@ function checkLlmConfig(value: unknown, where: string): OptConfig {
 }
 
 /** OPT checkpoint names (decoder.*) -> SLLM names (llm.*); the token side is dropped. */
+/** Options of `save()`. */
+export interface SaveOptions {
+  /** The training run behind these weights, for the model card (the Trainer passes it). @default none (the card says "not recorded", or keeps what config.json recorded) */
+  training?: TrainingFacts;
+  /**
+   * Write README.md (the Hub model card). A README.md without the generated-card marker is never overwritten.
+   * @default true
+   * @example
+   * ```ts
+   * await model.save('./out', { modelCard: false });
+   * ```
+   */
+  modelCard?: boolean;
+}
+
 const droppedOptWeights = ['decoder.embed_tokens.weight', 'decoder.project_in.weight', 'decoder.project_out.weight'];
 
 /**
@@ -221,6 +243,8 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
   readonly kind = 'sllm' as const;
   #native: NativeSLLM | undefined;
   readonly #training = new NativeTraining(() => this.#live);
+  /** What the model card says beyond the config (base model, training run); kept in config.json. */
+  #card: CardFacts = {};
 
   private constructor(native: NativeSLLM, config: SllmConfig, tokenizer: Tokenizer, device: string, dtype: ModelDType, freeze: SllmFreeze) {
     this.#native = native;
@@ -236,6 +260,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     const seed = expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER);
     const device = options.device ?? 'cpu';
     const nativeConfig: NativeSllmConfig = { svae: config.svae, llm: { ...config.llm, tokenizerSize: config.llm.vocabSize } };
+    await preloadAddon();
     const native = await callAsync(() => addon().NativeSLLM.create(nativeConfig, device, dtype, seed));
     return new SLLM(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype, options);
   }
@@ -246,6 +271,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     const svaeOption = typeof options.svae === 'string' ? { preset: options.svae } : (options.svae ?? {});
     const presetName = expectOneOf(svaeOption.preset ?? 'tiny', 'svae.preset', presetNames);
     const preset = presets[presetName];
+    await preloadAddon(); // before the tokenizer: see OPT.load
     const tokenizer = await Tokenizer.resolve(options.tokenizer, preset.tokenizer);
     const { preset: _ignored, ...overrides } = svaeOption;
     const svae = checkConfig({
@@ -270,6 +296,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     expectString(optDir, 'optDir');
     options = expectOptions(options);
     const opt = await readOptConfig(optDir);
+    await preloadAddon(); // before the tokenizer: see OPT.load
     const tokenizer = await Tokenizer.fromPretrained(optDir);
     let svae: SentenceVAEConfig;
     let svaeDir: string | undefined;
@@ -292,17 +319,21 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
       throw new InvalidArgumentError(`the SentenceVAE's hidden size (${svae.hidden}) must equal OPT's hidden_size (${opt.hidden}): sentence vectors enter OPT's layers directly`);
     }
     const sllm = await SLLM.#make({ svae, llm: opt }, tokenizer, options);
+    const baseModel = baseModelOf(optDir, await readJsonFile(join(optDir, 'config.json')).catch(() => undefined));
+    if (baseModel) sllm.#card = { baseModel };
     try {
-      const weights = await readOptWeights(optDir);
+      const weights = await readOptWeights(optDir, { skip: droppedOptWeights });
       const renamed = new Map<string, Tensor>();
+      const dropped: Tensor[] = [];
       for (const [name, t] of weights.tensors) {
-        if (droppedOptWeights.includes(name)) t.dispose();
+        if (droppedOptWeights.includes(name)) dropped.push(t);
         else renamed.set(name.replace(/^decoder\./, 'llm.'), t);
       }
+      await disposeAll(dropped); // the token embedding alone is 154 MB for opt-125m
       try {
         await sllm.#loadPart(renamed, ['llm.'], weights.files.join(', '));
       } finally {
-        for (const t of renamed.values()) t.dispose();
+        await disposeAll(renamed.values());
       }
       if (svaeDir) {
         const file = join(svaeDir, 'model.safetensors');
@@ -310,7 +341,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
         try {
           await sllm.#loadPart(svaeWeights, ['encoder.', 'decoder.'], file);
         } finally {
-          for (const t of svaeWeights.values()) t.dispose();
+          await disposeAll(svaeWeights.values());
         }
       }
     } catch (error) {
@@ -339,6 +370,20 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     });
   }
 
+  /**
+   * Loads an SLLM saved with `save()` and pushed to the Hugging Face Hub (`'ORG/NAME'` or
+   * `'ORG/NAME@revision'`), through the standard Hugging Face cache, or from a local folder when
+   * `id` is one. See docs/hub.md.
+   * @example
+   * ```ts
+   * const sllm = await SLLM.fromPretrained('my-org/sllm-opt-125m', { device: 'auto' });
+   * ```
+   */
+  static async fromPretrained(id: string, options: { device?: Device; dtype?: ModelDType } & SllmFreeze & HubOptions = {}): Promise<SLLM> {
+    const { hub, rest } = splitHubOptions<{ device?: Device; dtype?: ModelDType } & SllmFreeze>(options);
+    return SLLM.load(await localOrHub(id, 'SLLM', hub), rest);
+  }
+
   /** Loads a folder written by `save()`. */
   static async load(dir: string, options: { device?: Device; dtype?: ModelDType } & SllmFreeze = {}): Promise<SLLM> {
     expectString(dir, 'dir');
@@ -350,11 +395,13 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     } catch (error) {
       throw error instanceof FormatError ? error : new FormatError(`${path}: ${(error as Error).message}`, { path });
     }
+    await preloadAddon(); // before the tokenizer: see OPT.load
     const tokenizer = await Tokenizer.fromPretrained(dir);
     if (tokenizer.vocabSize !== config.svae.tokenizerSize) {
       throw new FormatError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json says tokenizerSize ${config.svae.tokenizerSize}`, { path: dir });
     }
     const sllm = await SLLM.#make(config, tokenizer, options);
+    sllm.#card = readCardFacts(raw);
     const file = join(dir, 'model.safetensors');
     try {
       const weights = await loadSafetensors(file);
@@ -363,7 +410,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
           throw new FormatError(`${file}: ${error.message}`, { path: file });
         });
       } finally {
-        for (const t of weights.values()) t.dispose();
+        await disposeAll(weights.values());
       }
     } catch (error) {
       sllm.dispose();
@@ -691,9 +738,20 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     return this.#training.loadNamedTensors(tensors);
   }
 
-  /** Writes config.json, model.safetensors (atomically) and the tokenizer's files to `dir`. */
-  async save(dir: string): Promise<void> {
+  /**
+   * Writes config.json, model.safetensors (atomically), the tokenizer's files and a Hub model card
+   * (README.md: what it is, its base model, how it was trained when a Trainer exported it, how to
+   * load it with fromPretrained) to `dir`; the folder can be pushed to the Hugging Face Hub as is.
+   * A README.md you wrote yourself is kept (only a card save() generated is replaced).
+   * @example
+   * ```ts
+   * await sllm.save('./my-sllm');            // then: huggingface-cli upload my-org/my-sllm ./my-sllm
+   * ```
+   */
+  async save(dir: string, options: SaveOptions = {}): Promise<void> {
     expectString(dir, 'dir');
+    const o = expectOptions(options);
+    if (o.training !== undefined) this.#card = { ...this.#card, training: o.training };
     await makeOutputDir(dir);
     const tensors = this.namedTensors();
     try {
@@ -701,8 +759,16 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     } finally {
       for (const t of tensors.values()) t.dispose();
     }
-    await writeFile(join(dir, 'config.json'), `${JSON.stringify({ architecture: 'SLLM', svae: this.config.svae, llm: this.config.llm }, null, 2)}\n`);
+    const card = Object.keys(this.#card).length > 0 ? { card: this.#card } : {};
+    await writeFile(join(dir, 'config.json'), `${JSON.stringify({ architecture: 'SLLM', svae: this.config.svae, llm: this.config.llm, ...card }, null, 2)}\n`);
     await this.tokenizer.copyFilesTo(dir);
+    if (o.modelCard !== false) {
+      const { svae, llm } = this.config;
+      await writeModelCard(dir, {
+        kind: 'SLLM', parameters: this.parameterCount, tokenizerSize: svae.tokenizerSize,
+        shape: `sentence-level LLM: hidden ${llm.hidden}, ${llm.layers} layers, ${llm.heads} heads, FFN ${llm.ffn}, up to ${llm.maxPositions} sentences; SentenceVAE: ${svae.layers} encoder/decoder block(s), up to ${svae.maxTokens} tokens per sentence`,
+      }, this.#card);
+    }
   }
 
   /**

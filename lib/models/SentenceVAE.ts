@@ -24,6 +24,12 @@ import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, 
 import { checkVectors } from './vectors.js';
 import { checkConfig, type PresetName, presetNames, presets, recipeShape, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
 import type { RecipeName } from '../train/recipe.js';
+import { type HubOptions, splitHubOptions } from '../io/hub/options.js';
+import { localOrHub } from '../io/hub/resolve.js';
+import { disposeAll } from '../tensor/disposeAll.js';
+import { preloadAddon } from '../native/preload.js';
+import { type CardFacts, readCardFacts, writeModelCard } from './modelCard.js';
+import type { SaveOptions } from './SLLM.js';
 
 export type ModelDType = 'float32' | 'bfloat16' | 'float16';
 
@@ -142,6 +148,8 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
   readonly kind = 'svae' as const;
   #native: NativeSentenceVAE | undefined;
   readonly #training = new NativeTraining(() => this.#live);
+  /** What the model card says beyond the config (the training run); kept in config.json. */
+  #card: CardFacts = {};
 
   private constructor(native: NativeSentenceVAE, config: SentenceVAEConfig, tokenizer: Tokenizer, device: string, dtype: ModelDType) {
     this.#native = native;
@@ -157,6 +165,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     if (options.config !== undefined) expectOptions(options.config, 'config');
     const presetName = expectOneOf(options.preset ?? 'tiny', 'preset', presetNames);
     const preset = presets[presetName];
+    await preloadAddon(); // before the tokenizer: see OPT.load
     const tokenizer = await Tokenizer.resolve(options.tokenizer, preset.tokenizer);
     const config = checkConfig({
       ...preset.shape,
@@ -171,6 +180,7 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
     const seed = expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER);
     const device = options.device ?? 'cpu';
+    await preloadAddon();
     const native = await callAsync(() => addon().NativeSentenceVAE.create(config, device, dtype, seed));
     return new SentenceVAE(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
   }
@@ -191,18 +201,34 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     }
   }
 
+  /**
+   * Loads a SentenceVAE saved with `save()` and pushed to the Hugging Face Hub (`'ORG/NAME'` or
+   * `'ORG/NAME@revision'`), through the standard Hugging Face cache, or from a local folder when
+   * `id` is one. See docs/hub.md.
+   * @example
+   * ```ts
+   * const vae = await SentenceVAE.fromPretrained('my-org/svae-768-h1', { offline: true });
+   * ```
+   */
+  static async fromPretrained(id: string, options: LoadSentenceVAEOptions & HubOptions = {}): Promise<SentenceVAE> {
+    const { hub, rest } = splitHubOptions<LoadSentenceVAEOptions>(options);
+    return SentenceVAE.load(await localOrHub(id, 'SentenceVAE', hub), rest);
+  }
+
   /** Loads a folder written by `save()`: config.json, model.safetensors, tokenizer files. */
   static async load(dir: string, options: LoadSentenceVAEOptions = {}): Promise<SentenceVAE> {
     expectString(dir, 'dir');
     options = expectOptions(options);
     const { path: configPath, raw } = await readModelConfig(dir, 'SentenceVAE');
     const config = checkConfig(raw, configPath);
+    await preloadAddon(); // before the tokenizer: see OPT.load
     const tokenizer = await Tokenizer.fromPretrained(dir);
     if (tokenizer.vocabSize !== config.tokenizerSize) {
       throw new FormatError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json says tokenizerSize ${config.tokenizerSize}`, { path: dir });
     }
     const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
     const device = options.device ?? 'cpu';
+    await preloadAddon();
     const weights = await loadSafetensors(join(dir, 'model.safetensors'));
     const native = await callAsync(() => addon().NativeSentenceVAE.create(config, device, dtype, 0));
     try {
@@ -214,9 +240,11 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
       native.dispose();
       throw error;
     } finally {
-      for (const t of weights.values()) t.dispose();
+      await disposeAll(weights.values());
     }
-    return new SentenceVAE(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
+    const vae = new SentenceVAE(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype);
+    vae.#card = readCardFacts(raw);
+    return vae;
   }
 
   get #live(): NativeSentenceVAE {
@@ -512,9 +540,20 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     return this.#training.namedTensors();
   }
 
-  /** Writes config.json, model.safetensors (atomically) and the tokenizer's files to `dir`. */
-  async save(dir: string): Promise<void> {
+  /**
+   * Writes config.json, model.safetensors (atomically), the tokenizer's files and a Hub model card
+   * (README.md: what it is, how it was trained when a Trainer exported it, how to load it with
+   * fromPretrained) to `dir`. A README.md you wrote yourself is kept (only a card save() generated
+   * is replaced).
+   * @example
+   * ```ts
+   * await vae.save('./my-svae');
+   * ```
+   */
+  async save(dir: string, options: SaveOptions = {}): Promise<void> {
     expectString(dir, 'dir');
+    const o = expectOptions(options);
+    if (o.training !== undefined) this.#card = { ...this.#card, training: o.training };
     await makeOutputDir(dir);
     const tensors = this.namedTensors();
     try {
@@ -522,8 +561,16 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     } finally {
       for (const t of tensors.values()) t.dispose();
     }
-    await writeFile(join(dir, 'config.json'), `${JSON.stringify({ architecture: 'SentenceVAE', ...this.config }, null, 2)}\n`);
+    const card = Object.keys(this.#card).length > 0 ? { card: this.#card } : {};
+    await writeFile(join(dir, 'config.json'), `${JSON.stringify({ architecture: 'SentenceVAE', ...this.config, ...card }, null, 2)}\n`);
     await this.tokenizer.copyFilesTo(dir);
+    if (o.modelCard !== false) {
+      const c = this.config;
+      await writeModelCard(dir, {
+        kind: 'SentenceVAE', parameters: this.parameterCount, tokenizerSize: c.tokenizerSize,
+        shape: `hidden ${c.hidden}, ${c.layers} encoder/decoder block(s), ${c.heads} heads, FFN ${c.ffn}, ${c.norm}-LN, ${c.activation}, up to ${c.maxTokens} tokens per sentence`,
+      }, this.#card);
+    }
   }
 
   /** Frees the native model now (calls in flight finish first). Safe to call twice. */

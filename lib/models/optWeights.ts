@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readTextFile } from '../files.js';
 
 import { FormatError } from '../errors/FormatError.js';
-import { loadSafetensors } from '../io/safetensors.js';
+import { loadSafetensors, readSafetensorsHeader } from '../io/safetensors.js';
 import { loadTorchCheckpoint } from '../io/torchCheckpoint.js';
 import type { Tensor } from '../tensor/Tensor.js';
 import { expectString } from '../validate.js';
@@ -34,16 +34,24 @@ async function shardFiles(dir: string, index: string): Promise<string[]> {
  * model.safetensors.index.json), else pytorch_model.bin (single or sharded). Accepts
  * "model.decoder.*" and bare "decoder.*" names; lm_head.weight is tied to the token embedding.
  */
-export async function readOptWeights(dir: string): Promise<OptWeights> {
+export async function readOptWeights(dir: string, options: { skip?: readonly string[] } = {}): Promise<OptWeights> {
   expectString(dir, 'dir');
+  const skip = options.skip ?? [];
+  // safetensors: tensors the caller drops (SLLM.fromOpt: the 154 MB token embedding of opt-125m)
+  // are never read, so never freed on the main thread either.
+  const safetensors = async (file: string): Promise<Map<string, Tensor>> => {
+    if (skip.length === 0) return loadSafetensors(file);
+    const names = (await readSafetensorsHeader(file)).entries.map((e) => e.name).filter((n) => !skip.includes(n.startsWith('model.decoder.') ? n.slice('model.'.length) : n));
+    return loadSafetensors(file, { names });
+  };
   let files: string[];
   let load: (file: string) => Promise<Map<string, Tensor>>;
   if (existsSync(join(dir, 'model.safetensors.index.json'))) {
     files = await shardFiles(dir, 'model.safetensors.index.json');
-    load = (f) => loadSafetensors(f);
+    load = safetensors;
   } else if (existsSync(join(dir, 'model.safetensors'))) {
     files = [join(dir, 'model.safetensors')];
-    load = (f) => loadSafetensors(f);
+    load = safetensors;
   } else if (existsSync(join(dir, 'pytorch_model.bin.index.json'))) {
     files = await shardFiles(dir, 'pytorch_model.bin.index.json');
     load = loadTorchCheckpoint;
@@ -63,6 +71,10 @@ export async function readOptWeights(dir: string): Promise<OptWeights> {
         continue;
       }
       const name = raw.startsWith('model.decoder.') ? raw.slice('model.'.length) : raw;
+      if (skip.includes(name)) {
+        t.dispose(); // pytorch_model.bin: read with the rest (its storages may be shared)
+        continue;
+      }
       if (tensors.has(name)) throw new FormatError(`${file}: tensor ${name} appears twice`, { path: file });
       tensors.set(name, t);
     }

@@ -6,10 +6,11 @@ import { Tokenizer as HfTokenizer } from 'tokenizers';
 
 import { FormatError } from '../errors/FormatError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
-import { isRegularFile, maxTokenizerBytes, readTextFile } from '../files.js';
+import { isRegularFile, readTextFile } from '../files.js';
 import { packageRoot } from '../native/loader.js';
 import { expectArray, expectBoolean, expectInteger, expectOptions, expectString, invalid } from '../validate.js';
 import { PretokenCache } from './PretokenCache.js';
+import { loadHfTokenizer, type LoadedHfTokenizer } from './hfTokenizerAsync.js';
 
 /** `skipSpecialTokens` of decode options: a boolean (the tokenizers binding's own conversion error was untyped). */
 const skipSpecial = (options: DecodeOptions | undefined): boolean => {
@@ -53,24 +54,6 @@ async function readJsonIfExists(path: string): Promise<Record<string, TokenSpec>
     if (error instanceof FormatError) throw error;
     throw new FormatError(`${path} is not valid JSON: ${(error as Error).message}`, { path });
   }
-}
-
-/** A tokenizer.json (ByteLevel BPE) built in memory from GPT-2 style vocab.json + merges.txt. */
-function byteLevelJson(vocab: Record<string, number>, merges: string[], specials: string[]): string {
-  return JSON.stringify({
-    version: '1.0', truncation: null, padding: null,
-    added_tokens: specials.filter((s) => s in vocab).map((content) => ({
-      id: vocab[content], content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
-    })),
-    normalizer: null,
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: null,
-    decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges,
-    },
-  });
 }
 
 const builtinCache = new Map<BuiltinTokenizer, Promise<Tokenizer>>();
@@ -138,38 +121,21 @@ export class Tokenizer {
     // OPT's own files name unk '</s>'; prefer a real '<unk>' when the vocabulary has one.
     const specialsList = [...new Set(['<s>', '<pad>', '</s>', '<unk>', ...Object.values(names)])];
 
-    let hf: HfTokenizer;
-    let json: string;
+    // Built off the event loop (a worker thread + tokenizers' async BPE.fromFile): see hfTokenizerAsync.ts.
+    let loaded: LoadedHfTokenizer;
     const tokenizerJson = join(dir, 'tokenizer.json');
     if (existsSync(tokenizerJson)) {
-      try {
-        json = await readTextFile(tokenizerJson, { maxBytes: maxTokenizerBytes, what: 'a tokenizer file' });
-        hf = HfTokenizer.fromString(json);
-      } catch (error) {
-        if (error instanceof FormatError) throw error;
-        throw new FormatError(`${tokenizerJson} could not be loaded: ${(error as Error).message}`, { path: tokenizerJson });
-      }
+      loaded = await loadHfTokenizer({ path: tokenizerJson }, (why) => new FormatError(`${tokenizerJson} could not be loaded: ${why}`, { path: tokenizerJson }));
     } else if (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt'))) {
-      const vocabPath = join(dir, 'vocab.json');
-      let vocab: Record<string, number>;
-      try {
-        vocab = JSON.parse(await readTextFile(vocabPath, { maxBytes: maxTokenizerBytes, what: 'a tokenizer file' })) as Record<string, number>;
-      } catch (error) {
-        if (error instanceof FormatError) throw error;
-        throw new FormatError(`${vocabPath} is not valid JSON: ${(error as Error).message}`, { path: vocabPath });
-      }
-      const merges = (await readTextFile(join(dir, 'merges.txt'), { maxBytes: maxTokenizerBytes, what: 'a tokenizer file' }))
-        .split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#version'));
-      try {
-        json = byteLevelJson(vocab, merges, specialsList);
-        hf = HfTokenizer.fromString(json);
-      } catch (error) {
-        throw new FormatError(`${dir}: vocab.json/merges.txt do not form a BPE tokenizer: ${(error as Error).message}`, { path: dir });
-      }
+      loaded = await loadHfTokenizer(
+        { vocabPath: join(dir, 'vocab.json'), mergesPath: join(dir, 'merges.txt'), specials: specialsList },
+        (why) => new FormatError(`${dir}: vocab.json/merges.txt do not form a BPE tokenizer: ${why}`, { path: dir }),
+      );
     } else {
       throw new FormatError(`Expected tokenizer.json, or vocab.json and merges.txt, in ${dir} but found neither`, { path: dir });
     }
 
+    const hf = loaded.hf;
     const idOf = (role: keyof SpecialIds, token: string): number => {
       const id = hf.tokenToId(token);
       if (id === null || id === undefined) {
@@ -179,7 +145,7 @@ export class Tokenizer {
     };
     const unkName = hf.tokenToId('<unk>') !== null ? '<unk>' : names.unk;
     const special = { bos: idOf('bos', names.bos), eos: idOf('eos', names.eos), pad: idOf('pad', names.pad), unk: idOf('unk', unkName) };
-    return new Tokenizer(hf, special, dir, JSON.parse(json));
+    return new Tokenizer(hf, special, dir, loaded.json);
   }
 
   /** True when `dir` has tokenizer files fromPretrained() reads (tokenizer.json, or vocab.json + merges.txt). */

@@ -1,3 +1,4 @@
+import type { TrainingFacts } from './trainingFacts.js';
 import type { DataPosition } from '../data/position.js';
 import type { Tensor } from '../tensor/Tensor.js';
 
@@ -59,8 +60,8 @@ export interface TrainableModel<Batch, Data> {
   evaluate(data: Data, options: { gamma: number }): Promise<EvalMetrics>;
   namedTensors(): Map<string, Tensor>;
   loadNamedTensors(tensors: Map<string, Tensor>): Promise<void>;
-  /** Writes a loadable model folder. */
-  save(dir: string): Promise<void>;
+  /** Writes a loadable model folder (`training`: the run behind the weights, for a model card). */
+  save(dir: string, options?: { training?: TrainingFacts }): Promise<void>;
 }
 
 /** Batches for training: take one, and report/restore where the stream is. */

@@ -13,6 +13,7 @@ import { cleanStaleFiles, lockRunFolder } from './runFolder.js';
 import { paperRecipe, type RecipeName, recipeNames, recipeTrainerDefaults } from './recipe.js';
 import { learningRate, type ScheduleOptions } from './schedule.js';
 import type { BatchSource, EvalMetrics, TrainableModel, TrainingSetup } from './TrainableModel.js';
+import type { TrainingFacts } from './trainingFacts.js';
 
 export interface TrainerOptions {
   /** Folder for checkpoint.safetensors, metrics.jsonl, curves.svg, best/ and final/. */
@@ -259,6 +260,11 @@ export class Trainer<Batch, Data> {
     }
     let lastCheckpointStep: number | undefined = checkpoint ? state.step : undefined;
 
+    // For the model card of exported folders (SLLM / SentenceVAE save() write README.md).
+    const facts = (): TrainingFacts => ({
+      steps: state.step, tokensSeen: state.tokensSeen, elapsedSeconds: elapsed(), recipe: o.recipe, baseLr: o.schedule.baseLr,
+      globalBatch: o.globalBatch, emaDecay: o.emaDecay, best: state.best ? { loss: state.best.value, step: state.best.step } : undefined,
+    });
     const saveCheckpoint = async () => {
       const snapshot = await this.model.trainingSnapshot();
       const weights = this.model.namedTensors();
@@ -279,7 +285,7 @@ export class Trainer<Batch, Data> {
       const better = state.best === null || m.loss < state.best.value;
       if (better) {
         state.best = { value: m.loss, step: state.step };
-        await this.model.withEma(() => exportModel(this.model, join(o.out, 'best')));
+        await this.model.withEma(() => exportModel(this.model, join(o.out, 'best'), facts()));
       }
       const report: EvalReport = { ...m, step: state.step, best: better };
       await metrics.append({ type: 'eval', step: state.step, loss: m.loss, ppl: m.ppl, tokenAccuracy: m.tokenAccuracy, exactMatch: m.exactMatch });
@@ -387,7 +393,7 @@ export class Trainer<Batch, Data> {
       lastEval = (await evaluate()) ?? lastEval;
     }
     await saveCheckpoint();
-    await this.model.withEma(() => exportModel(this.model, join(o.out, 'final')));
+    await this.model.withEma(() => exportModel(this.model, join(o.out, 'final'), facts()));
     progress.end();
     const result: RunResult = { step: state.step, stopped, skippedSteps: state.skippedSteps, elapsedSeconds: state.elapsedSeconds };
     if (lastEval) result.lastEval = lastEval;
@@ -411,12 +417,12 @@ function recipeBatch(kind: 'svae' | 'sllm'): number {
 }
 
 /** Writes a model folder next to its final place, then swaps it in (never a half-written folder). */
-async function exportModel(model: { save(dir: string): Promise<void> }, dir: string): Promise<void> {
+async function exportModel(model: { save(dir: string, options?: { training?: TrainingFacts }): Promise<void> }, dir: string, training: TrainingFacts): Promise<void> {
   const tmp = `${dir}.tmp`;
   const old = `${dir}.old`;
   await rm(tmp, { recursive: true, force: true });
   try {
-    await model.save(tmp);
+    await model.save(tmp, { training });
   } catch (error) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined); // e.g. a full disk: no empty tmp left behind
     throw error;

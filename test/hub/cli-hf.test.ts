@@ -1,0 +1,53 @@
+/**
+ * A newcomer's first run: `sentencevae generate --model hf:ORG/NAME --prompt ...` with
+ * HF_ENDPOINT pointing at a local Hub-shaped server, then the same offline from the cache.
+ */
+import { join } from 'node:path';
+
+import test from 'ava';
+
+import { packageRoot } from '../../lib/native/loader.js';
+import { run } from '../helpers/run.js';
+import { LocalHub } from './localHub.js';
+import { freshCache, makeTinyModels } from './models.js';
+
+const bin = join(packageRoot, 'dist', 'lib', 'cli', 'main.js');
+
+test('sentencevae generate --model hf:ORG/NAME downloads with log lines, generates, then runs offline from the cache', async (t) => {
+  const models = await makeTinyModels();
+  const hub = await LocalHub.start();
+  t.teardown(() => hub.close());
+  hub.addRepo('tiny/opt', models.opt);
+  const cache = freshCache();
+  const env = { ...process.env, HF_ENDPOINT: hub.url, HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '', HF_TOKEN: '' };
+  const args = ['generate', '--model', 'hf:tiny/opt', '--prompt', 'Hello, my dog is', '--max-new-tokens', '5'];
+
+  const first = await run(process.execPath, [bin, ...args], { env });
+  t.is(first.code, 0, first.stderr);
+  t.true(first.stdout.startsWith('Hello, my dog is'), first.stdout);
+  t.regex(first.stderr, /\[hub\] tiny\/opt: downloading model\.safetensors \(0\.67 MB\)/);
+  t.regex(first.stderr, /\[hub\] tiny\/opt: model\.safetensors 0\.67 MB in /);
+  t.notRegex(first.stdout, /\[hub\]|Downloading/, 'stdout carries only the completion');
+
+  await hub.close();
+  const offline = await run(process.execPath, [bin, ...args], { env: { ...env, HF_HUB_OFFLINE: '1' } });
+  t.is(offline.code, 0, offline.stderr);
+  t.is(offline.stdout, first.stdout);
+  t.is(offline.stderr, '');
+
+  const pinned = await run(process.execPath, [bin, 'generate', '--model=hf:tiny/opt@main', '--prompt', 'Hello, my dog is', '--max-new-tokens', '5'], { env: { ...env, HF_HUB_OFFLINE: '1' } });
+  t.is(pinned.code, 0, pinned.stderr);
+  t.is(pinned.stdout, first.stdout);
+});
+
+test('sentencevae generate --model hf:ORG/NAME of a missing repository exits 1 naming it', async (t) => {
+  const hub = await LocalHub.start();
+  t.teardown(() => hub.close());
+  const env = { ...process.env, HF_ENDPOINT: hub.url, HF_HUB_CACHE: freshCache(), HF_HUB_OFFLINE: '', HF_TOKEN: '' };
+  const r = await run(process.execPath, [bin, 'generate', '--model', 'hf:nobody/nothing', '--prompt', 'x'], { env });
+  t.is(r.code, 1);
+  t.regex(r.stderr, /^sentencevae generate: Repository nobody\/nothing not found on http:\/\/127\.0\.0\.1:\d+ \(HTTP 404\)/);
+  const bad = await run(process.execPath, [bin, 'generate', '--model', 'hf:not a repo', '--prompt', 'x'], { env });
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /Expected Hugging Face model id 'ORG\/NAME' or 'ORG\/NAME@revision' for --model but received 'not a repo' of type string/);
+});
