@@ -219,9 +219,14 @@ async function build() {
     const step = /^\[\s*(\d+)\/(\d+)\]\s+(.*)$/.exec(line) ?? /^\[\s*(\d+%)\]\s+(.*)$/.exec(line);
     if (!step) return;
     const what = step.length === 4 ? step[3] : step[2];
+    if (!/Building|Linking/.test(what)) return; // "Re-checking globbed directories...", "Built target"
     const file = /native\/\S+?\.(cc|h)|cmake_pch\S*|sentencevae\.node/.exec(what)?.[0] ?? what;
-    const label = step.length === 4 ? `[${step[1]}/${step[2]}]` : `[${step[1]}]`;
-    const text = /Linking/.test(what) ? `linking ${file}` : /pch/.test(what) ? 'precompiling the LibTorch headers' : `compiling ${file}`;
+    // Ninja prints a step when it has finished, Make when it starts.
+    const ninja = step.length === 4;
+    const label = ninja ? `[${step[1]}/${step[2]}]` : `[${step[1]}]`;
+    const text = /Linking/.test(what) ? `${ninja ? 'linked' : 'linking'} ${file}`
+      : /pch/.test(what) ? `${ninja ? 'precompiled' : 'precompiling'} the LibTorch headers`
+        : `${ninja ? 'compiled' : 'compiling'} ${file}`;
     compiled += 1;
     log(`${label} ${text} (${elapsed()})`);
   });
