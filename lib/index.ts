@@ -1,3 +1,7 @@
+// The public declarations use Node's types (Buffer, AbortSignal, streams, fastify's server):
+// @types/node is a dependency, and this directive (kept in index.d.ts) makes a consumer's
+// compiler load it even under "types": [].
+/// <reference types="node" preserve="true" />
 /**
  * sentencevae: sentence-level language models for Node.js (SentenceVAE + grafted OPT over LibTorch).
  * @packageDocumentation
@@ -43,13 +47,8 @@ export { readOptConfig, type OptConfig } from './models/optConfig.js';
 export { type SamplingOptions } from './models/sampling.js';
 export { readOptWeights, type OptWeights } from './models/optWeights.js';
 export { loadTorchCheckpoint } from './io/torchCheckpoint.js';
-export { parseStateDictPickle, type TensorRef, type StorageRef } from './io/torchPickle.js';
-export { readZipDirectory, type ZipEntry } from './io/zip.js';
 export { SLLM, type SllmConfig, type SllmFreeze, type CreateSllmOptions, type FromOptOptions, type SllmGenerateOptions, type SentenceEvent, type SllmEvaluation, type GenerationStats } from './models/SLLM.js';
 export { TokenBatches, paragraphRow, padRows, type TokenBatch } from './data/tokenRows.js';
-export { openRegularFile, readRegularFile, readTextFile, makeOutputDir, maxJsonBytes, maxTokenizerBytes, type ReadLimit } from './files.js';
-export { checkCorpus } from './data/corpus.js';
-export { lockRunFolder, checkRunFolderFree, cleanStaleFiles, lockFileName, type RunFolderLock } from './train/runFolder.js';
 export { createServer, chatPrompt, chatStops, RequestError, type ServerOptions, type ServableEngine, type ChatMessage, type OpenAiErrorBody } from './serve/http/index.js';
 export {
   Engine, type EngineModelKind, type EngineRequest, type EngineChunk, type FinishReason, type EngineResult, type EngineHandle,

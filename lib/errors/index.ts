@@ -20,3 +20,4 @@ export { HubRevisionNotFoundError } from './HubRevisionNotFoundError.js';
 export { HubAuthError } from './HubAuthError.js';
 export { HubOfflineError } from './HubOfflineError.js';
 export { HubDownloadError } from './HubDownloadError.js';
+export { MissingOptionalPackageError } from './MissingOptionalPackageError.js';

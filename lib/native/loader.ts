@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import { AddonLoadError, type AddonAttempt } from '../errors/AddonLoadError.js';
 import type { NativeAddon } from './contract.js';
+import { prebuiltPath, prebuiltProblem } from './prebuilt.js';
 
 /** The package root (this file is dist/lib/native/loader.js). */
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -16,6 +17,7 @@ export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] 
   return [
     join(packageRoot, 'build', 'cmake', 'Release', 'sentencevae.node'), // cmake-js (npm install)
     join(packageRoot, 'build', 'Release', 'sentencevae.node'), // node-gyp (npm run build:gyp)
+    prebuiltPath(packageRoot), // shipped in the tarball (npm pack: scripts/prebuild.mjs), checked before loading
   ];
 }
 
@@ -39,6 +41,12 @@ function hints(attempts: readonly AddonAttempt[]): string[] {
       'or, for a LibTorch unpacked by hand, add its lib/ folder to LD_LIBRARY_PATH; then rebuild: npm rebuild sentencevae.',
     ];
   }
+  if (/^prebuilt for /m.test(reasons) && attempts.every((a) => a.reason === 'not built' || a.reason.startsWith('prebuilt for '))) {
+    return [
+      'The prebuilt addon shipped in the package does not fit this machine (reason above), and no addon was built from source.',
+      'Build it from source: npm rebuild sentencevae --build-from-source (needs LibTorch, CMake and a C++17 compiler).',
+    ];
+  }
   if (/NODE_MODULE_VERSION|undefined symbol|invalid ELF|wrong ELF class|file too short/.test(reasons)) {
     return ['The addon was built for another Node.js or LibTorch: rebuild it with npm rebuild sentencevae (or npm run build:native).'];
   }
@@ -52,6 +60,11 @@ export function loadAddon(env: NodeJS.ProcessEnv = process.env): NativeAddon {
   for (const path of addonCandidates(env)) {
     if (!existsSync(path)) {
       attempts.push({ path, reason: 'not built' });
+      continue;
+    }
+    const problem = path === prebuiltPath(packageRoot) ? prebuiltProblem(path) : null;
+    if (problem) {
+      attempts.push({ path, reason: problem });
       continue;
     }
     try {

@@ -1,5 +1,5 @@
 /**
- * The fuzz targets: every public entry point of lib/index.ts, each as a valid call (`args`) that
+ * The fuzz targets: every public entry point of lib/index.ts (and the internal readers of lib/internal.ts), each as a valid call (`args`) that
  * the fuzzer mutates (scripts/fuzz/values.mjs), plus loaders fed mutated model files
  * (scripts/fuzz/files.mjs). `call` returns whatever the API returns; the worker consumes async
  * iterators and disposes what it gets back.

@@ -14,7 +14,12 @@ import { mutate, rng } from './values.mjs';
 
 const root = process.env.FUZZ_ROOT;
 const workDir = process.env.FUZZ_WORKDIR;
-const lib = await import(pathToFileURL(join(root, 'dist', 'lib', 'index.js')).href);
+// The public API plus the internal readers (lib/internal.ts: not exported from the package root,
+// still fuzzed: they read hostile files).
+const lib = {
+  ...(await import(pathToFileURL(join(root, 'dist', 'lib', 'index.js')).href)),
+  ...(await import(pathToFileURL(join(root, 'dist', 'lib', 'internal.js')).href)),
+};
 const { packageRoot } = await import(pathToFileURL(join(root, 'dist', 'lib', 'native', 'loader.js')).href);
 
 /**

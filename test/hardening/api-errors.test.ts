@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import test from 'ava';
 
 import {
-  focalLoss, FormatError, InvalidArgumentError, loadSafetensors, OPT, padSentences, parseStateDictPickle, readSafetensorsHeader,
+  focalLoss, FormatError, InvalidArgumentError, loadSafetensors, OPT, padSentences, readSafetensorsHeader,
   saveSafetensors, segment, SentenceDataset, SentenceVAE, SentenceVaeError, ShapeError, SLLM, Tensor, Tokenizer, Trainer,
 } from '../../lib/index.js';
+import { parseStateDictPickle } from '../../lib/internal.js';
 import { packageRoot } from '../../lib/native/loader.js';
 
 const expected = /^Expected .+ but received /;

@@ -13,6 +13,8 @@ export interface BoundedResult {
 
 /** The package's public entry point, for scripts run in a child process. */
 export const indexUrl = new URL(`file://${join(packageRoot, 'dist', 'lib', 'index.js')}`).href;
+/** Internal readers (lib/internal.ts): not exported from the package root. */
+export const internalUrl = new URL(`file://${join(packageRoot, 'dist', 'lib', 'internal.js')}`).href;
 export const cliPath = join(packageRoot, 'dist', 'lib', 'cli', 'main.js');
 
 /**

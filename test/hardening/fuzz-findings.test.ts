@@ -9,8 +9,9 @@ import test from 'ava';
 
 import {
   brownParagraphs, brownSentences, detokenizeBrown, FormatError, InvalidArgumentError, MetricsLog, loadTorchCheckpoint, readCheckpoint, readJsonl, readLines,
-  readOptConfig, readOptWeights, readZipDirectory, SentenceDataset, Tokenizer, writeCurves,
+  readOptConfig, readOptWeights, SentenceDataset, Tokenizer, writeCurves,
 } from '../../lib/index.js';
+import { readZipDirectory } from '../../lib/internal.js';
 
 async function drain<T>(it: AsyncIterable<T>): Promise<void> {
   for await (const _ of it) { /* read everything */ }

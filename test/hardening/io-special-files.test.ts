@@ -10,7 +10,8 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { FormatError, OPT, readTextFile } from '../../lib/index.js';
+import { FormatError, OPT } from '../../lib/index.js';
+import { readTextFile } from '../../lib/internal.js';
 import { packageRoot } from '../../lib/native/loader.js';
 import { cliPath, indexUrl, reportError, runBounded, runScript } from './bounded.js';
 

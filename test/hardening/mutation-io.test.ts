@@ -7,7 +7,8 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { FormatError, parseStateDictPickle, readZipDirectory, type TensorRef } from '../../lib/index.js';
+import { FormatError } from '../../lib/index.js';
+import { parseStateDictPickle, readZipDirectory, type TensorRef } from '../../lib/internal.js';
 import { readZipEntry } from '../../lib/io/zip.js';
 import { packageRoot } from '../../lib/native/loader.js';
 

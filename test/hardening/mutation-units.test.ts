@@ -10,7 +10,8 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { FormatError, InvalidArgumentError, loadSafetensors, parseStateDictPickle, segment } from '../../lib/index.js';
+import { FormatError, InvalidArgumentError, loadSafetensors, segment } from '../../lib/index.js';
+import { parseStateDictPickle } from '../../lib/internal.js';
 import { nativeSampling } from '../../lib/models/sampling.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { lockFileName, RunLockedError, Trainer } from '../../lib/index.js';
+import { RunLockedError, Trainer } from '../../lib/index.js';
+import { lockFileName } from '../../lib/internal.js';
 import { tinySetup } from '../helpers/training.js';
-import { cliPath, indexUrl, runBounded } from './bounded.js';
+import { cliPath, indexUrl, internalUrl, runBounded } from './bounded.js';
 
 const out = () => mkdtempSync(join(tmpdir(), 'svae-runfolder-'));
 const quiet = { progress: false, schedule: { baseLr: 3e-3, warmupSteps: 1, cosinePeriod: 50 }, evalEvery: 0 } as const;
@@ -64,7 +65,7 @@ test('a second run on the same folder in this process is a RunLockedError naming
 test('a lock held by another live process stops the Trainer and the CLI; after kill -9 the stale lock is taken over', async (t) => {
   const dir = out();
   const holder = spawn(process.execPath, ['--input-type=module', '-e',
-    `const svae = await import(${JSON.stringify(indexUrl)}); await svae.lockRunFolder(${JSON.stringify(dir)}); console.log('locked'); setInterval(() => {}, 1 << 30);`],
+    `const svae = await import(${JSON.stringify(internalUrl)}); await svae.lockRunFolder(${JSON.stringify(dir)}); console.log('locked'); setInterval(() => {}, 1 << 30);`],
   { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((resolve) => holder.on('exit', resolve));
   try {

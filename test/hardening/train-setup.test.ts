@@ -8,7 +8,8 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { brownSentences, checkCorpus, FormatError, InvalidArgumentError, Tokenizer, Trainer } from '../../lib/index.js';
+import { brownSentences, FormatError, InvalidArgumentError, Tokenizer, Trainer } from '../../lib/index.js';
+import { checkCorpus } from '../../lib/internal.js';
 import { packageRoot } from '../../lib/native/loader.js';
 import { tinySetup } from '../helpers/training.js';
 import { cliPath, runBounded } from './bounded.js';

@@ -10,7 +10,8 @@ import * as zlib from 'node:zlib';
 
 import test from 'ava';
 
-import { FormatError, loadTorchCheckpoint, readZipDirectory } from '../../lib/index.js';
+import { FormatError, loadTorchCheckpoint } from '../../lib/index.js';
+import { readZipDirectory } from '../../lib/internal.js';
 import { addon } from '../../lib/native/loader.js';
 import { packageRoot } from '../../lib/native/loader.js';
 import { Tensor } from '../../lib/tensor/Tensor.js';
