@@ -20,7 +20,9 @@ export const evalUsage = `Usage: sentencevae eval --model <dir> [flags]
   --max-sentences N      sentences per paragraph chunk (default: 64)
   --device <cpu|cuda|auto> (default: cpu)
 
-Prints one JSON line per model: { model, ppl, contentPpl, tokens, stopAccuracy? }.`;
+Prints one JSON line per model: { model, ppl, contentPpl, tokens, ... }; an SLLM's also has
+stopAccuracy, stopBaseRate (always answering the majority class), stopPrecision, stopRecall
+and stopConfusion { tp, fp, fn, tn } (positive = "stop").`;
 
 export async function evaluate(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help')) {

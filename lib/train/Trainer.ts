@@ -12,6 +12,7 @@ import { Progress } from './progress.js';
 import { cleanStaleFiles, lockRunFolder } from './runFolder.js';
 import { paperRecipe, type RecipeName, recipeNames, recipeTrainerDefaults } from './recipe.js';
 import { learningRate, type ScheduleOptions } from './schedule.js';
+import { scheduledLearningRate } from './timedSchedule.js';
 import type { BatchSource, EvalMetrics, TrainableModel, TrainingSetup } from './TrainableModel.js';
 
 export interface TrainerOptions {
@@ -72,6 +73,11 @@ export interface TrainerOptions {
   maxSeconds?: number;
   /** Show progress on stderr (a bar on a TTY, lines otherwise). @default true */
   progress?: boolean;
+  /**
+   * The wall clock in milliseconds (tests inject a deterministic one): it drives maxSeconds, a
+   * schedule over time (schedule.budgetSeconds) and the throughput figures. @default performance.now
+   */
+  clock?: () => number;
 }
 
 export interface StepReport {
@@ -161,7 +167,8 @@ export class Trainer<Batch, Data> {
     });
     this.options = {
       out: options.out,
-      maxSteps: expectInteger(options.maxSteps ?? r.maxSteps, 'maxSteps', 1),
+      // A schedule over wall time ends on its budget: no step count is needed.
+      maxSteps: expectInteger(options.maxSteps ?? r.maxSteps ?? (options.schedule?.budgetSeconds !== undefined ? Number.MAX_SAFE_INTEGER : undefined), 'maxSteps', 1),
       schedule: { ...r.schedule, ...options.schedule } as ScheduleOptions,
       recipe,
       ...(globalBatch !== undefined ? { globalBatch } : {}),
@@ -182,11 +189,14 @@ export class Trainer<Batch, Data> {
       resume: options.resume ?? false,
       maxSeconds: options.maxSeconds === undefined || options.maxSeconds === Infinity ? Infinity : expectNumber(options.maxSeconds, 'maxSeconds', 0),
       progress: options.progress ?? true,
+      clock: options.clock ?? (() => performance.now()),
     };
+    if (typeof this.options.clock !== 'function') invalid('function returning milliseconds', 'clock', this.options.clock);
     if (recipe === 'paper' && this.options.schedule.baseLr === undefined) {
       throw new InvalidArgumentError(`recipe 'paper' gives learning rates for a SentenceVAE or an SLLM, not for ${model.kind ? `a model of kind '${model.kind}'` : 'this model'}: pass schedule.baseLr`);
     }
     learningRate(0, this.options.schedule); // validates the schedule now
+    scheduledLearningRate(0, 0, this.options.schedule);
   }
 
   #setup(): TrainingSetup {
@@ -272,13 +282,13 @@ export class Trainer<Batch, Data> {
     };
 
     // Wall time: what earlier runs of this training took (from the checkpoint) + this run's.
-    const started = performance.now();
+    const started = o.clock();
     const carried = state.elapsedSeconds;
-    const sessionSeconds = () => (performance.now() - started) / 1000;
+    const sessionSeconds = () => (o.clock() - started) / 1000;
     const elapsed = () => carried + sessionSeconds();
     const sessionStartStep = state.step;
     let windowTokens = 0;
-    let windowStart = performance.now();
+    let windowStart = o.clock();
     let tokensPerSecond = 0;
     let stopped: RunResult['stopped'] = 'max-steps';
     let lastEval: EvalReport | undefined;
@@ -291,7 +301,7 @@ export class Trainer<Batch, Data> {
         stopped = 'aborted';
         break;
       }
-      if (sessionSeconds() >= o.maxSeconds) {
+      if (sessionSeconds() >= o.maxSeconds || (o.schedule.budgetSeconds !== undefined && elapsed() >= o.schedule.budgetSeconds)) {
         stopped = 'max-seconds';
         break;
       }
@@ -304,7 +314,7 @@ export class Trainer<Batch, Data> {
         tokens += r.tokens;
         correct += r.correct;
       }
-      const lr = learningRate(state.step, o.schedule);
+      const lr = scheduledLearningRate(state.step, elapsed(), o.schedule);
       const applied = await this.model.applyStep({ lr, clip: o.clip });
       state.tokensSeen += tokens;
       windowTokens += tokens;
@@ -315,7 +325,7 @@ export class Trainer<Batch, Data> {
         state.consecutiveSkips = 0;
         state.step++;
       }
-      const now = performance.now();
+      const now = o.clock();
       if (now - windowStart > 1000) {
         tokensPerSecond = (windowTokens * 1000) / (now - windowStart);
         windowTokens = 0;
@@ -352,7 +362,7 @@ export class Trainer<Batch, Data> {
         });
         Object.assign(window, { loss: 0, ce: 0, correct: 0, tokens: 0, gradNorm: 0, updates: 0 });
         if (!quiet) {
-          const rate = (state.step - sessionStartStep) / Math.max(1e-9, (performance.now() - started) / 1000);
+          const rate = (state.step - sessionStartStep) / Math.max(1e-9, (o.clock() - started) / 1000);
           progress.update({ step: state.step, maxSteps: o.maxSteps, loss: report.loss, lr, tokensPerSecond, etaSeconds: (o.maxSteps - state.step) / rate });
         }
       }
