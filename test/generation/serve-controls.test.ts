@@ -33,7 +33,7 @@ test('SLLM engine rows apply the controls as sllm.generateText() does (greedy)',
   try {
     for (const extra of [{ noRepeatNgramSize: 3 }, { noRepeatSentences: true, minSentenceTokens: 3, repetitionPenalty: 1.5 }]) {
       const served = await collect(engine.submit({ prompt, temperature: 0, maxSentences: 4, maxTokens: 200, ignoreStop: true, ...extra }));
-      const [direct] = await sllm.generateText(prompt, { maxSentences: 4, ignoreStop: true, ...extra });
+      const [direct] = await sllm.generateText(prompt, { maxSentences: 4, maxTokens: 200, ignoreStop: true, ...extra });
       t.is(served.result.text, direct!, JSON.stringify(extra));
     }
     t.throws(() => engine.submit({ prompt, minNewTokens: 2 }), { instanceOf: InvalidArgumentError, message: /minNewTokens applies to OPT engines only/ });
