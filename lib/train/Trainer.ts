@@ -274,7 +274,13 @@ export class Trainer<Batch, Data> {
         await this.model.withEma(() => exportModel(this.model, join(o.out, 'best')));
       }
       const report: EvalReport = { ...m, step: state.step, best: better };
-      await metrics.append({ type: 'eval', step: state.step, loss: m.loss, ppl: m.ppl, tokenAccuracy: m.tokenAccuracy, exactMatch: m.exactMatch });
+      // Models that report a stop head (SLLM) get its metrics in the log too.
+      const stop: Record<string, number> = {};
+      for (const k of ['stopAccuracy', 'stopBaseRate', 'stopPrecision', 'stopRecall'] as const) {
+        const v = (m as unknown as Record<string, unknown>)[k];
+        if (typeof v === 'number') stop[k] = v;
+      }
+      await metrics.append({ type: 'eval', step: state.step, loss: m.loss, ppl: m.ppl, tokenAccuracy: m.tokenAccuracy, exactMatch: m.exactMatch, ...stop });
       await writeCurves(join(o.out, 'curves.svg'), await metrics.read(), `training (${o.out})`);
       run.onEval?.(report);
       if (!quiet) progress.log(`eval @ ${state.step}: loss ${m.loss.toFixed(4)}, PPL ${m.ppl.toFixed(3)}, token accuracy ${(100 * m.tokenAccuracy).toFixed(2)}%, exact ${(100 * m.exactMatch).toFixed(2)}%${better ? ' (best)' : ''}`);

@@ -1,8 +1,12 @@
 // Issue 17: the stop head's loss weighting (SLLM.setStopLoss) against hand-derived values, and the
 // stop metrics of SLLM.evaluate() (precision, recall, accuracy against the base rate).
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import test from 'ava';
 
-import { brownParagraphs, defaultStopLoss, InvalidArgumentError, padParagraphs, ParagraphDataset, SLLM } from '../../lib/index.js';
+import { brownParagraphs, defaultStopLoss, InvalidArgumentError, padParagraphs, ParagraphDataset, SLLM, Trainer } from '../../lib/index.js';
 import { testDevice } from '../helpers/device.js';
 
 const tiny = { svae: { preset: 'tiny' as const, dropout: 0 }, llm: { layers: 2 }, device: testDevice, seed: 5 };
@@ -60,4 +64,15 @@ test('evaluate(): stop precision, recall and accuracy agree with the confusion c
   t.is(e.stopRecall, tp / (tp + fn));
   if (tp + fp > 0) t.is(e.stopPrecision, tp / (tp + fp));
   else t.true(Number.isNaN(e.stopPrecision));
+});
+
+test('the Trainer logs the stop metrics of an SLLM evaluation (metrics.jsonl)', async (t) => {
+  await using sllm = await SLLM.create(tiny);
+  const data = await ParagraphDataset.fromParagraphs(await brownParagraphs(6), sllm.tokenizer, {});
+  const out = mkdtempSync(join(tmpdir(), 'svae-stop-metrics-'));
+  await new Trainer(sllm, { out, maxSteps: 2, evalEvery: 2, progress: false, schedule: { baseLr: 1e-3, warmupSteps: 1 } })
+    .run({ batches: data.batches({ batchSize: 3, seed: 1 }), validation: data });
+  const evals = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.type === 'eval');
+  t.true(evals.length >= 1);
+  for (const k of ['stopAccuracy', 'stopBaseRate', 'stopRecall']) t.is(typeof evals.at(-1)![k], 'number', k);
 });
