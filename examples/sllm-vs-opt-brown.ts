@@ -7,6 +7,8 @@
  *
  *   npm run build:ts && node dist/examples/sllm-vs-opt-brown.js [--minutes 10] [--out runs/sllm-brown]
  *     [--only opt,sllm,sllm-ce] [--report-only]   (--report-only: evaluate and report existing runs)
+ *     [--stop-weight 1] [--stop-balanced]          (the SLLM's stop loss, see docs/sllm.md)
+ *     [--schedule time|constant]                   (time: warm-up + cosine over the wall-clock budget)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
@@ -23,6 +25,12 @@ const minutes = Number(arg('minutes', '10'));
 const out = arg('out', 'runs/sllm-brown');
 const docs = arg('docs', join(packageRoot, 'docs'));
 const only = arg('only', 'opt,sllm,sllm-ce').split(',');
+const stopLoss = { weight: Number(arg('stop-weight', '1')), balanced: process.argv.includes('--stop-balanced') };
+const scheduleKind = arg('schedule', 'time');
+// The repetition controls the samples use (docs/generation.md): no repeated 4-gram anywhere in
+// prompt + completion, and (SLLM) no sentence repeated verbatim. The same for both models.
+const controls = { noRepeatNgramSize: 4 };
+const sllmControls = { ...controls, noRepeatSentences: true };
 
 // One OPT shape for both: hidden 256, 4 layers, 4 heads, FFN 1024, the 4k vocabulary. The SLLM
 // adds a SentenceVAE of the same hidden size (1 encoder + 1 decoder block, FFN 1024) and a stop head.
@@ -66,7 +74,7 @@ interface RunSummary {
   secondsPerStep: number;
   gamma: number;
   eval: Record<string, number>;
-  samples: { prompt: string; truth: string; generated: string }[];
+  samples: { prompt: string; truth: string; generated: string; plain: string }[];
 }
 
 const samplesFrom = Array.from({ length: 5 }, (_, i) => held.get(i * 7));
@@ -88,10 +96,14 @@ async function run<B>(name: string, model: TrainableModel<B, ParagraphDataset> &
   // Wall time decides when each run stops, and the speed probe is too rough to size a cosine
   // (overshooting its period would raise the rate again): warm-up, then a constant rate, with
   // the EMA of the weights doing the averaging. The same schedule for both models.
+  // 'time': warm-up, then a cosine that ends exactly at the budget (lib/train/timedSchedule.ts);
+  // 'constant': the earlier runs' warm-up and constant rate. The same schedule for both models.
+  const schedule = scheduleKind === 'time'
+    ? { baseLr: recipe.baseLr, budgetSeconds: minutes * 60, warmupSeconds: 20, minLrFactor: 0.05 }
+    : { baseLr: recipe.baseLr, warmupSteps: recipe.warmupSteps, cosinePeriod: 1_000_000_000 };
   const trainer = new Trainer(model, {
     out: join(out, name), maxSteps: 1_000_000, maxSeconds: minutes * 60, seed: recipe.seed, emaDecay: recipe.emaDecay, gamma,
-    evalEvery: Math.max(50, Math.floor(steps / 4)), logEvery: 20, progress: false,
-    schedule: { baseLr: recipe.baseLr, warmupSteps: recipe.warmupSteps, cosinePeriod: 1_000_000_000 },
+    evalEvery: Math.max(50, Math.floor(steps / 4)), logEvery: 20, progress: false, schedule,
   });
   const result = await trainer.run({ batches: batches(), validation: held });
   console.log(`${name}: stopped (${result.stopped}) at step ${result.step} after ${result.elapsedSeconds.toFixed(0)} s`);
@@ -109,8 +121,9 @@ if (only.includes('opt')) {
   const e = await final.evaluate(held);
   const samples = [];
   for (const p of prompts) {
-    const [generated] = await final.generate(p.first, { maxNewTokens: 60 });
-    samples.push({ prompt: p.first, truth: p.rest, generated: generated! });
+    const [plain] = await final.generate(p.first, { maxNewTokens: 60 });
+    const [generated] = await final.generate(p.first, { maxNewTokens: 60, ...controls });
+    samples.push({ prompt: p.first, truth: p.rest, generated: generated!, plain: plain! });
   }
   const records = await new MetricsLog(join(out, 'opt', 'metrics.jsonl')).read();
   summaries.push({ name: 'OPT (token level)', parameters: final.parameterCount, steps: records.filter((r) => r.type === 'step').at(-1)?.step ?? 0, seconds: minutes * 60, secondsPerStep: sps, gamma: 0, eval: { ppl: e.ppl, contentPpl: e.contentPpl, tokens: e.tokens }, samples });
@@ -122,17 +135,25 @@ for (const variant of ['sllm', 'sllm-ce']) {
   // The paper's loss is focal (γ = 2); 'sllm-ce' trains with γ = 0 (cross-entropy), the objective the PPL measures.
   const gamma = variant === 'sllm' ? 2 : 0;
   const sllm = await SLLM.create({ svae: { preset: 'small', ...svaeShape }, llm: { ...shape, maxPositions: 128 }, tokenizer: tok, seed: recipe.seed });
+  sllm.setStopLoss(stopLoss);
   const sps = await run(variant, sllm, paragraphBatches, gamma);
   sllm.dispose();
   const final = await SLLM.load(join(out, variant, 'final'));
   const e = await final.evaluate(held);
   const samples = [];
-  for (const p of prompts) samples.push({ prompt: p.first, truth: p.rest, generated: (await final.generateText(p.first, { maxSentences: 6, maxTokens: 60 }))[0]! });
+  for (const p of prompts) {
+    const plain = (await final.generateText(p.first, { maxSentences: 6, maxTokens: 60 }))[0]!;
+    const generated = (await final.generateText(p.first, { maxSentences: 6, maxTokens: 60, ...sllmControls }))[0]!;
+    samples.push({ prompt: p.first, truth: p.rest, generated, plain });
+  }
   const records = await new MetricsLog(join(out, variant, 'metrics.jsonl')).read();
   summaries.push({
     name: `SLLM (sentence level, γ = ${gamma})`, parameters: final.parameterCount, steps: records.filter((r) => r.type === 'step').at(-1)?.step ?? 0,
     seconds: minutes * 60, secondsPerStep: sps, gamma,
-    eval: { ppl: e.ppl, contentPpl: e.contentPpl, tokens: e.tokens, stopAccuracy: e.stopAccuracy, tokenAccuracy: e.tokenAccuracy }, samples,
+    eval: {
+      ppl: e.ppl, contentPpl: e.contentPpl, tokens: e.tokens, stopAccuracy: e.stopAccuracy, stopBaseRate: e.stopBaseRate,
+      stopPrecision: e.stopPrecision, stopRecall: e.stopRecall, tokenAccuracy: e.tokenAccuracy,
+    }, samples,
   });
   final.dispose();
 }
@@ -155,16 +176,20 @@ await writeComparison(join(docs, 'sllm-brown-curves.svg'), `OPT vs SLLM on Brown
 
 const report = {
   date: new Date().toISOString(), machine: `${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}`, threads: info().threads,
-  libtorch: info().libtorchVersion, minutes, recipe, shape, svaeShape, heldOutParagraphs: held.size, runs: summaries,
+  libtorch: info().libtorchVersion, minutes, recipe, schedule: scheduleKind, stopLoss, controls: { opt: controls, sllm: sllmControls },
+  shape, svaeShape, heldOutParagraphs: held.size, runs: summaries,
 };
 await mkdir(docs, { recursive: true });
 await writeFile(join(docs, 'sllm-brown.json'), `${JSON.stringify(report, null, 2)}\n`);
-console.log('\n| model | parameters | updates | held-out PPL (same tokens) | content-token PPL | stop accuracy |');
-console.log('|---|---|---|---|---|---|');
+const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`);
+console.log('\n| model | parameters | updates | held-out PPL (same tokens) | content-token PPL | stop accuracy | base rate | stop precision | stop recall |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const s of summaries) {
-  console.log(`| ${s.name} | ${s.parameters.toLocaleString('en-US')} | ${s.steps} | ${s.eval.ppl!.toFixed(2)} | ${s.eval.contentPpl!.toFixed(2)} | ${s.eval.stopAccuracy === undefined ? '—' : `${(100 * s.eval.stopAccuracy).toFixed(1)}%`} |`);
+  console.log(`| ${s.name} | ${s.parameters.toLocaleString('en-US')} | ${s.steps} | ${s.eval.ppl!.toFixed(2)} | ${s.eval.contentPpl!.toFixed(2)} | ${pct(s.eval.stopAccuracy)} | ${pct(s.eval.stopBaseRate)} | ${pct(s.eval.stopPrecision)} | ${pct(s.eval.stopRecall)} |`);
 }
 for (const s of summaries) {
-  console.log(`\n${s.name} samples:`);
-  for (const x of s.samples) console.log(`  prompt: ${JSON.stringify(x.prompt)}\n  truth:  ${JSON.stringify(x.truth)}\n  model:  ${JSON.stringify(x.generated)}`);
+  console.log(`\n${s.name} greedy samples (without controls / with ${JSON.stringify(s.name.startsWith('OPT') ? controls : sllmControls)}):`);
+  for (const x of s.samples) {
+    console.log(`  prompt: ${JSON.stringify(x.prompt)}\n  truth:  ${JSON.stringify(x.truth)}\n  plain:  ${JSON.stringify(x.plain)}\n  model:  ${JSON.stringify(x.generated)}`);
+  }
 }

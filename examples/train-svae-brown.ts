@@ -4,12 +4,14 @@
  * on) by sentence length. Results and curves go to docs/ (see docs/svae-brown.md).
  *
  *   npm run build:ts && node dist/examples/train-svae-brown.js [--minutes 15] [--out runs/svae-brown]
+ *     [--hidden 256] [--layers 1] [--ffn 1024] [--batch 64] [--lr 2e-3] [--warmup-seconds 30]
+ *     [--min-lr-factor 0.05] [--ema 0.999] [--eval-every 150] [--docs docs]
  */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 
-import { SentenceDataset, SentenceVAE, Trainer, info, type Evaluation, type Tensor } from '../lib/index.js';
+import { SentenceDataset, SentenceVAE, Trainer, info, type Evaluation } from '../lib/index.js';
 import { packageRoot } from '../lib/native/loader.js';
 
 const arg = (name: string, fallback: string) => {
@@ -21,9 +23,14 @@ const out = arg('out', 'runs/svae-brown');
 const docs = arg('docs', join(packageRoot, 'docs'));
 
 // The model: hidden 256, one block each side, FFN 1024, no dropout (a 15-minute run sees the
-// data about once: there is nothing to regularize yet), the 4k vocabulary.
-const model = { hidden: 256, heads: 4, layers: 1, ffn: 1024, dropout: 0 };
-const recipe = { batchSize: 64, baseLr: 2e-3, warmupSteps: 200, emaDecay: 0.999, validationFraction: 0.02, seed: 1 };
+// data about once: there is nothing to regularize yet), the 4k vocabulary. Flags override the
+// shape and the recipe, for documented short sweeps (docs/svae-brown.md).
+const num = (name: string, fallback: number) => Number(arg(name, String(fallback)));
+const model = { hidden: num('hidden', 256), heads: num('heads', 4), layers: num('layers', 1), ffn: num('ffn', 1024), dropout: 0 };
+const recipe = {
+  batchSize: num('batch', 64), baseLr: num('lr', 2e-3), warmupSeconds: num('warmup-seconds', 30), minLrFactor: num('min-lr-factor', 0.05),
+  emaDecay: num('ema', 0.999), validationFraction: 0.02, seed: 1,
+};
 
 const vae = await SentenceVAE.create({ preset: 'small', config: model, tokenizer: 'gpt2-opt-4k', seed: recipe.seed });
 const tok = vae.tokenizer;
@@ -34,28 +41,15 @@ const heldSample = await SentenceDataset.fromCorpus('brown', tok, { ...split, sp
 console.log(`model ${JSON.stringify(model)}: ${vae.parameterCount.toLocaleString('en-US')} parameters`);
 console.log(`Brown: ${train.size.toLocaleString('en-US')} training pieces (${train.tokens.toLocaleString('en-US')} tokens), ${held.size} held-out pieces`);
 
-// Throughput probe (discarded: the Trainer starts from a fresh optimizer) to size the cosine.
-const probe = train.batches({ batchSize: recipe.batchSize, seed: 99 });
-await vae.configureTraining({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, emaDecay: 0, amp: 'off' }, 0);
-const initial = new Map<string, Tensor>();
-for (const [k, t] of vae.namedTensors()) {
-  initial.set(k, await t.to('cpu')); // a copy: the probe's updates must not touch it
-  t.dispose();
-}
-const t0 = performance.now();
-for (let i = 0; i < 8; i++) {
-  await vae.accumulate(probe.next(), { gamma: 2, scale: 1 });
-  await vae.applyStep({ lr: 0, clip: 1 });
-}
-const secondsPerStep = (performance.now() - t0) / 8000;
-await vae.loadNamedTensors(initial);
-const steps = Math.floor((minutes * 60) / secondsPerStep);
-console.log(`~${secondsPerStep.toFixed(3)} s/step -> about ${steps} steps in ${minutes} minutes`);
-
+// The schedule follows the wall-clock budget (lib/train/timedSchedule.ts): warm-up, then a cosine
+// that reaches its floor exactly when the budget is spent, where the Trainer stops. No throughput
+// probe: a probe sized the old cosine, and a 15-minute run stopped after 684 s when the speed drifted.
+const budgetSeconds = minutes * 60;
 const trainer = new Trainer(vae, {
-  out, maxSteps: steps, maxSeconds: minutes * 60, seed: recipe.seed, emaDecay: recipe.emaDecay,
-  evalEvery: Math.max(50, Math.floor(steps / 12)), logEvery: 20,
-  schedule: { baseLr: recipe.baseLr, warmupSteps: recipe.warmupSteps, cosinePeriod: steps },
+  out, seed: recipe.seed, emaDecay: recipe.emaDecay, logEvery: 20,
+  // Evaluate about 12 times: by time, from a rough step estimate would be circular; every 150 updates.
+  evalEvery: num('eval-every', 150),
+  schedule: { baseLr: recipe.baseLr, budgetSeconds, warmupSeconds: recipe.warmupSeconds, minLrFactor: recipe.minLrFactor },
 });
 const result = await trainer.run({ batches: train.batches({ batchSize: recipe.batchSize, seed: recipe.seed }), validation: heldSample });
 console.log(`stopped (${result.stopped}) at step ${result.step} after ${result.elapsedSeconds.toFixed(0)} s`);
@@ -78,7 +72,7 @@ const rebuilt = await final.tokenizer.decodeBatch((await final.decodeIds(await f
 const originals = await tok.decodeBatch(samples);
 const report = {
   date: new Date().toISOString(), machine: `${cpus()[0]?.model ?? 'cpu'} × ${availableParallelism()}`, threads: info().threads,
-  command: `node dist/examples/train-svae-brown.js --minutes ${minutes}`, model, recipe, steps: result.step, elapsedSeconds: result.elapsedSeconds,
+  command: `node dist/examples/train-svae-brown.js ${process.argv.slice(2).join(' ')}`, model, recipe, steps: result.step, elapsedSeconds: result.elapsedSeconds,
   byLength, samples: originals.map((o, i) => ({ input: o, output: rebuilt[i] })),
 };
 await mkdir(docs, { recursive: true });
@@ -88,6 +82,5 @@ console.log('\n| held-out pieces | n | token accuracy (teacher-forced) | PPL | g
 console.log(rows.join('\n'));
 console.log('\nsamples (held-out input -> reconstruction):');
 originals.forEach((o, i) => console.log(`  ${JSON.stringify(o)}\n    -> ${JSON.stringify(rebuilt[i])}`));
-for (const t of initial.values()) t.dispose();
 final.dispose();
 vae.dispose();

@@ -23,7 +23,9 @@ export const evalUsage = `Usage: sentencevae eval --model <dir> [flags]
   --device <cpu|cuda|cuda:N|auto> (default: cpu)
 
 A SentenceVAE folder is not a language model: \`sentencevae reconstruct\` shows what it makes of
-sentences. Prints one JSON line per model: { model, ppl, contentPpl, tokens, stopAccuracy? }.`;
+sentences. Prints one JSON line per model: { model, ppl, contentPpl, tokens, ... }; an SLLM's also has
+stopAccuracy, stopBaseRate (always answering the majority class), stopPrecision, stopRecall
+and stopConfusion { tp, fp, fn, tn } (positive = "stop").`;
 
 export async function evaluate(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {

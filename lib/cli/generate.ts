@@ -4,7 +4,7 @@ import { OPT } from '../models/OPT.js';
 import { SLLM } from '../models/SLLM.js';
 import { invalid } from '../validate.js';
 import { parseFlags } from './args.js';
-import { deviceFlag, dtypes, intFlag, oneOfFlag, requiredFlag, samplingFlagKinds, samplingFlags } from './flags.js';
+import { deviceFlag, dtypes, intFlag, oneOfFlag, positiveFlag, requiredFlag, samplingFlagKinds, samplingFlags } from './flags.js';
 import { rejectSentenceVae } from './modelFolder.js';
 
 export const generateUsage = `Usage: sentencevae generate --model <dir> --prompt "text" [flags]
@@ -18,6 +18,12 @@ export const generateUsage = `Usage: sentencevae generate --model <dir> --prompt
   --top-k N              (default: 0 = off)
   --top-p X              in [0, 1] (default: 1 = off)
   --seed N               (default: 0)
+  --repetition-penalty X (default: 1 = off; docs/generation.md)
+  --no-repeat-ngram-size N (default: 0 = off)
+  --min-new-tokens N     OPT: no eos before N tokens (default: 0)
+  --min-sentence-tokens N  SLLM: no sentence shorter than N tokens (default: 0)
+  --no-repeat-sentences  SLLM: never repeat a sentence of the context
+  --stop <text>          end at this string (cut before it)
   --device <cpu|cuda|cuda:N|auto> (default: cpu)
   --dtype <float32|bfloat16|float16> (default: float32)
 
@@ -31,6 +37,8 @@ export async function generate(argv: readonly string[]): Promise<number> {
   }
   const f = parseFlags(argv, {
     model: 'string', prompt: 'string', 'max-new-tokens': 'number', device: 'string', dtype: 'string', 'max-sentences': 'number', ...samplingFlagKinds,
+    'repetition-penalty': 'number', 'no-repeat-ngram-size': 'number', 'min-new-tokens': 'number', 'min-sentence-tokens': 'number',
+    'no-repeat-sentences': 'boolean', stop: 'string',
   });
   // Every flag is checked before anything is printed or loaded.
   const model = requiredFlag(f, 'model', '<dir>', generateUsage);
@@ -39,6 +47,17 @@ export async function generate(argv: readonly string[]): Promise<number> {
   const sampling = samplingFlags(f);
   const maxNewTokens = intFlag(f, 'max-new-tokens', 1) ?? 40;
   const maxSentences = intFlag(f, 'max-sentences', 1) ?? 16;
+  // The controls of docs/generation.md, checked here in flag names before anything loads.
+  const repetitionPenalty = positiveFlag(f, 'repetition-penalty');
+  const noRepeatNgramSize = intFlag(f, 'no-repeat-ngram-size', 0);
+  const minNewTokens = intFlag(f, 'min-new-tokens', 0);
+  const minSentenceTokens = intFlag(f, 'min-sentence-tokens', 0);
+  if (f['no-repeat-sentences'] !== undefined && typeof f['no-repeat-sentences'] !== 'boolean') invalid('a switch without a value', '--no-repeat-sentences', f['no-repeat-sentences']);
+  const controls = {
+    ...(repetitionPenalty !== undefined ? { repetitionPenalty } : {}),
+    ...(noRepeatNgramSize !== undefined ? { noRepeatNgramSize } : {}),
+    ...(typeof f.stop === 'string' ? { stop: f.stop } : {}),
+  };
   const placement = { device: deviceFlag(f) ?? 'cpu', dtype: oneOfFlag(f, 'dtype', dtypes) ?? 'float32' };
   rejectSentenceVae(model, 'generate');
   const sllm = SLLM.isSllmFolder(model);
@@ -54,11 +73,11 @@ export async function generate(argv: readonly string[]): Promise<number> {
     if (sllm) {
       await using m = await SLLM.load(model, placement);
       process.stdout.write(prompt);
-      for await (const s of m.generate(prompt, { ...sampling, maxTokens: maxNewTokens, maxSentences, signal: controller.signal })) process.stdout.write(s.text);
+      for await (const s of m.generate(prompt, { ...sampling, ...controls, ...(minSentenceTokens !== undefined ? { minSentenceTokens } : {}), ...(f['no-repeat-sentences'] === true ? { noRepeatSentences: true } : {}), maxTokens: maxNewTokens, maxSentences, signal: controller.signal })) process.stdout.write(s.text);
     } else {
       await using m = await OPT.load(model, placement);
       process.stdout.write(prompt);
-      for await (const e of m.stream(prompt, { ...sampling, maxNewTokens, signal: controller.signal })) process.stdout.write(e.text);
+      for await (const e of m.stream(prompt, { ...sampling, ...controls, ...(minNewTokens !== undefined ? { minNewTokens } : {}), maxNewTokens, signal: controller.signal })) process.stdout.write(e.text);
     }
     process.stdout.write('\n');
     return 0;

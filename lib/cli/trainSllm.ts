@@ -35,6 +35,9 @@ export const trainSllmUsage = `Usage: sentencevae train-sllm --model <dir> [flag
   --lr X                   peak learning rate (default: 1e-4; paper: 1e-6 × global batch)
   --warmup N               warm-up updates (default: 10% of --max-steps, at most 500; paper: 5000)
   --gamma X                focal loss γ (default: 2; 0 = cross-entropy)
+  --stop-weight X          multiplier of the stop loss against the decode loss (default: 1)
+  --stop-balanced          class-balanced stop loss: paragraph ends count as much as
+                           continuations (default: off; see docs/sllm.md, "The stop head")
   --freeze-svae            keep the SentenceVAE's weights fixed
   --freeze-llm             keep the OPT layers fixed
   --max-minutes X          stop after this wall time (then evaluates, writes the checkpoint and
@@ -90,6 +93,7 @@ export async function trainSllm(argv: readonly string[]): Promise<number> {
     model: 'string', data: 'string', out: 'string', 'max-steps': 'number', 'eval-every': 'number', 'batch-size': 'number',
     'max-sentences': 'number', lr: 'number', warmup: 'number', gamma: 'number', 'freeze-svae': 'boolean', 'freeze-llm': 'boolean',
     'max-minutes': 'number', device: 'string', amp: 'string', seed: 'number', resume: 'boolean',
+    'stop-weight': 'number', 'stop-balanced': 'boolean',
   });
   const model = requiredFlag(f, 'model', '<dir>', trainSllmUsage);
   const plan = sllmTrainingPlan(f);
@@ -107,6 +111,10 @@ export async function trainSllm(argv: readonly string[]): Promise<number> {
   await checkRunFolderFree(out);
   const sllm = await SLLM.load(model, { device: plan.device, freezeSvae: f['freeze-svae'] === true, freezeLlm: f['freeze-llm'] === true });
   try {
+    sllm.setStopLoss({
+      ...(typeof f['stop-weight'] === 'number' ? { weight: f['stop-weight'] } : {}),
+      balanced: f['stop-balanced'] === true,
+    });
     const options = { maxTokens: sllm.config.svae.maxTokens, maxSentences: plan.maxSentences, validationFraction: 0.02 };
     const train = await ParagraphDataset.fromCorpus(data, sllm.tokenizer, { ...options, split: 'train' });
     const held = await ParagraphDataset.fromCorpus(data, sllm.tokenizer, { ...options, split: 'validation', limit: 1000 });

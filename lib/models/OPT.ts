@@ -18,7 +18,8 @@ import type { AppliedStep, MicroStep, TrainableModel, TrainingSetup, TrainingSna
 import type { Device } from '../tensor/Tensor.js';
 import { Tensor } from '../tensor/Tensor.js';
 import { Tokenizer } from '../text/Tokenizer.js';
-import { nativeSampling, type SamplingOptions } from './sampling.js';
+import { type GenerationControlOptions, nativeControls, nativeSampling, type SamplingOptions, stopStrings } from './sampling.js';
+import { StopText } from '../text/stopText.js';
 import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, invalid } from '../validate.js';
 import { type OptConfig, readOptConfig } from './optConfig.js';
 import { readOptWeights } from './optWeights.js';
@@ -48,9 +49,11 @@ export interface LoadOptOptions {
   tokenizer?: Tokenizer;
 }
 
-export interface OptGenerateOptions extends SamplingOptions {
+export interface OptGenerateOptions extends SamplingOptions, GenerationControlOptions {
   /** @default 32 */
   maxNewTokens?: number;
+  /** Hugging Face's min_new_tokens: eos cannot come before this many new tokens. @default 0 */
+  minNewTokens?: number;
   /**
    * Cancels the generation: the current native step finishes (at most one token per prompt),
    * no event is yielded after the abort, and the iteration (or generate()'s Promise)
@@ -310,7 +313,10 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     const nativeOptions = {
       maxNewTokens,
       ...nativeSampling(options),
+      ...nativeControls(options, { minTokens: expectInteger(options.minNewTokens ?? 0, 'minNewTokens', 0, 1 << 20) }),
     };
+    const stops = stopStrings(options.stop);
+    const stopTexts = list.map(() => new StopText(stops));
     const encoded = await tokenizer.encodeBatch(list);
     const { ids, mask, shape } = leftPad({ inputIds: encoded }, this.config.padId, this.config.vocabSize);
     const native = this.#live;
@@ -329,20 +335,33 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
           const token = step.tokens[row]!;
           if (token === this.config.eosId) {
             finished[row] = true;
+            // Text held back at a possible stop string comes with the eos token.
+            const rest = stops.length > 0 ? stopTexts[row]!.flush() : '';
+            if (rest) {
+              const event: TokenEvent = { row, token, text: rest, index: generated[row]!.length };
+              options.onToken?.(event);
+              yield event;
+            }
             continue;
           }
           generated[row]!.push(token);
           // Decode the whole completion and emit what is new; hold back a trailing partial character.
           const text = await tokenizer.decode(generated[row]!);
           const stable = text.endsWith('\ufffd') ? text.slice(0, text.lastIndexOf('\ufffd')) : text;
-          const delta = stable.startsWith(shown[row]!) ? stable.slice(shown[row]!.length) : '';
+          let delta = stable.startsWith(shown[row]!) ? stable.slice(shown[row]!.length) : '';
           if (delta) shown[row] = stable;
+          if (stops.length > 0) {
+            // Cut at the first stop string; hold back what could still become one.
+            const pushed = stopTexts[row]!.push(delta);
+            delta = pushed.emit + (step.done && !pushed.stopped ? stopTexts[row]!.flush() : '');
+            if (pushed.stopped) finished[row] = true;
+          }
           const event: TokenEvent = { row, token, text: delta, index: generated[row]!.length };
           signal?.throwIfAborted(); // an abort from the previous event's consumer: nothing more is handed out
           options.onToken?.(event);
           yield event;
         }
-        if (step.done) return;
+        if (step.done || finished.every(Boolean)) return;
       }
     } finally {
       session.dispose();
@@ -364,6 +383,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     const session = callSync(() => native.generate(ids, shape, mask, {
       maxNewTokens: expectInteger(options.maxNewTokens ?? 32, 'maxNewTokens', 1),
       ...nativeSampling(options), returnLogits: options.withLogits ?? false, ignoreEos: options.ignoreEos ?? false,
+      ...nativeControls(options, { minTokens: expectInteger(options.minNewTokens ?? 0, 'minNewTokens', 0, 1 << 20) }),
     }));
     const tokens: Int32Array[] = [];
     const logits: Float32Array[] = [];
@@ -391,6 +411,12 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
    */
   async generate(prompts: string | readonly string[], options: OptGenerateOptions = {}): Promise<string[]> {
     const list = promptList(prompts);
+    if (options?.stop !== undefined) {
+      // Stop strings: the streamed text is already cut (and nothing is held back at the end).
+      const texts = list.map(() => '');
+      for await (const e of this.stream(list, options)) texts[e.row] += e.text;
+      return texts;
+    }
     const ids: number[][] = list.map(() => []);
     for await (const e of this.stream(list, options)) ids[e.row]!.push(e.token);
     return this.tokenizer.decodeBatch(ids);

@@ -19,7 +19,7 @@ import { tokenizeText } from '../text/pieces.js';
 import { type BuiltinTokenizer, Tokenizer } from '../text/Tokenizer.js';
 import { NativeTraining } from '../train/nativeTraining.js';
 import type { AppliedStep, MicroStep, TrainableModel, TrainingSetup, TrainingSnapshot } from '../train/TrainableModel.js';
-import { nativeSampling, type SamplingOptions } from './sampling.js';
+import { expectFlag, firstStop, type GenerationControlOptions, nativeControls, nativeSampling, type SamplingOptions, stopStrings } from './sampling.js';
 import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, invalid } from '../validate.js';
 import { type OptConfig, readOptConfig } from './optConfig.js';
 import { readOptWeights } from './optWeights.js';
@@ -89,9 +89,21 @@ export interface FromOptOptions extends SllmFreeze {
 }
 
 /** Generation limits and hooks; sampling (SamplingOptions) applies to the sentence decoder — the stop head is always argmax. */
-export interface SllmGenerateOptions extends SamplingOptions {
+export interface SllmGenerateOptions extends SamplingOptions, GenerationControlOptions {
   /** Most sentences generated per prompt. @default 16 */
   maxSentences?: number;
+  /**
+   * The sentence decoder cannot end a sentence (eos) before it has this many tokens (Hugging
+   * Face's min_new_tokens, per sentence; a forced prompt prefix counts). @default 0
+   */
+  minSentenceTokens?: number;
+  /**
+   * Never emit a sentence identical (token for token) to one already in the context (the
+   * prompt's sentences and the generated ones): where the sentence so far equals one, the
+   * decoder may not end it there and takes the next-best token (greedy) or samples from the
+   * others. A sentence cut by maxSentenceTokens is not checked. @default false
+   */
+  noRepeatSentences?: boolean;
   /** Most tokens generated per prompt; the sentence that reaches it is cut there. @default Infinity */
   maxTokens?: number;
   /** Most tokens per generated sentence (eos included). @default svae.maxTokens - 1 */
@@ -139,6 +151,7 @@ export interface SentenceEvent {
   row: number;
   /** 1-based index of the sentence in this prompt's completion. */
   index: number;
+  /** The sentence's text (cut before a stop string when one matched; `ids` are not cut). */
   text: string;
   /**
    * The sentence's token ids (no bos, no eos). For a sentence completing a prompt that ended
@@ -159,6 +172,28 @@ export interface SentenceEvent {
   vector?: Float32Array;
 }
 
+/**
+ * How the stop flags weigh in the SLLM's training loss: loss = weight × (weighted mean of the
+ * stop flags' focal terms) + decode loss. See docs/sllm.md, "The stop head".
+ * @example
+ * ```ts
+ * sllm.setStopLoss({ balanced: true });
+ * ```
+ */
+export interface SllmStopLoss {
+  /** Multiplier of the stop loss against the decode loss (0: the stop head does not train). @default 1 */
+  weight?: number;
+  /**
+   * Class-balanced weighting: a flag of class c weighs n / (2 n_c) within its batch, so paragraph
+   * ends (~13% of Brown's flags) count as much as continuations. It trades precision for recall.
+   * @default false
+   */
+  balanced?: boolean;
+}
+
+/** The paper's stop loss (plain mean, weight 1); docs/sllm.md says why it stays the default. */
+export const defaultStopLoss: Readonly<Required<SllmStopLoss>> = Object.freeze({ weight: 1, balanced: false });
+
 export interface SllmEvaluation {
   /** ln(ppl): what the Trainer minimizes across evaluations. */
   loss: number;
@@ -174,6 +209,17 @@ export interface SllmEvaluation {
   tokenAccuracy: number;
   /** Stop-flag accuracy over every sentence. */
   stopAccuracy: number;
+  /**
+   * The accuracy of always answering the majority class ("continue" on Brown): what stopAccuracy
+   * must beat for the stop head to have learnt anything.
+   */
+  stopBaseRate: number;
+  /** Of the sentences the head said "stop" after, the fraction that did end their paragraph (NaN when it never said stop). */
+  stopPrecision: number;
+  /** Of the paragraph ends, the fraction the head said "stop" at. */
+  stopRecall: number;
+  /** Stop-head decisions against the labels (positive = "stop"). */
+  stopConfusion: { tp: number; fp: number; fn: number; tn: number };
   /** Not measured for an SLLM (NaN); kept for the Trainer's metrics shape. */
   exactMatch: number;
   paragraphs: number;
@@ -242,6 +288,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
   /** For recipes whose settings depend on the model (TrainableModel.kind). */
   readonly kind = 'sllm' as const;
   #native: NativeSLLM | undefined;
+  #stopLoss: Readonly<Required<SllmStopLoss>> = defaultStopLoss;
   readonly #training = new NativeTraining(() => this.#live);
   /** What the model card says beyond the config (base model, training run); kept in config.json. */
   #card: CardFacts = {};
@@ -542,10 +589,16 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
       maxSentences,
       maxTokens: expectInteger(options.maxSentenceTokens ?? svae.maxTokens - 1, 'maxSentenceTokens', 1, svae.maxTokens - 1),
       ...nativeSampling(options),
+      ...nativeControls(options, {
+        minTokens: expectInteger(options.minSentenceTokens ?? 0, 'minSentenceTokens', 0, svae.maxTokens - 1),
+        noRepeatSentences: expectFlag(options.noRepeatSentences, 'noRepeatSentences', false),
+      }),
       ignoreStop: options.ignoreStop ?? false,
       returnHidden: options.withVectors ?? false,
       ...(options.sentenceTokens ? { sentenceTokens: options.sentenceTokens } : {}),
     };
+    const stops = stopStrings(options.stop);
+    const longestStop = stops.reduce((m, x) => Math.max(m, x.length), 0);
     const hsize = svae.hidden;
     const perPrompt: Int32Array[][] = [];
     const prefixes: (Int32Array | undefined)[] = [];
@@ -580,7 +633,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     perPrompt.forEach((p, r) => p.forEach((_, s) => (rows[r * slots + slots - p.length + s] = k++)));
     const native = this.#live;
     const session = callSync(() => native.generate(batch.ids, [batch.batchSize, batch.length], batch.lengths, rows, [list.length, slots], nativeOptions));
-    const produced = list.map(() => ({ sentences: 0, tokens: 0, done: false }));
+    const produced = list.map(() => ({ sentences: 0, tokens: 0, done: false, text: '' }));
     let finishRows: Uint8Array | undefined;
     try {
       for (;;) {
@@ -623,6 +676,20 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
         for (let i = 0; i < ids.length; i++) {
           const r = who[i]!;
           const event: SentenceEvent = { row: r, index: produced[r]!.sentences, text: texts[i]!, ids: ids[i]!, truncated: cut[i]! };
+          if (stops.length > 0) {
+            // A stop string ends the row; the text is cut before it (a match that began in an
+            // earlier sentence leaves this one empty: the earlier text was already yielded).
+            const row = produced[r]!;
+            const before = row.text.length;
+            row.text += event.text;
+            const at = firstStop(row.text, stops, Math.max(0, before - longestStop + 1));
+            if (at >= 0) {
+              event.text = row.text.slice(before, Math.max(at, before));
+              row.text = row.text.slice(0, Math.max(at, before));
+              if (!row.done) (finishRows ??= new Uint8Array(list.length))[r] = 1;
+              row.done = true;
+            }
+          }
           if (event.index === 1 && prefixes[r]) event.prefix = prefixTexts[r]!;
           if (hidden) event.hidden = hidden.slice(r * hsize, (r + 1) * hsize);
           if (vectors) event.vector = vectors.slice(r * hsize, (r + 1) * hsize);
@@ -668,6 +735,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     if (paragraphs.length === 0) invalid('at least one paragraph', 'data', data);
     const native = this.#live;
     const sum = { content: 0, eos: 0, stop: 0, contentTokens: 0, tokens: 0, correct: 0, stopCorrect: 0, stopCount: 0 };
+    const confusion = { tp: 0, fp: 0, fn: 0, tn: 0 };
     for (let start = 0; start < paragraphs.length; start += batchSize) {
       const b = padParagraphs(paragraphs.slice(start, start + batchSize), { padId: this.config.svae.padId });
       const r: NativeSllmLoss = await callAsync(() => native.evaluate(b.ids, [b.batchSize, b.sentences, b.length], b.lengths, gamma));
@@ -679,7 +747,13 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
       sum.correct += r.correct;
       sum.stopCorrect += r.stopCorrect;
       sum.stopCount += r.stopCount;
+      confusion.tp += r.stopConfusion.tp;
+      confusion.fp += r.stopConfusion.fp;
+      confusion.fn += r.stopConfusion.fn;
+      confusion.tn += r.stopConfusion.tn;
     }
+    const ends = confusion.tp + confusion.fn;
+    const flags = ends + confusion.fp + confusion.tn;
     const n = sum.contentTokens + paragraphs.length;
     const nll = sum.content + sum.eos + sum.stop;
     return {
@@ -688,6 +762,10 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
       contentPpl: Math.exp(sum.content / Math.max(1, sum.contentTokens)),
       tokenAccuracy: sum.correct / Math.max(1, sum.tokens),
       stopAccuracy: sum.stopCorrect / sum.stopCount,
+      stopBaseRate: Math.max(ends, flags - ends) / Math.max(1, flags),
+      stopPrecision: confusion.tp + confusion.fp > 0 ? confusion.tp / (confusion.tp + confusion.fp) : Number.NaN,
+      stopRecall: ends > 0 ? confusion.tp / ends : Number.NaN,
+      stopConfusion: confusion,
       exactMatch: Number.NaN,
       paragraphs: paragraphs.length,
       tokens: n,
@@ -706,10 +784,32 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     await this.#training.configure(setup, seed);
   }
 
+  /**
+   * How the stop flags weigh in the training loss (see SllmStopLoss and docs/sllm.md, "The stop
+   * head"); applies to every later accumulate() (the Trainer's too).
+   * @example
+   * ```ts
+   * sllm.setStopLoss({ weight: 1, balanced: true });
+   * ```
+   */
+  setStopLoss(options: SllmStopLoss): void {
+    options = expectOptions(options);
+    this.#stopLoss = Object.freeze({
+      weight: expectNumber(options.weight ?? defaultStopLoss.weight, 'weight', 0, 1e6),
+      balanced: expectFlag(options.balanced, 'balanced', defaultStopLoss.balanced),
+    });
+  }
+
+  /** The stop-loss weighting accumulate() uses (setStopLoss changes it). */
+  get stopLoss(): Readonly<Required<SllmStopLoss>> {
+    return this.#stopLoss;
+  }
+
   /** Forward + backward of paragraphs (stop loss + decode loss); gradients add up until applyStep(). */
   async accumulate(batch: ParagraphBatch, options: { gamma: number; scale: number }): Promise<MicroStep & { stopLoss: number; stopAccuracy: number }> {
     const native = this.#live;
-    const r = await callAsync(() => native.accumulate(batch.ids, [batch.batchSize, batch.sentences, batch.length], batch.lengths, options));
+    const stop = { stopWeight: this.#stopLoss.weight, stopBalanced: this.#stopLoss.balanced };
+    const r = await callAsync(() => native.accumulate(batch.ids, [batch.batchSize, batch.sentences, batch.length], batch.lengths, { ...options, ...stop }));
     return { loss: r.loss, ce: r.ce, tokens: r.tokens, correct: r.correct, stopLoss: r.stopLoss, stopAccuracy: r.stopCorrect / r.stopCount };
   }
 

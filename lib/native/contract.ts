@@ -58,6 +58,8 @@ export interface NativeOps {
   /** Best-of-repeats sum (read) and copy (read + write) bandwidth in GB/s, on the compute thread. */
   memoryBandwidth(megabytes: number, repeats: number): Promise<{ readGBs: number; copyGBs: number }>;
   focalLoss(logits: NativeTensor, targets: NativeTensor, valid: NativeTensor, gamma: number): Promise<{ loss: number; ce: number; tokens: number; correct: number }>;
+  /** The generation controls as the decoders apply them, on logits [B, V] with one history per row (tests). */
+  applyControls(logits: NativeTensor, histories: readonly NativeTokenHistory[], controls: NativeGenerationControls, eosId: number): Promise<NativeTensor>;
 }
 
 export interface NativeTensorSlice {
@@ -169,7 +171,27 @@ export interface NativeStep extends NativeLoss {
   skipped: boolean;
 }
 
-export interface NativeDecodeOptions {
+/** Generation controls (native/model/sampling.h); every default leaves the logits unchanged. */
+export interface NativeGenerationControls {
+  repetitionPenalty?: number;
+  noRepeatNgramSize?: number;
+  /** OPT: eos banned before this many new tokens; SLLM: before this many tokens in a sentence. */
+  minTokens?: number;
+  /** SLLM: eos banned where the sentence would equal one already in the context. */
+  noRepeatSentences?: boolean;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+}
+
+/** One row's history for ops.applyControls: its text as ids, where the prompt and the current unit end/start, its sentences. */
+export interface NativeTokenHistory {
+  tokens: readonly number[];
+  prompt?: number;
+  unitStart?: number;
+  sentences?: readonly (readonly number[])[];
+}
+
+export interface NativeDecodeOptions extends NativeGenerationControls {
   maxTokens?: number;
   greedy?: boolean;
   temperature?: number;
@@ -257,6 +279,8 @@ export interface NativeSllmLoss {
   eosNll: number;
   stopNll: number;
   targetSentences: number;
+  /** Stop-head decisions (argmax) against the labels over real sentences; positive = "stop". */
+  stopConfusion: { tp: number; fp: number; fn: number; tn: number };
 }
 
 export interface NativeSllmStep {
@@ -290,7 +314,7 @@ export interface NativeSLLM extends NativeTrainable {
   hidden(ids: Int32Array, shape: readonly number[], lengths: Int32Array): Promise<NativeTensor>;
   logits(ids: Int32Array, shape: readonly number[], lengths: Int32Array, memory: NativeTensor): Promise<NativeTensor>;
   evaluate(ids: Int32Array, shape: readonly number[], lengths: Int32Array, gamma: number): Promise<NativeSllmLoss>;
-  accumulate(ids: Int32Array, shape: readonly number[], lengths: Int32Array, options: { gamma?: number; scale?: number }): Promise<NativeSllmLoss>;
+  accumulate(ids: Int32Array, shape: readonly number[], lengths: Int32Array, options: { gamma?: number; scale?: number; stopWeight?: number; stopBalanced?: boolean }): Promise<NativeSllmLoss>;
   generate(
     ids: Int32Array, shape: readonly number[], lengths: Int32Array, rows: Int32Array, rowsShape: readonly number[],
     options: NativeDecodeOptions & {
@@ -306,7 +330,7 @@ export interface NativeSLLM extends NativeTrainable {
 }
 
 /** Per-row sampling of a slot session's row (greedy: argmax; else temperature / top-k / top-p with the row's own seed). */
-export interface NativeSlotSampling {
+export interface NativeSlotSampling extends NativeGenerationControls {
   greedy?: boolean;
   temperature?: number;
   topK?: number;

@@ -45,7 +45,7 @@ export class OptBackend implements Backend<OptPrompt> {
   async step(remove: readonly number[], add: readonly { id: number; request: NormalizedRequest; prepared: OptPrompt }[]): Promise<{ updates: RowUpdate[]; nativeMs: number }> {
     const rows: NativeOptSlotAdd[] = add.map(({ id, request: r, prepared }) => {
       this.#ignoreStop.set(id, r.ignoreStop);
-      return { id, ids: prepared.ids, maxNewTokens: prepared.limit, greedy: r.greedy, temperature: r.temperature, topK: r.topK, topP: r.topP, seed: r.seed };
+      return { id, ids: prepared.ids, maxNewTokens: prepared.limit, greedy: r.greedy, temperature: r.temperature, topK: r.topK, topP: r.topP, seed: r.seed, ...r.controls };
     });
     for (const id of remove) this.#ignoreStop.delete(id);
     const session = this.#session;

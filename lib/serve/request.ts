@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { expectBoolean, expectInteger, expectNumber, expectString, invalid } from '../validate.js';
+import { nativeControls, type NativeControls } from '../models/sampling.js';
 import type { EngineModelKind, EngineRequest } from './types.js';
 
 /** A request after submit()'s checks, every default filled in. */
@@ -17,6 +18,8 @@ export interface NormalizedRequest {
   timeoutMs: number | undefined;
   ignoreStop: boolean;
   sentenceTokens: readonly number[] | undefined;
+  /** Repetition controls in the native rows' terms (minTokens: OPT's minNewTokens / the SLLM's minSentenceTokens). */
+  controls: NativeControls;
 }
 
 /** The most stop strings a request may carry (OpenAI allows 4). */
@@ -47,6 +50,16 @@ export function normalizeRequest(
     request.sentenceTokens.forEach((n, i) => expectInteger(n, `sentenceTokens[${i}]`, 1));
     sentenceTokens = [...request.sentenceTokens];
   }
+  const kindOnly = (name: 'minNewTokens' | 'minSentenceTokens' | 'noRepeatSentences', of: EngineModelKind) => {
+    if (request[name] !== undefined && kind !== of) throw new InvalidArgumentError(`${name} applies to ${of === 'opt' ? 'OPT' : 'SLLM'} engines only; this engine serves ${kind === 'opt' ? 'an OPT' : 'an SLLM'}`);
+  };
+  kindOnly('minNewTokens', 'opt');
+  kindOnly('minSentenceTokens', 'sllm');
+  kindOnly('noRepeatSentences', 'sllm');
+  const controls = nativeControls(request, {
+    minTokens: kind === 'opt' ? expectInteger(request.minNewTokens ?? 0, 'minNewTokens', 0, 1 << 20) : expectInteger(request.minSentenceTokens ?? 0, 'minSentenceTokens', 0, 1 << 20),
+    noRepeatSentences: expectBoolean(request.noRepeatSentences ?? false, 'noRepeatSentences'),
+  });
   return {
     prompt,
     maxTokens: expectInteger(request.maxTokens ?? defaults.maxTokens, 'maxTokens', 1, Number.MAX_SAFE_INTEGER),
@@ -61,6 +74,7 @@ export function normalizeRequest(
     timeoutMs,
     ignoreStop: expectBoolean(request.ignoreStop ?? false, 'ignoreStop'),
     sentenceTokens,
+    controls,
   };
 }
 

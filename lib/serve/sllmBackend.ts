@@ -53,7 +53,7 @@ export class SllmBackend implements Backend<SllmPrompt> {
       // A sentence never needs more tokens than the whole request may have (the batch's sentence step lasts as long as its longest sentence).
       maxSentenceTokens: Math.min(this.#model.config.svae.maxTokens - 1, r.maxTokens),
       ...(r.sentenceTokens ? { sentenceTokens: r.sentenceTokens.map((n) => Math.min(n, this.#model.config.svae.maxTokens - 1)) } : {}),
-      greedy: r.greedy, temperature: r.temperature, topK: r.topK, topP: r.topP, seed: r.seed,
+      greedy: r.greedy, temperature: r.temperature, topK: r.topK, topP: r.topP, seed: r.seed, ...r.controls,
     }));
     const session = this.#session;
     const out = await callAsync(() => session.step(remove.length > 0 ? Int32Array.from(remove) : undefined, rows));

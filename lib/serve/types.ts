@@ -25,6 +25,20 @@ export interface EngineRequest {
   seed?: number;
   /** Stop strings: the output is cut before the first match and finishReason is 'stop'. @default [] */
   stop?: readonly string[];
+  /** Hugging Face's repetition penalty over the prompt and the completion (1 = off); see docs/generation.md. @default 1 */
+  repetitionPenalty?: number;
+  /** Never repeat an n-gram of this size (0 = off; Hugging Face's no_repeat_ngram_size). @default 0 */
+  noRepeatNgramSize?: number;
+  /** OpenAI's presence penalty in [-2, 2] (tokens generated at least once). @default 0 */
+  presencePenalty?: number;
+  /** OpenAI's frequency penalty in [-2, 2] (times each token was generated). @default 0 */
+  frequencyPenalty?: number;
+  /** OPT only: eos cannot come before this many completion tokens. @default 0 */
+  minNewTokens?: number;
+  /** SLLM only: a sentence cannot end before this many tokens. @default 0 */
+  minSentenceTokens?: number;
+  /** SLLM only: never emit a sentence identical to one already in the prompt or the completion. @default false */
+  noRepeatSentences?: boolean;
   /** Aborting it ends the request within one engine step (finishReason 'abort'). */
   signal?: AbortSignal;
   /** Ends the request after this many ms from submit, queue time included (finishReason 'timeout'). @default the engine's defaultTimeoutMs (none) */

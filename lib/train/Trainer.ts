@@ -12,6 +12,7 @@ import { Progress } from './progress.js';
 import { cleanStaleFiles, lockRunFolder } from './runFolder.js';
 import { paperRecipe, type RecipeName, recipeNames, recipeTrainerDefaults } from './recipe.js';
 import { learningRate, type ScheduleOptions } from './schedule.js';
+import { scheduledLearningRate } from './timedSchedule.js';
 import type { BatchSource, EvalMetrics, TrainableModel, TrainingSetup } from './TrainableModel.js';
 import type { TrainingFacts } from './trainingFacts.js';
 
@@ -82,6 +83,11 @@ export interface TrainerOptions {
    * ```
    */
   progress?: boolean;
+  /**
+   * The wall clock in milliseconds (tests inject a deterministic one): it drives maxSeconds, a
+   * schedule over time (schedule.budgetSeconds) and the throughput figures. @default performance.now
+   */
+  clock?: () => number;
 }
 
 export interface StepReport {
@@ -179,7 +185,8 @@ export class Trainer<Batch, Data> {
     });
     this.options = {
       out: options.out,
-      maxSteps: expectInteger(options.maxSteps ?? r.maxSteps, 'maxSteps', 1),
+      // A schedule over wall time ends on its budget: no step count is needed.
+      maxSteps: expectInteger(options.maxSteps ?? r.maxSteps ?? (options.schedule?.budgetSeconds !== undefined ? Number.MAX_SAFE_INTEGER : undefined), 'maxSteps', 1),
       schedule: { ...r.schedule, ...options.schedule } as ScheduleOptions,
       recipe,
       ...(globalBatch !== undefined ? { globalBatch } : {}),
@@ -200,12 +207,15 @@ export class Trainer<Batch, Data> {
       resume: options.resume ?? false,
       maxSeconds: options.maxSeconds === undefined || options.maxSeconds === Infinity ? Infinity : expectNumber(options.maxSeconds, 'maxSeconds', 0),
       progress: options.progress ?? true,
+      clock: options.clock ?? (() => performance.now()),
     };
     this.#progress = options.progress === undefined ? undefined : expectBoolean(options.progress, 'progress');
+    if (typeof this.options.clock !== 'function') invalid('function returning milliseconds', 'clock', this.options.clock);
     if (recipe === 'paper' && this.options.schedule.baseLr === undefined) {
       throw new InvalidArgumentError(`recipe 'paper' gives learning rates for a SentenceVAE or an SLLM, not for ${model.kind ? `a model of kind '${model.kind}'` : 'this model'}: pass schedule.baseLr`);
     }
     learningRate(0, this.options.schedule); // validates the schedule now
+    scheduledLearningRate(0, 0, this.options.schedule);
   }
 
   #setup(): TrainingSetup {
@@ -288,7 +298,13 @@ export class Trainer<Batch, Data> {
         await this.model.withEma(() => exportModel(this.model, join(o.out, 'best'), facts()));
       }
       const report: EvalReport = { ...m, step: state.step, best: better };
-      await metrics.append({ type: 'eval', step: state.step, loss: m.loss, ppl: m.ppl, tokenAccuracy: m.tokenAccuracy, exactMatch: m.exactMatch });
+      // Models that report a stop head (SLLM) get its metrics in the log too.
+      const stop: Record<string, number> = {};
+      for (const k of ['stopAccuracy', 'stopBaseRate', 'stopPrecision', 'stopRecall'] as const) {
+        const v = (m as unknown as Record<string, unknown>)[k];
+        if (typeof v === 'number') stop[k] = v;
+      }
+      await metrics.append({ type: 'eval', step: state.step, loss: m.loss, ppl: m.ppl, tokenAccuracy: m.tokenAccuracy, exactMatch: m.exactMatch, ...stop });
       await writeCurves(join(o.out, 'curves.svg'), await metrics.read(), `training (${o.out})`);
       run.onEval?.(report);
       if (!quiet) progress.log(`eval @ ${state.step}: loss ${m.loss.toFixed(4)}, PPL ${m.ppl.toFixed(3)}, token accuracy ${(100 * m.tokenAccuracy).toFixed(2)}%, exact ${(100 * m.exactMatch).toFixed(2)}%${better ? ' (best)' : ''}`);
@@ -296,13 +312,13 @@ export class Trainer<Batch, Data> {
     };
 
     // Wall time: what earlier runs of this training took (from the checkpoint) + this run's.
-    const started = performance.now();
+    const started = o.clock();
     const carried = state.elapsedSeconds;
-    const sessionSeconds = () => (performance.now() - started) / 1000;
+    const sessionSeconds = () => (o.clock() - started) / 1000;
     const elapsed = () => carried + sessionSeconds();
     const sessionStartStep = state.step;
     let windowTokens = 0;
-    let windowStart = performance.now();
+    let windowStart = o.clock();
     let tokensPerSecond = 0;
     let stopped: RunResult['stopped'] = 'max-steps';
     let lastEval: EvalReport | undefined;
@@ -315,7 +331,7 @@ export class Trainer<Batch, Data> {
         stopped = 'aborted';
         break;
       }
-      if (sessionSeconds() >= o.maxSeconds) {
+      if (sessionSeconds() >= o.maxSeconds || (o.schedule.budgetSeconds !== undefined && elapsed() >= o.schedule.budgetSeconds)) {
         stopped = 'max-seconds';
         break;
       }
@@ -328,7 +344,7 @@ export class Trainer<Batch, Data> {
         tokens += r.tokens;
         correct += r.correct;
       }
-      const lr = learningRate(state.step, o.schedule);
+      const lr = scheduledLearningRate(state.step, elapsed(), o.schedule);
       const applied = await this.model.applyStep({ lr, clip: o.clip });
       state.tokensSeen += tokens;
       windowTokens += tokens;
@@ -339,7 +355,7 @@ export class Trainer<Batch, Data> {
         state.consecutiveSkips = 0;
         state.step++;
       }
-      const now = performance.now();
+      const now = o.clock();
       if (now - windowStart > 1000) {
         tokensPerSecond = (windowTokens * 1000) / (now - windowStart);
         windowTokens = 0;

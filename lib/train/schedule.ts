@@ -15,6 +15,14 @@ export interface ScheduleOptions {
   cosinePeriod?: number;
   /** The minimum, as a fraction of baseLr. @default 0 */
   minLrFactor?: number;
+  /**
+   * Schedule over wall time instead of steps (timedLearningRate): warm-up over `warmupSeconds`,
+   * then a cosine that reaches the minimum at this many seconds of training, where the Trainer
+   * stops; warmupSteps and cosinePeriod are then unused. @default undefined (a schedule over steps)
+   */
+  budgetSeconds?: number;
+  /** With budgetSeconds: seconds of linear warm-up. @default 3% of budgetSeconds */
+  warmupSeconds?: number;
 }
 
 /**

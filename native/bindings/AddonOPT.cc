@@ -1,6 +1,7 @@
 #include "bindings/AddonOPT.h"
 
 #include "bindings/AddonTensor.h"
+#include "bindings/controls.h"
 #include "bindings/dtype.h"
 #include "bindings/module_bridge.h"
 #include "bindings/tensor_bridge.h"
@@ -187,12 +188,26 @@ Napi::Value AddonOPT::Generate(const Napi::CallbackInfo& info) {
     gen->sampling.temperature = args::opt_number(o, "temperature", 1.0, 1e-6, 1e6);
     gen->sampling.top_k = args::opt_integer(o, "topK", 0, 0, 1 << 30);
     gen->sampling.top_p = args::opt_number(o, "topP", 1.0, 0, 1);
+    gen->sampling.controls = read_controls(o);
     gen->return_logits = args::opt_boolean(o, "returnLogits", false);
     gen->ignore_eos = args::opt_boolean(o, "ignoreEos", false);
     gen->generator = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(args::opt_integer(o, "seed", 0, 0, 9007199254740991LL)));
     gen->prompt = b.ids.clone();  // copied now: the JS arrays may change before next()
     gen->mask = b.mask.clone();
     gen->prompt_length = b.ids.size(1);
+    if (gen->sampling.controls.active()) {
+      const OptConfig& c = state->model->config;
+      torch::Tensor ids = gen->prompt.to(torch::kLong).contiguous(), mask = gen->mask.to(torch::kLong).contiguous();
+      for (int64_t r = 0; r < ids.size(0); r++) {
+        TokenHistory h;
+        for (int64_t t = 0; t < ids.size(1); t++) {
+          const int64_t id = ids[r][t].item<int64_t>();
+          if (mask[r][t].item<int64_t>() != 0 && id != c.bos_id && id != c.eos_id && id != c.pad_id) h.tokens.push_back(id);
+        }
+        h.prompt = h.unit_start = static_cast<int64_t>(h.tokens.size());
+        gen->histories.push_back(std::move(h));
+      }
+    }
     if (gen->prompt_length + gen->max_new > state->model->config.max_positions) {
       fail(ErrorCode::InvalidArgument, "prompt (" + std::to_string(gen->prompt_length) + ") + maxNewTokens (" + std::to_string(gen->max_new) +
                                            ") exceeds max_position_embeddings " + std::to_string(state->model->config.max_positions));
@@ -310,9 +325,16 @@ Napi::Value AddonOPTSession::Next(const Napi::CallbackInfo& info) {
         const int64_t length = gen->prompt_length + gen->generated;
         logits = s.model->logits(gen->last, gen->mask.narrow(1, 0, length), &gen->caches).select(1, 0);
       }
-      torch::Tensor next = next_tokens(s.model->mask_unused(logits), gen->sampling, gen->generator);
+      torch::Tensor scores = apply_controls(s.model->mask_unused(logits), gen->sampling.controls, gen->histories, c.eos_id);
+      torch::Tensor next = next_tokens(scores, gen->sampling, gen->generator);
       next = torch::where(gen->finished, torch::full_like(next, c.pad_id), next);
       if (!gen->ignore_eos) gen->finished = gen->finished.logical_or(next == c.eos_id);
+      if (!gen->histories.empty()) {
+        torch::Tensor ids = next.to(torch::kCPU), ended = gen->finished.to(torch::kCPU);
+        for (int64_t r = 0; r < ids.size(0); r++) {
+          if (!ended[r].item<bool>()) gen->histories[r].tokens.push_back(ids[r].item<int64_t>());
+        }
+      }
       gen->mask.select(1, gen->prompt_length + gen->generated).fill_(1);
       gen->last = next.unsqueeze(1);
       gen->generated++;

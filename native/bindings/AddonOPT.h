@@ -62,6 +62,9 @@ struct OptGeneration {
   bool started = false;
   bool return_logits = false;
   bool ignore_eos = false;  // benchmarks: generation lengths forced equal
+  // Per row, the prompt's tokens then the generated ones (no bos/eos/pad), for
+  // sampling.controls; empty when they are off.
+  std::vector<TokenHistory> histories;
 };
 
 class AddonOPTSession : public Napi::ObjectWrap<AddonOPTSession> {

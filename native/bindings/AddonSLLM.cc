@@ -1,5 +1,7 @@
 #include "bindings/AddonSLLM.h"
 
+#include "bindings/controls.h"
+
 #include "bindings/AddonOPT.h"
 #include "bindings/AddonSentenceVAE.h"
 #include "bindings/AddonTensor.h"
@@ -39,6 +41,12 @@ Napi::Object loss_object(Napi::Env env, const SllmLoss& r) {
   o.Set("eosNll", r.eos_nll);
   o.Set("stopNll", r.stop_nll);
   o.Set("targetSentences", static_cast<double>(r.target_sentences));
+  Napi::Object confusion = Napi::Object::New(env);
+  confusion.Set("tp", static_cast<double>(r.stop_tp));
+  confusion.Set("fp", static_cast<double>(r.stop_fp));
+  confusion.Set("fn", static_cast<double>(r.stop_fn));
+  confusion.Set("tn", static_cast<double>(r.stop_tn));
+  o.Set("stopConfusion", confusion);
   return o;
 }
 
@@ -186,7 +194,7 @@ Napi::Value AddonSLLM::Evaluate(const Napi::CallbackInfo& info) {
   });
 }
 
-// accumulate(ids, shape, lengths, { gamma, scale }) -> Promise<{ loss, ce, tokens, correct, stop... }>
+// accumulate(ids, shape, lengths, { gamma, scale, stopWeight, stopBalanced }) -> Promise<{ loss, ce, tokens, correct, stop... }>
 Napi::Value AddonSLLM::Accumulate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
@@ -194,15 +202,18 @@ Napi::Value AddonSLLM::Accumulate(const Napi::CallbackInfo& info) {
     IdBatch b = read_id_batch(info, 0, 3);
     Napi::Object o = args::object(info, 3, "options");
     const double gamma = args::opt_number(o, "gamma", 2.0, 0, 100);
+    StopLossOptions stop;
+    stop.weight = args::opt_number(o, "stopWeight", 1.0, 0, 1e6);
+    stop.balanced = args::opt_boolean(o, "stopBalanced", false);
     Napi::Value scale_value = o.Get("scale");
     const double scale = scale_value.IsNumber() ? scale_value.As<Napi::Number>().DoubleValue() : 1.0;
     auto owners = b.owners;
     owners.push_back(Value());
-    return run_async(env, "svae.sllm.accumulate", [state, b, gamma, scale]() -> Finish {
+    return run_async(env, "svae.sllm.accumulate", [state, b, gamma, scale, stop]() -> Finish {
       std::lock_guard<std::mutex> lock(state->mutex);
       SllmLoss r = trainable::accumulate_locked(*state, scale, [&] {
         auto [ids, lengths] = device_paragraphs(b, *state);
-        return state->model->loss(ids, lengths, gamma);
+        return state->model->loss(ids, lengths, gamma, false, stop);
       });
       return [r](Napi::Env env) -> Napi::Value { return loss_object(env, r); };
     }, owners);
@@ -230,6 +241,7 @@ Napi::Value AddonSLLM::Generate(const Napi::CallbackInfo& info) {
     gen->decode.top_k = args::opt_integer(o, "topK", 0, 0, 1 << 30);
     gen->decode.top_p = args::opt_number(o, "topP", 1.0, 0, 1);
     gen->decode.seed = static_cast<uint64_t>(args::opt_integer(o, "seed", 0, 0, 9007199254740991LL));
+    gen->decode.controls = read_controls(o);
     gen->ignore_stop = args::opt_boolean(o, "ignoreStop", false);
     gen->return_hidden = args::opt_boolean(o, "returnHidden", false);
     Napi::Value forced = o.Get("sentenceTokens");

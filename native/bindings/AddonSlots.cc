@@ -1,5 +1,7 @@
 #include "bindings/AddonSlots.h"
 
+#include "bindings/controls.h"
+
 #include "bindings/tensor_bridge.h"
 #include "bindings/addon_data.h"
 #include "bindings/args.h"
@@ -43,6 +45,7 @@ void read_sampling(const Napi::Object& o, SamplingOptions& s, uint64_t& seed) {
   s.temperature = args::opt_number(o, "temperature", 1.0, 1e-6, 1e6);
   s.top_k = args::opt_integer(o, "topK", 0, 0, 1 << 30);
   s.top_p = args::opt_number(o, "topP", 1.0, 0, 1);
+  s.controls = read_controls(o);
   seed = static_cast<uint64_t>(args::opt_integer(o, "seed", 0, 0, kMaxSafeInteger));
 }
 

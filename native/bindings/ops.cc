@@ -3,6 +3,7 @@
 #include "bindings/ops.h"
 
 #include "bindings/AddonTensor.h"
+#include "bindings/controls.h"
 #include "bindings/dtype.h"
 #include "bindings/args.h"
 #include "bindings/async_task.h"
@@ -193,6 +194,57 @@ Napi::Value MemoryBandwidth(const Napi::CallbackInfo& info) {
   });
 }
 
+// A JS array of integers (ids) as a vector; anything else is an InvalidArgument.
+std::vector<int64_t> id_list(const Napi::Value& v, const std::string& name) {
+  if (v.IsUndefined() || v.IsNull()) return {};
+  if (!v.IsArray()) fail(ErrorCode::InvalidArgument, "Expected an array of token ids for " + name + " but received " + args::describe(v));
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<int64_t> out;
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value x = a.Get(i);
+    const double d = x.IsNumber() ? x.As<Napi::Number>().DoubleValue() : -1;
+    if (d < 0 || d != static_cast<double>(static_cast<int64_t>(d))) fail(ErrorCode::InvalidArgument, "Expected an array of token ids for " + name + " but received " + args::describe(x));
+    out.push_back(static_cast<int64_t>(d));
+  }
+  return out;
+}
+
+// applyControls(logits [B, V] float, histories { tokens, prompt?, unitStart?, sentences? }[],
+// controls, eosId) -> Promise<NativeTensor [B, V]>: the generation controls exactly as the
+// decoders apply them (tests compare them with hand-computed logits).
+Napi::Value ApplyControls(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    Operand logits = operand(info, 0, "logits");
+    if (logits.tensor.dim() != 2) fail(ErrorCode::Shape, "Expected logits [rows, vocab]");
+    if (info.Length() < 2 || !info[1].IsArray()) fail(ErrorCode::InvalidArgument, "Expected an array of histories for histories but received " + args::describe(info.Length() < 2 ? env.Undefined() : info[1]));
+    Napi::Array list = info[1].As<Napi::Array>();
+    std::vector<TokenHistory> histories;
+    for (uint32_t r = 0; r < list.Length(); r++) {
+      Napi::Value v = list.Get(r);
+      if (!v.IsObject()) fail(ErrorCode::InvalidArgument, "Expected an object for histories[" + std::to_string(r) + "] but received " + args::describe(v));
+      Napi::Object o = v.As<Napi::Object>();
+      TokenHistory h;
+      h.tokens = id_list(o.Get("tokens"), "tokens");
+      const int64_t n = static_cast<int64_t>(h.tokens.size());
+      h.prompt = args::opt_integer(o, "prompt", 0, 0, n);
+      h.unit_start = args::opt_integer(o, "unitStart", 0, 0, n);
+      Napi::Value sentences = o.Get("sentences");
+      if (sentences.IsArray()) {
+        Napi::Array s = sentences.As<Napi::Array>();
+        for (uint32_t i = 0; i < s.Length(); i++) h.sentences.push_back(id_list(s.Get(i), "sentences"));
+      }
+      histories.push_back(std::move(h));
+    }
+    if (static_cast<int64_t>(histories.size()) != logits.tensor.size(0)) fail(ErrorCode::Shape, "Expected one history per row of logits");
+    GenerationControls controls = read_controls(args::object(info, 2, "controls"));
+    const int64_t eos = args::integer(info, 3, "eosId", 0, 1LL << 31);
+    return async_op(info, "svae.ops.applyControls", {logits}, [histories, controls, eos](const std::vector<at::Tensor>& t) {
+      return apply_controls(t[0].to(torch::kFloat), controls, histories, eos).contiguous();
+    });
+  });
+}
+
 }  // namespace
 
 void InitOps(Napi::Env env, Napi::Object exports) {
@@ -204,6 +256,7 @@ void InitOps(Napi::Env env, Napi::Object exports) {
   ops.Set("reshape", Napi::Function::New<Reshape>(env, "reshape"));
   ops.Set("randn", Napi::Function::New<Randn>(env, "randn"));
   ops.Set("focalLoss", Napi::Function::New<FocalLoss>(env, "focalLoss"));
+  ops.Set("applyControls", Napi::Function::New<ApplyControls>(env, "applyControls"));
   ops.Set("memoryBandwidth", Napi::Function::New<MemoryBandwidth>(env, "memoryBandwidth"));
   exports.Set("ops", ops);
 }

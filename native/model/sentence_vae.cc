@@ -114,7 +114,8 @@ torch::Tensor SentenceDecoderImpl::states(const torch::Tensor& ids, const torch:
   return x;
 }
 
-DecodeResult SentenceDecoderImpl::generate(const torch::Tensor& memory, const DecodeOptions& o, at::Generator* shared) {
+DecodeResult SentenceDecoderImpl::generate(const torch::Tensor& memory, const DecodeOptions& o, at::Generator* shared,
+                                           std::vector<TokenHistory>* histories) {
   const int64_t batch = memory.size(0);
   const int64_t steps = std::min(o.max_new_tokens, config.max_tokens);
   const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(memory.device());
@@ -125,7 +126,8 @@ DecodeResult SentenceDecoderImpl::generate(const torch::Tensor& memory, const De
   std::vector<torch::Tensor> cross = cross_constants(memory);
   at::Generator own = shared ? at::Generator() : at::make_generator<at::CPUGeneratorImpl>(o.seed);
   at::Generator& generator = shared ? *shared : own;
-  SamplingOptions sampling{o.greedy, o.temperature, o.top_k, o.top_p};
+  SamplingOptions sampling{o.greedy, o.temperature, o.top_k, o.top_p, o.controls};
+  const bool controlled = histories && o.controls.active();
   torch::Tensor prefix, prefix_lengths;
   if (o.prefix.defined() && o.prefix.size(1) > 0) {
     prefix = o.prefix.to(memory.device(), torch::kLong);
@@ -144,6 +146,7 @@ DecodeResult SentenceDecoderImpl::generate(const torch::Tensor& memory, const De
     for (const auto& layer : *layers) x = layer->as<DecoderBlock>()->forward_cached(x, caches[i], cross[i]), i++;
     torch::Tensor logits = head(x).squeeze(1).to(torch::kFloat);  // [B, V]
     if (o.return_logits) step_logits.push_back(logits);
+    if (controlled) logits = apply_controls(logits, o.controls, *histories, config.eos_id);
     torch::Tensor next = next_tokens(logits, sampling, generator);
     torch::Tensor forced;  // rows still inside their forced prefix: the prompt's token, never an end
     if (prefix.defined() && t < prefix.size(1)) {
@@ -155,6 +158,14 @@ DecodeResult SentenceDecoderImpl::generate(const torch::Tensor& memory, const De
     torch::Tensor newly = o.ignore_eos ? torch::zeros_like(ended) : ended.logical_not().logical_and(next == config.eos_id);
     if (forced.defined()) newly = newly.logical_and(forced.logical_not());
     lengths = torch::where(newly, torch::full_like(lengths, t), lengths);
+    if (histories) {
+      // Text tokens only: a row's eos (and the pad after it) is not part of its text.
+      torch::Tensor text = ended.logical_or(newly).logical_not().to(torch::kCPU);
+      torch::Tensor ids = next.to(torch::kCPU);
+      for (int64_t r = 0; r < batch && r < static_cast<int64_t>(histories->size()); r++) {
+        if (text[r].item<bool>()) (*histories)[r].tokens.push_back(ids[r].item<int64_t>());
+      }
+    }
     ended = ended.logical_or(newly);
     used = t + 1;
     if (ended.all().item<bool>()) break;

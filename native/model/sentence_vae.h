@@ -3,6 +3,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "model/sampling.h"
+
 #include "model/attention.h"
 #include "model/blocks.h"
 
@@ -58,6 +60,9 @@ struct DecodeOptions {
   // [B, P] long, prefix_lengths [B] long (0: none); undefined: no prefix.
   torch::Tensor prefix;
   torch::Tensor prefix_lengths;
+  // Repetition penalty, n-gram / sentence bans, minimum sentence length (see sampling.h); they
+  // need token histories (generate's `histories`), else they are off.
+  GenerationControls controls;
 };
 
 struct DecodeResult {
@@ -94,7 +99,10 @@ class SentenceDecoderImpl : public torch::nn::Module {
   LossResult loss(const torch::Tensor& ids, const torch::Tensor& lengths, const torch::Tensor& memory, double gamma);
   // Generation from Ω [B, H] with a token KV cache and one cross-attention constant per layer.
   // `generator`: a sampling stream that lives across calls (the SLLM's); else one from options.seed.
-  DecodeResult generate(const torch::Tensor& memory, const DecodeOptions& options, at::Generator* generator = nullptr);
+  // `histories` (one per row, or null): what options.controls look at; every token a row
+  // produces before its eos (forced prefix included) is appended to its history.
+  DecodeResult generate(const torch::Tensor& memory, const DecodeOptions& options, at::Generator* generator = nullptr,
+                        std::vector<TokenHistory>* histories = nullptr);
 
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};

@@ -64,7 +64,7 @@ torch::Tensor SllmImpl::hidden(const torch::Tensor& x, const torch::Tensor& mask
   return llm->run_layers(x, mask, caches);
 }
 
-SllmLoss SllmImpl::loss(const torch::Tensor& ids, const torch::Tensor& lengths, double gamma, bool sums) {
+SllmLoss SllmImpl::loss(const torch::Tensor& ids, const torch::Tensor& lengths, double gamma, bool sums, const StopLossOptions& stop_options) {
   const int64_t b = ids.size(0), n = ids.size(1), l = ids.size(2);
   const auto long_opts = lengths.options().dtype(torch::kLong);
   torch::Tensor sentence = lengths > 0;  // [B, S]
@@ -83,6 +83,30 @@ SllmLoss SllmImpl::loss(const torch::Tensor& ids, const torch::Tensor& lengths, 
   torch::Tensor stop_logits = stop_head(h).reshape({b * n, 2});
   r.stop = focal_loss(stop_logits, stop_target, sentence.reshape({-1}), gamma);
   r.stop.rows = r.stop.tokens;  // one flag per sentence
+  if (stop_options.weight != 1.0 || stop_options.balanced) {
+    torch::Tensor real = sentence.reshape({-1}).nonzero().squeeze(1);
+    torch::Tensor target = stop_target.index_select(0, real);
+    torch::Tensor logp = torch::log_softmax(stop_logits.index_select(0, real).to(torch::kFloat), -1).gather(1, target.unsqueeze(1)).squeeze(1);
+    torch::Tensor focal = gamma == 0 ? -logp : -(1 - logp.exp()).pow(gamma) * logp;
+    torch::Tensor w = torch::ones_like(focal);
+    if (stop_options.balanced) {
+      const double n = static_cast<double>(target.numel());
+      const double stops = target.sum().item<double>();  // kStop == 1
+      if (stops > 0 && stops < n) w = torch::where(target == kStop, torch::full_like(w, n / (2 * stops)), torch::full_like(w, n / (2 * (n - stops))));
+    }
+    r.stop.loss = stop_options.weight * (focal * w).sum() / w.sum();
+    r.stop.focal_sum = r.stop.loss * static_cast<double>(r.stop.rows);  // per_sentence_loss gives the same weighted mean
+  }
+  {
+    torch::NoGradGuard no_grad;
+    torch::Tensor real = sentence.reshape({-1});
+    torch::Tensor said = (stop_logits.argmax(-1) == kStop).logical_and(real);
+    torch::Tensor truth = (stop_target == kStop).logical_and(real);
+    r.stop_tp = said.logical_and(truth).sum().item<int64_t>();
+    r.stop_fp = said.logical_and(truth.logical_not()).sum().item<int64_t>();
+    r.stop_fn = said.logical_not().logical_and(truth).sum().item<int64_t>();
+    r.stop_tn = real.sum().item<int64_t>() - r.stop_tp - r.stop_fp - r.stop_fn;
+  }
 
   // Decode: h_i reconstructs sentence i+1, whose own lengths define its targets and mask.
   torch::Tensor pred = next_exists.reshape({-1}).nonzero().squeeze(1);
@@ -156,6 +180,13 @@ SllmGenerationState sllm_prefill(Sllm& model, const torch::Tensor& ids, const to
   g.decode.max_new_tokens = std::min(decode.max_new_tokens, model->config.svae.max_tokens - 1);
   g.generator = at::make_generator<at::CPUGeneratorImpl>(decode.seed);
   g.ignore_stop = ignore_stop;
+  if (decode.controls.active()) {
+    torch::Tensor cpu_rows = rows.to(torch::kCPU, torch::kLong).contiguous();
+    for (int64_t r = 0; r < b; r++) {
+      std::vector<int64_t> index(cpu_rows.data_ptr<int64_t>() + r * n, cpu_rows.data_ptr<int64_t>() + (r + 1) * n);
+      g.histories.push_back(history_of_pieces(ids, lengths, index));
+    }
+  }
   return g;
 }
 
@@ -184,7 +215,9 @@ SllmStep sllm_step(Sllm& model, SllmGenerationState& g) {
     decode.max_new_tokens = g.forced_lengths[g.steps % g.forced_lengths.size()];
     decode.ignore_eos = true;
   }
-  DecodeResult r = model->decoder->generate(g.h, decode, &g.generator);
+  for (TokenHistory& h : g.histories) h.unit_start = static_cast<int64_t>(h.tokens.size());
+  DecodeResult r = model->decoder->generate(g.h, decode, &g.generator, g.histories.empty() ? nullptr : &g.histories);
+  for (TokenHistory& h : g.histories) h.sentences.emplace_back(h.tokens.begin() + h.unit_start, h.tokens.end());
   g.decode.prefix = torch::Tensor();  // the prefix belongs to the first sentence only
   g.decode.prefix_lengths = torch::Tensor();
   const int64_t t = r.tokens.size(1);
@@ -199,6 +232,24 @@ SllmStep sllm_step(Sllm& model, SllmGenerationState& g) {
   out.lengths = r.lengths;
   out.done = g.steps >= g.max_sentences;
   return out;
+}
+
+TokenHistory history_of_pieces(const torch::Tensor& ids, const torch::Tensor& lengths, const std::vector<int64_t>& index) {
+  torch::Tensor cpu_ids = ids.to(torch::kCPU, torch::kLong).contiguous();
+  torch::Tensor cpu_len = lengths.to(torch::kCPU, torch::kLong).contiguous();
+  const int64_t l = cpu_ids.size(1);
+  const int64_t* data = cpu_ids.data_ptr<int64_t>();
+  TokenHistory h;
+  for (int64_t piece : index) {
+    if (piece < 0) continue;
+    const int64_t len = cpu_len.data_ptr<int64_t>()[piece];
+    std::vector<int64_t> sentence(data + piece * l + 1, data + piece * l + std::max<int64_t>(len, 1));  // content: bos dropped
+    h.tokens.insert(h.tokens.end(), sentence.begin(), sentence.end());
+    h.sentences.push_back(std::move(sentence));
+  }
+  h.prompt = static_cast<int64_t>(h.tokens.size());
+  h.unit_start = h.prompt;
+  return h;
 }
 
 torch::Tensor per_sentence_loss(const SllmLoss& r) { return per_sentence_loss(r.stop) + per_sentence_loss(r.decode); }

@@ -25,6 +25,15 @@ struct SllmConfig {
 constexpr int64_t kContinue = 0;
 constexpr int64_t kStop = 1;
 
+// How the stop flags weigh in the training loss (docs/sllm.md, "The stop head"). Each flag's
+// focal term is weighted, and the weighted mean is multiplied by `weight`. `balanced`: a flag of
+// class c weighs n / (2 n_c) within the batch (both classes count as much in all), the usual
+// class-balanced weighting; else every flag weighs 1 (the paper's plain mean).
+struct StopLossOptions {
+  double weight = 1.0;
+  bool balanced = false;
+};
+
 struct SllmLoss {
   torch::Tensor loss;  // stop focal loss + decode focal loss (what training minimizes)
   LossResult decode;   // next-sentence tokens (+ eos), teacher-forced
@@ -33,6 +42,8 @@ struct SllmLoss {
   // of every stop flag; counts of content tokens and target sentences.
   double content_nll = 0, eos_nll = 0, stop_nll = 0;
   int64_t content_tokens = 0, target_sentences = 0;
+  // Stop-head confusion counts over real sentences (positive = "stop"; argmax decisions).
+  int64_t stop_tp = 0, stop_fp = 0, stop_fn = 0, stop_tn = 0;
 };
 
 class SllmImpl : public torch::nn::Module {
@@ -42,7 +53,7 @@ class SllmImpl : public torch::nn::Module {
   // Paragraphs: ids [B, S, L] long (bos first in each sentence), lengths [B, S] long (0: no
   // sentence; real sentences come first). Decode targets of h_i are sentence i+1 with ITS OWN
   // lengths; stop label of sentence i: continue iff sentence i+1 exists.
-  SllmLoss loss(const torch::Tensor& ids, const torch::Tensor& lengths, double gamma, bool sums = false);
+  SllmLoss loss(const torch::Tensor& ids, const torch::Tensor& lengths, double gamma, bool sums = false, const StopLossOptions& stop = {});
   // Sentence vectors of paragraphs [B, S, H] (zeros where there is no sentence).
   torch::Tensor sentence_vectors(const torch::Tensor& ids, const torch::Tensor& lengths);
   // h [B, T, H] for sentence vectors x [B, T, H] over a 0/1 mask [B, past + T] (see OptDecoder::run_layers).
@@ -70,7 +81,14 @@ struct SllmGenerationState {
   bool ignore_stop = false;
   // Benchmarks: sentence k has exactly forced_lengths[k % n] tokens (eos ignored); empty: off.
   std::vector<int64_t> forced_lengths;
+  // Per row: the text so far as tokens and its sentences (prompt's, then generated), for the
+  // generation controls in decode.controls; empty when they are off.
+  std::vector<TokenHistory> histories;
 };
+
+// A row's history from its prompt pieces: ids [N, L] (bos first), lengths [N] (bos included),
+// the pieces `index` (-1: none) in order.
+TokenHistory history_of_pieces(const torch::Tensor& ids, const torch::Tensor& lengths, const std::vector<int64_t>& index);
 
 struct SllmStep {
   torch::Tensor tokens;   // [B, T] generated ids (eos included where reached)

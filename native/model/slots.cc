@@ -79,7 +79,8 @@ struct DecodedRows {
 // rows are at the same token position every step (same attention width as when alone); a row
 // that ended draws nothing more.
 DecodedRows decode_rows(SentenceDecoderImpl& dec, const torch::Tensor& memory, const std::vector<int64_t>& limits,
-                        const std::vector<bool>& ignore_eos, const std::vector<RowSampler*>& samplers) {
+                        const std::vector<bool>& ignore_eos, const std::vector<RowSampler*>& samplers,
+                        const std::vector<TokenHistory*>& histories) {
   const SvaeConfig& c = dec.config;
   const int64_t n = memory.size(0);
   const int64_t steps = *std::max_element(limits.begin(), limits.end());
@@ -98,12 +99,13 @@ DecodedRows decode_rows(SentenceDecoderImpl& dec, const torch::Tensor& memory, c
     size_t i = 0;
     for (const auto& layer : *dec.layers) x = layer->as<DecoderBlock>()->forward_cached(x, caches[i], cross[i]), i++;
     torch::Tensor logits = dec.head(x).squeeze(1).to(torch::kFloat);  // [n, V]
-    torch::Tensor next = pick_rows(logits, samplers, ended, c.pad_id);
+    torch::Tensor next = pick_rows(logits, samplers, ended, c.pad_id, histories, c.eos_id);
     auto a = next.accessor<int64_t, 1>();
     bool all = true;
     for (int64_t r = 0; r < n; r++) {
       if (ended[r]) continue;
       o[r][t] = a[r];
+      if (ignore_eos[r] || a[r] != c.eos_id) histories[r]->tokens.push_back(a[r]);
       if (!ignore_eos[r] && a[r] == c.eos_id) {
         lengths[r] = t;
         ended[r] = true;
@@ -122,7 +124,8 @@ DecodedRows decode_rows(SentenceDecoderImpl& dec, const torch::Tensor& memory, c
 
 }  // namespace
 
-torch::Tensor pick_rows(const torch::Tensor& logits, const std::vector<RowSampler*>& samplers, const std::vector<bool>& skip, int64_t fill) {
+torch::Tensor pick_rows(const torch::Tensor& logits, const std::vector<RowSampler*>& samplers, const std::vector<bool>& skip, int64_t fill,
+                        const std::vector<TokenHistory*>& histories, int64_t eos_id) {
   const int64_t n = logits.size(0);
   torch::Tensor out = logits.argmax(-1).to(torch::kCPU).contiguous();  // exact per row, whatever the batch
   auto a = out.accessor<int64_t, 1>();
@@ -132,7 +135,10 @@ torch::Tensor pick_rows(const torch::Tensor& logits, const std::vector<RowSample
       continue;
     }
     RowSampler& s = *samplers[r];
-    if (!s.options.greedy) a[r] = next_tokens(logits.narrow(0, r, 1), s.options, s.generator).item<int64_t>();
+    const bool controlled = !histories.empty() && histories[r] && s.options.controls.active();
+    torch::Tensor row = controlled ? apply_controls(logits[r], s.options.controls, *histories[r], eos_id).unsqueeze(0) : logits.narrow(0, r, 1);
+    if (!s.options.greedy) a[r] = next_tokens(row, s.options, s.generator).item<int64_t>();
+    else if (controlled) a[r] = row.argmax(-1).item<int64_t>();
   }
   return out;
 }
@@ -175,21 +181,24 @@ OptSlotStep OptSlots::step(Opt& model, const std::vector<int64_t>& remove, std::
     std::vector<int64_t> last, positions;
     std::vector<std::vector<KVCache>*> caches;
     std::vector<RowSampler*> samplers;
+    std::vector<TokenHistory*> histories;
     for (OptSlotRow& r : rows_) {
       require_room(r.caches, r.id);
       last.push_back(r.last);
       positions.push_back(r.caches[0].length);
       caches.push_back(&r.caches);
       samplers.push_back(&r.sampler);
+      histories.push_back(&r.history);
     }
     torch::Tensor x = dec.embed_tokens(torch::tensor(last, torch::kLong).to(device_).view({n, 1}));
     if (dec.project_in) x = dec.project_in(x);
     torch::Tensor h = opt_rows_step(dec, x, positions, caches);
     if (dec.project_out) h = dec.project_out(h);
-    torch::Tensor next = pick_rows(model->head(h.squeeze(1)), samplers, {}, c.pad_id);
+    torch::Tensor next = pick_rows(model->head(h.squeeze(1)), samplers, {}, c.pad_id, histories, c.eos_id);
     auto a = next.accessor<int64_t, 1>();
     for (int64_t r = 0; r < n; r++) {
       rows_[r].last = a[r];
+      if (a[r] != c.eos_id) rows_[r].history.tokens.push_back(a[r]);
       out.ids.push_back(rows_[r].id);
       out.tokens.push_back(a[r]);
     }
@@ -204,11 +213,21 @@ OptSlotStep OptSlots::step(Opt& model, const std::vector<int64_t>& remove, std::
     row.id = add_row.id;
     row.caches = dec.make_caches(1, t + add_row.max_new, torch::TensorOptions().dtype(dtype_).device(device_));
     row.sampler = {add_row.sampling, at::make_generator<at::CPUGeneratorImpl>(add_row.seed)};
+    if (add_row.sampling.controls.active()) {
+      torch::Tensor prompt = add_row.ids.to(torch::kCPU, torch::kLong).contiguous();
+      for (int64_t i = 0; i < t; i++) {
+        const int64_t id = prompt.data_ptr<int64_t>()[i];
+        if (id != c.bos_id && id != c.eos_id && id != c.pad_id) row.history.tokens.push_back(id);
+      }
+      row.history.prompt = row.history.unit_start = static_cast<int64_t>(row.history.tokens.size());
+    }
     torch::Tensor ids = add_row.ids.to(device_).view({1, t});
     torch::Tensor mask = torch::ones({1, t}, torch::TensorOptions().dtype(torch::kLong).device(device_));
     torch::Tensor h = dec.forward(ids, mask, &row.caches).select(1, t - 1);  // [1, D]: only the last position needs the head
     std::vector<RowSampler*> samplers{&row.sampler};
-    row.last = pick_rows(model->head(h), samplers, {}, c.pad_id).item<int64_t>();
+    std::vector<TokenHistory*> histories{&row.history};
+    row.last = pick_rows(model->head(h), samplers, {}, c.pad_id, histories, c.eos_id).item<int64_t>();
+    if (row.last != c.eos_id) row.history.tokens.push_back(row.last);
     out.ids.push_back(row.id);
     out.tokens.push_back(row.last);
     rows_.push_back(std::move(row));
@@ -240,6 +259,11 @@ SllmSlotStep SllmSlots::step(Sllm& model, const std::vector<int64_t>& remove, st
     row.ignore_stop = a.ignore_stop;
     row.forced_lengths = a.forced_lengths;
     row.sampler = {a.sampling, at::make_generator<at::CPUGeneratorImpl>(a.seed)};
+    if (a.sampling.controls.active()) {
+      std::vector<int64_t> all(pieces);
+      for (int64_t i = 0; i < pieces; i++) all[i] = i;
+      row.history = history_of_pieces(a.ids, a.lengths, all);
+    }
     torch::Tensor ids = a.ids.to(device_);
     torch::Tensor omega = model->encoder(ids, valid_from_lengths(a.lengths.to(device_), ids.size(1)));  // [N, H]
     row.caches = model->llm->make_caches(1, pieces + a.max_sentences, omega.options());
@@ -272,8 +296,11 @@ SllmSlotStep SllmSlots::step(Sllm& model, const std::vector<int64_t>& remove, st
   std::vector<int64_t> limits;
   std::vector<bool> ignore_eos;
   std::vector<RowSampler*> samplers;
+  std::vector<TokenHistory*> histories;
   for (int64_t r : go) {
     SllmSlotRow& row = rows_[r];
+    row.history.unit_start = static_cast<int64_t>(row.history.tokens.size());
+    histories.push_back(&row.history);
     if (!row.forced_lengths.empty()) {
       limits.push_back(row.forced_lengths[row.sentences % row.forced_lengths.size()]);
       ignore_eos.push_back(true);
@@ -284,7 +311,8 @@ SllmSlotStep SllmSlots::step(Sllm& model, const std::vector<int64_t>& remove, st
     samplers.push_back(&row.sampler);
   }
   torch::Tensor index = torch::tensor(go, torch::kLong).to(device_);
-  DecodedRows d = decode_rows(*model->decoder, h.index_select(0, index), limits, ignore_eos, samplers);
+  DecodedRows d = decode_rows(*model->decoder, h.index_select(0, index), limits, ignore_eos, samplers, histories);
+  for (TokenHistory* th : histories) th->sentences.emplace_back(th->tokens.begin() + th->unit_start, th->tokens.end());
   // Re-encode [bos, content] of each sentence: rows of equal length together, no padding (a
   // row's vector never depends on a neighbour's length).
   const int64_t hidden = h.size(1);

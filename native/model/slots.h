@@ -31,8 +31,10 @@ struct RowSampler {
 };
 
 // logits [n, V] float -> ids [n] long. Rows with skip[r] get `fill` and draw nothing (their
-// generator does not advance). `skip` may be empty.
-torch::Tensor pick_rows(const torch::Tensor& logits, const std::vector<RowSampler*>& samplers, const std::vector<bool>& skip, int64_t fill);
+// generator does not advance). `skip` may be empty. With `histories` (one per row, or empty),
+// a row whose options carry generation controls has them applied first (eos: `eos_id`).
+torch::Tensor pick_rows(const torch::Tensor& logits, const std::vector<RowSampler*>& samplers, const std::vector<bool>& skip, int64_t fill,
+                        const std::vector<TokenHistory*>& histories = {}, int64_t eos_id = -1);
 
 // One new position per row through an OPT decoder stack: x [n, 1, H] (already embedded,
 // without positions), row r at position positions[r] (0-based) with its caches *caches[r]
@@ -48,6 +50,7 @@ struct OptSlotRow {
   std::vector<KVCache> caches;  // per layer; caches[0].length = positions so far
   int64_t last = 0;             // the token to feed next
   RowSampler sampler;
+  TokenHistory history;         // prompt + generated tokens, for the generation controls
 };
 
 struct OptSlotAdd {
@@ -90,6 +93,7 @@ struct SllmSlotRow {
   bool ignore_stop = false;
   std::vector<int64_t> forced_lengths;  // benchmarks: sentence k has forced[k % n] tokens, eos ignored
   RowSampler sampler;
+  TokenHistory history;                 // the row's text and sentences, for the generation controls
 };
 
 struct SllmSlotAdd {

@@ -74,8 +74,9 @@ function common(f: Fields, endpoint: ParsedRequest['endpoint'], prompt: string, 
   }
   const n = f.raw('n');
   if (n !== undefined && n !== 1) throw badField('1', 'n', n, ': this server generates one choice per request (send concurrent requests instead; they are batched together)');
-  f.unsupported('presence_penalty', isZero, 'no penalties');
-  f.unsupported('frequency_penalty', isZero, 'no penalties');
+  // OpenAI's penalties with OpenAI's semantics (counts over the completion's tokens).
+  const presencePenalty = f.number('presence_penalty', -2, 2);
+  const frequencyPenalty = f.number('frequency_penalty', -2, 2);
   f.unsupported('logit_bias', isEmptyObject, 'no logit bias');
   f.string('user');
   const stream = f.boolean('stream') ?? false;
@@ -98,6 +99,12 @@ function common(f: Fields, endpoint: ParsedRequest['endpoint'], prompt: string, 
   // Benchmark extensions: vLLM's ignore_eos, and forced sentence lengths (SLLM).
   const ignoreStop = f.boolean('ignore_eos');
   const sentenceTokens = sentenceTokensOf(f.raw('sentence_tokens'));
+  // Repetition extensions with vLLM's / Hugging Face's names (docs/generation.md).
+  const repetitionPenalty = f.number('repetition_penalty', 0.000001, 1_000_000);
+  const noRepeatNgramSize = f.integer('no_repeat_ngram_size', 0, 1024);
+  const minTokens = kind === 'opt' ? f.integer('min_tokens', 0, limits.maxTokens) : undefined;
+  const minSentenceTokens = kind === 'sllm' ? f.integer('min_sentence_tokens', 0, 1024) : undefined;
+  const noRepeatSentences = kind === 'sllm' ? f.boolean('no_repeat_sentences') : undefined;
   const engine: ParsedRequest['engine'] = {
     // OpenAI's default temperature is 1 (sampling); top_p 0 keeps only the most likely token.
     temperature: topP === 0 ? 0 : temperature ?? 1,
@@ -110,6 +117,13 @@ function common(f: Fields, endpoint: ParsedRequest['endpoint'], prompt: string, 
   if (maxTokens !== undefined) engine.maxTokens = maxTokens;
   if (topP !== undefined && topP > 0) engine.topP = topP;
   if (topK !== undefined) engine.topK = topK;
+  if (presencePenalty !== undefined) engine.presencePenalty = presencePenalty;
+  if (frequencyPenalty !== undefined) engine.frequencyPenalty = frequencyPenalty;
+  if (repetitionPenalty !== undefined) engine.repetitionPenalty = repetitionPenalty;
+  if (noRepeatNgramSize !== undefined) engine.noRepeatNgramSize = noRepeatNgramSize;
+  if (minTokens !== undefined) engine.minNewTokens = minTokens;
+  if (minSentenceTokens !== undefined) engine.minSentenceTokens = minSentenceTokens;
+  if (noRepeatSentences !== undefined) engine.noRepeatSentences = noRepeatSentences;
   // OpenAI's only length limit is max_tokens: an SLLM is not also held to the engine's default sentence cap.
   if (kind === 'sllm') engine.maxSentences = maxSentences ?? limits.maxTokens;
   const echo = endpoint === 'completions' && (f.boolean('echo') ?? false);
