@@ -10,6 +10,7 @@ import { info } from '../lib/index.js';
 import { packageRoot } from '../lib/native/loader.js';
 import { benchOpt, renderOpt } from './opt.js';
 import { benchPeers, renderPeers } from './peers.js';
+import { benchKernels, renderKernels } from './kernels.js';
 import { barChart } from './chart.js';
 import { benchServe, renderServe } from './serve.js';
 import { benchSllm, renderSllm } from './sllm.js';
@@ -84,6 +85,11 @@ const benches: Record<string, () => Promise<{ result: unknown; text: string }>> 
       ...(shapes ? { shapes } : {}), ...(dtypes ? { dtypes } : {}), ...(batches ? { batches } : {}), ...(sentences ? { sentences: Number(sentences) } : {}),
     });
     return { result, text: renderPeers(result) };
+  },
+  // One linear at decode sizes: every dtype x kernel path (LibTorch = 'off').
+  kernels: async () => {
+    const result = await benchKernels({ threads: info().threads, repeats: Math.min(repeats, 5), ...(batches ? { batches } : {}), ...(quick ? { shapes: [[3072, 768]], calls: 3 } : {}) });
+    return { result, text: renderKernels(result) };
   },
   svae: async () => {
     const result = await benchSvae({ repeats: Math.min(repeats, 3), threads: info().threads });
