@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- <names...>] [--quick] [--calls N] [--cycles N] [--repeats N] [--out file.json] [--shapes tiny,125m,350m,1.3b]
- * [--svae 1,2,4] [--batches 1,8] [--clients 1,4,16,64]`: runs the benchmarks, prints tables, writes JSON (default
+ * [--svae 1,2,4] [--batches 1,8] [--clients 1,4,16,64] [--dtypes float32,bfloat16,int8] [--sentences N] [--no-peer]`: runs the benchmarks, prints tables, writes JSON (default
  * bench/results/latest.json). Not part of `npm test`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { info } from '../lib/index.js';
 import { packageRoot } from '../lib/native/loader.js';
 import { benchOpt, renderOpt } from './opt.js';
+import { benchPeers, renderPeers } from './peers.js';
+import { benchKernels, renderKernels } from './kernels.js';
 import { barChart } from './chart.js';
 import { benchServe, renderServe } from './serve.js';
 import { benchSllm, renderSllm } from './sllm.js';
@@ -32,6 +34,10 @@ const shapes = list('--shapes');
 const svaeLayers = list('--svae')?.map(Number);
 const batches = list('--batches')?.map(Number);
 const clients = list('--clients')?.map(Number);
+const dtypes = list('--dtypes');
+const sentences = flag('--sentences');
+const noPeer = args.includes('--no-peer');
+if (noPeer) args.splice(args.indexOf('--no-peer'), 1);
 const out = flag('--out') ?? join(packageRoot, 'bench', 'results', 'latest.json');
 mkdirSync(dirname(out), { recursive: true });
 const selected = args.length > 0 ? args : ['text-pipeline', 'svae', 'train-vs-pytorch', 'opt', 'sllm'];
@@ -71,6 +77,19 @@ const benches: Record<string, () => Promise<{ result: unknown; text: string }>> 
   soak: async () => {
     const result = await benchSoak({ quick, ...(soakCalls ? { generateCalls: Number(soakCalls) } : {}), ...(soakCycles ? { cycles: Number(soakCycles) } : {}) });
     return { result, text: renderSoak(result) };
+  },
+  // Ours in every dtype vs llama.cpp (node-llama-cpp, installed on demand) at equal weight bytes.
+  peers: async () => {
+    const result = await benchPeers({
+      threads: info().threads, repeats: Math.min(repeats, 5), noPeer,
+      ...(shapes ? { shapes } : {}), ...(dtypes ? { dtypes } : {}), ...(batches ? { batches } : {}), ...(sentences ? { sentences: Number(sentences) } : {}),
+    });
+    return { result, text: renderPeers(result) };
+  },
+  // One linear at decode sizes: every dtype x kernel path (LibTorch = 'off').
+  kernels: async () => {
+    const result = await benchKernels({ threads: info().threads, repeats: Math.min(repeats, 5), ...(batches ? { batches } : {}), ...(quick ? { shapes: [[3072, 768]], calls: 3 } : {}) });
+    return { result, text: renderKernels(result) };
   },
   svae: async () => {
     const result = await benchSvae({ repeats: Math.min(repeats, 3), threads: info().threads });

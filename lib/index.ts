@@ -31,6 +31,7 @@ export {
 } from './data/SentenceDataset.js';
 export { ParagraphDataset, type ParagraphBatches, type ParagraphDatasetOptions, type IndexedParagraphBatch } from './data/ParagraphDataset.js';
 export { SentenceVAE, type CreateSentenceVAEOptions, type LoadSentenceVAEOptions, type GenerateOptions, type EvaluateOptions, type Evaluation, type TrainStepOptions, type StepResult, type ModelDType } from './models/SentenceVAE.js';
+export { type InferenceDType } from './models/inferenceDType.js';
 export { presets, presetNames, type PresetName, type SentenceVAEConfig, type Preset } from './models/svaeConfig.js';
 export { recipeShape } from './models/svaeConfig.js';
 export { endsMidSentence } from './models/partialSentence.js';

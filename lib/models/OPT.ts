@@ -30,12 +30,22 @@ import type { HubOptions } from '../io/hub/options.js';
 import { splitHubOptions } from '../io/hub/options.js';
 import { localOrHub } from '../io/hub/resolve.js';
 import type { ModelDType } from './SentenceVAE.js';
+import { checkInt8Device, holdsInt8, type InferenceDType, inferenceDTypes, nativeDType } from './inferenceDType.js';
+import { DTypeError } from '../errors/DTypeError.js';
 
 export interface LoadOptOptions {
   /** @default 'cpu' */
   device?: Device;
-  /** Weights are converted to this dtype on load. @default 'float32' */
-  dtype?: ModelDType;
+  /**
+   * Weights are converted to this dtype on load; 'int8' quantizes them (inference on the CPU only;
+   * a folder saved from an int8 model must be loaded with 'int8').
+   * @default 'float32'
+   * @example
+   * ```ts
+   * const opt = await OPT.load('./opt-125m', { dtype: 'int8' });
+   * ```
+   */
+  dtype?: InferenceDType;
   /**
    * The tokenizer of the text APIs. Without one and without tokenizer files in the folder, the
    * model still loads: the id-level APIs (forward, decodeSteps, evaluate of a ParagraphDataset)
@@ -157,7 +167,7 @@ function promptList(prompts: unknown): readonly string[] {
 export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, ParagraphDataset | readonly string[]> {
   readonly config: Readonly<OptConfig>;
   readonly device: string;
-  readonly dtype: ModelDType;
+  readonly dtype: InferenceDType;
   readonly #tokenizer: Tokenizer | undefined;
   /** Where the model came from, for MissingTokenizerError's message. */
   readonly #source: string;
@@ -166,7 +176,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
   #native: NativeOPT | undefined;
   readonly #training = new NativeTraining(() => this.#live);
 
-  private constructor(native: NativeOPT, config: OptConfig, tokenizer: Tokenizer | undefined, device: string, dtype: ModelDType, source: string) {
+  private constructor(native: NativeOPT, config: OptConfig, tokenizer: Tokenizer | undefined, device: string, dtype: InferenceDType, source: string) {
     this.#native = native;
     this.config = Object.freeze({ ...config });
     this.#tokenizer = tokenizer;
@@ -203,7 +213,8 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     expectString(dir, 'dir');
     const o = expectOptions(options);
     if (o.tokenizer !== undefined && !(o.tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', o.tokenizer);
-    const dtype = expectOneOf(o.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
+    const dtype = expectOneOf(o.dtype ?? 'float32', 'dtype', inferenceDTypes);
+    if (dtype === 'int8') checkInt8Device(dtype, callSync(() => addon().resolveDevice(o.device ?? 'cpu')));
     // LibTorch's dlopen on a worker thread, awaited before anything else: while a dlopen holds the
     // loader's lock, the main thread's own first calls into other native modules (the tokenizer)
     // would wait for it (measured: ~1 s stalls when they overlapped).
@@ -217,12 +228,17 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     const weights = await readOptWeights(dir);
     // Sampling never picks ids the tokenizer cannot decode; without a tokenizer every id is fair.
     const tokenizerSize = tokenizer?.vocabSize ?? config.vocabSize;
-    const native = await callAsync(() => addon().NativeOPT.create({ ...config, tokenizerSize }, device, dtype, 0));
+    const native = await callAsync(() => addon().NativeOPT.create({ ...config, tokenizerSize }, device, nativeDType(dtype), 0));
     try {
+      // A folder saved from an int8 model holds int8 weights and their scales: quantize first.
+      const quantized = holdsInt8(weights.tensors.keys());
+      if (quantized && dtype !== 'int8') throw new DTypeError(`${dir} holds int8 weights (saved from an int8 model): load it with dtype 'int8'`);
+      if (quantized) await callAsync(() => native.quantize());
       const byName = Object.fromEntries([...weights.tensors].map(([k, t]) => [k, t.native]));
       await callAsync(() => native.loadTensors(byName)).catch((error: Error) => {
         throw new FormatError(`${weights.files.join(', ')}: ${error.message}`, { path: weights.files[0]! });
       });
+      if (dtype === 'int8' && !quantized) await callAsync(() => native.quantize());
     } catch (error) {
       native.dispose();
       throw error;
@@ -250,16 +266,23 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
   }
 
   /** An OPT with random weights (benchmarks, tests): the shape of `config`, seeded. */
-  static async create(config: OptConfig, options: { tokenizer?: Tokenizer; device?: Device; dtype?: ModelDType; seed?: number }): Promise<OPT> {
+  static async create(config: OptConfig, options: { tokenizer?: Tokenizer; device?: Device; dtype?: InferenceDType; seed?: number }): Promise<OPT> {
     if (config === null || typeof config !== 'object' || Array.isArray(config)) invalid('OptConfig object', 'config', config);
     const o = expectOptions(options);
     if (o.tokenizer !== undefined && !(o.tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', o.tokenizer);
-    const dtype = expectOneOf(o.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
+    const dtype = expectOneOf(o.dtype ?? 'float32', 'dtype', inferenceDTypes);
     const seed = expectInteger(o.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER);
     const device = o.device ?? 'cpu';
+    checkInt8Device(dtype, callSync(() => addon().resolveDevice(device)));
     const tokenizerSize = o.tokenizer?.vocabSize ?? config.vocabSize;
     await preloadAddon();
-    const native = await callAsync(() => addon().NativeOPT.create({ ...config, tokenizerSize }, device, dtype, seed));
+    const native = await callAsync(() => addon().NativeOPT.create({ ...config, tokenizerSize }, device, nativeDType(dtype), seed));
+    if (dtype === 'int8') {
+      await callAsync(() => native.quantize()).catch((error: unknown) => {
+        native.dispose();
+        throw error;
+      });
+    }
     return new OPT(native, config, o.tokenizer, callSync(() => addon().resolveDevice(device)), dtype, 'OPT.create()');
   }
 

@@ -24,6 +24,8 @@ import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, 
 import { type OptConfig, readOptConfig } from './optConfig.js';
 import { readOptWeights } from './optWeights.js';
 import type { ModelDType } from './SentenceVAE.js';
+import { checkInt8Device, holdsInt8, type InferenceDType, inferenceDTypes, nativeDType } from './inferenceDType.js';
+import { DTypeError } from '../errors/DTypeError.js';
 import { checkVectors } from './vectors.js';
 import { checkConfig, type PresetName, presetNames, presets, recipeShape, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
 import { endsMidSentence } from './partialSentence.js';
@@ -64,8 +66,8 @@ export interface CreateSllmOptions extends SllmFreeze {
   tokenizer?: Tokenizer | BuiltinTokenizer | string;
   /** @default 'cpu' */
   device?: Device;
-  /** @default 'float32' */
-  dtype?: ModelDType;
+  /** 'int8': weight-only int8 for inference on the CPU. @default 'float32' */
+  dtype?: InferenceDType;
   /** Seed of the weight initialization. @default 0 */
   seed?: number;
   /** A training recipe's SentenceVAE shape ('paper': post-LN blocks; see recipeShape). @default 'default' */
@@ -80,8 +82,8 @@ export interface FromOptOptions extends SllmFreeze {
   svae?: string | Partial<SentenceVAEConfig>;
   /** @default 'cpu' */
   device?: Device;
-  /** @default 'float32' */
-  dtype?: ModelDType;
+  /** 'int8': weight-only int8 for inference on the CPU. @default 'float32' */
+  dtype?: InferenceDType;
   /** Seed of the parts initialized fresh (SentenceVAE when not given, stop head). @default 0 */
   seed?: number;
   /** A training recipe's shape for a fresh SentenceVAE ('paper': post-LN blocks). @default 'default' */
@@ -282,7 +284,8 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
   readonly config: Readonly<SllmConfig>;
   readonly tokenizer: Tokenizer;
   readonly device: string;
-  readonly dtype: ModelDType;
+  /** 'int8': weight-only int8, inference on the CPU only (quantized after the weights load). */
+  readonly dtype: InferenceDType;
   /** Which parts train (applied whenever training is configured). */
   readonly freeze: Readonly<Required<SllmFreeze>>;
   /** For recipes whose settings depend on the model (TrainableModel.kind). */
@@ -293,7 +296,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
   /** What the model card says beyond the config (base model, training run); kept in config.json. */
   #card: CardFacts = {};
 
-  private constructor(native: NativeSLLM, config: SllmConfig, tokenizer: Tokenizer, device: string, dtype: ModelDType, freeze: SllmFreeze) {
+  private constructor(native: NativeSLLM, config: SllmConfig, tokenizer: Tokenizer, device: string, dtype: InferenceDType, freeze: SllmFreeze) {
     this.#native = native;
     this.config = Object.freeze({ svae: Object.freeze({ ...config.svae }), llm: Object.freeze({ ...config.llm }) });
     this.tokenizer = tokenizer;
@@ -302,13 +305,14 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     this.freeze = Object.freeze({ freezeSvae: freeze.freezeSvae ?? false, freezeLlm: freeze.freezeLlm ?? false });
   }
 
-  static async #make(config: SllmConfig, tokenizer: Tokenizer, options: { device?: Device; dtype?: ModelDType; seed?: number } & SllmFreeze): Promise<SLLM> {
-    const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
+  static async #make(config: SllmConfig, tokenizer: Tokenizer, options: { device?: Device; dtype?: InferenceDType; seed?: number } & SllmFreeze): Promise<SLLM> {
+    const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', inferenceDTypes);
     const seed = expectInteger(options.seed ?? 0, 'seed', 0, Number.MAX_SAFE_INTEGER);
     const device = options.device ?? 'cpu';
+    checkInt8Device(dtype, callSync(() => addon().resolveDevice(device)));
     const nativeConfig: NativeSllmConfig = { svae: config.svae, llm: { ...config.llm, tokenizerSize: config.llm.vocabSize } };
     await preloadAddon();
-    const native = await callAsync(() => addon().NativeSLLM.create(nativeConfig, device, dtype, seed));
+    const native = await callAsync(() => addon().NativeSLLM.create(nativeConfig, device, nativeDType(dtype), seed));
     return new SLLM(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype, options);
   }
 
@@ -330,7 +334,19 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
       wordEmbedProjDim: svae.hidden, preNorm: true, finalNorm: true, padId: svae.padId, bosId: svae.bosId, eosId: svae.eosId,
       ...options.llm,
     };
-    return SLLM.#make({ svae, llm: checkLlmConfig(llm, 'llm') }, tokenizer, options);
+    const sllm = await SLLM.#make({ svae, llm: checkLlmConfig(llm, 'llm') }, tokenizer, options);
+    await sllm.#quantizeIfInt8();
+    return sllm;
+  }
+
+  /** int8 models load float weights first, then quantize (disposing the model if that fails). */
+  async #quantizeIfInt8(): Promise<void> {
+    if (this.dtype !== 'int8') return;
+    const native = this.#live;
+    await callAsync(() => native.quantize()).catch((error: unknown) => {
+      this.dispose();
+      throw error;
+    });
   }
 
   /**
@@ -395,6 +411,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
       sllm.dispose();
       throw error;
     }
+    await sllm.#quantizeIfInt8();
     return sllm;
   }
 
@@ -432,7 +449,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
   }
 
   /** Loads a folder written by `save()`. */
-  static async load(dir: string, options: { device?: Device; dtype?: ModelDType } & SllmFreeze = {}): Promise<SLLM> {
+  static async load(dir: string, options: { device?: Device; dtype?: InferenceDType } & SllmFreeze = {}): Promise<SLLM> {
     expectString(dir, 'dir');
     options = expectOptions(options);
     const { path, raw } = await readModelConfig(dir, 'SLLM');
@@ -453,6 +470,11 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     try {
       const weights = await loadSafetensors(file);
       try {
+        // A folder saved from an int8 model holds int8 weights and their scales: quantize first.
+        if (holdsInt8(weights.keys())) {
+          if (sllm.dtype !== 'int8') throw new DTypeError(`${file} holds int8 weights (saved from an int8 model): load it with dtype 'int8'`);
+          await callAsync(() => sllm.#live.quantize());
+        }
         await sllm.#training.loadNamedTensors(weights).catch((error: Error) => {
           throw new FormatError(`${file}: ${error.message}`, { path: file });
         });
@@ -463,6 +485,7 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
       sllm.dispose();
       throw error;
     }
+    await sllm.#quantizeIfInt8();
     return sllm;
   }
 

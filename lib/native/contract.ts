@@ -62,6 +62,21 @@ export interface NativeOps {
   applyControls(logits: NativeTensor, histories: readonly NativeTokenHistory[], controls: NativeGenerationControls, eosId: number): Promise<NativeTensor>;
 }
 
+/** The decode kernels (native/kernels): instruction-set paths, one linear, int8 weights. */
+export type NativeKernelPath = 'off' | 'portable' | 'avx2' | 'avx512';
+export interface NativeKernels {
+  /** detected: the best path this CPU runs; active: the one in use (SENTENCEVAE_KERNELS or setPath). */
+  paths(): { detected: NativeKernelPath; active: NativeKernelPath; supported: NativeKernelPath[] };
+  /** For the whole process; 'auto' returns to the detected path. */
+  setPath(path: NativeKernelPath | 'auto'): void;
+  /** x [..., in] · weight [out, in]^T (+ bias) on `path` ('off': LibTorch; int8 weights need `scale` [out, ceil(in/32)]). */
+  linear(x: NativeTensor, weight: NativeTensor, scale: NativeTensor | null, bias: NativeTensor | null, path: NativeKernelPath): Promise<NativeTensor>;
+  quantize(weight: NativeTensor): Promise<{ weight: NativeTensor; scale: NativeTensor }>;
+  dequantize(weight: NativeTensor, scale: NativeTensor): Promise<NativeTensor>;
+  /** Best of `repeats` multithreaded streaming reads of a `megabytes` buffer. */
+  readBandwidth(megabytes: number, repeats: number): Promise<{ readGBs: number; seconds: number; threads: number }>;
+}
+
 export interface NativeTensorSlice {
   dtype: NativeDType;
   shape: number[];
@@ -131,6 +146,8 @@ export interface NativeOPT extends NativeTrainable {
   accumulate(ids: Int32Array, shape: readonly number[], mask: Uint8Array, options: { gamma?: number; scale?: number }): Promise<{ loss: number; ce: number; tokens: number; correct: number }>;
   /** A continuous-batching session (native/model/slots.h) with `slots` rows at most. */
   openSlots(options: { slots: number }): NativeOptSlots;
+  /** Weights (Linears and the tied embedding) to int8 with per-block scales, in place: inference only after. */
+  quantize(): Promise<void>;
 }
 
 export interface NativeOPTClass {
@@ -309,6 +326,8 @@ export interface NativeSllmSession {
 }
 
 export interface NativeSLLM extends NativeTrainable {
+  /** Every Linear to int8 with per-block scales, in place: inference only after. */
+  quantize(): Promise<void>;
   encode(ids: Int32Array, shape: readonly number[], lengths: Int32Array): Promise<NativeTensor>;
   /** Full forward: LLM outputs [B, S, H] of paragraphs [B, S, L] (lengths [B*S], 0 = none). */
   hidden(ids: Int32Array, shape: readonly number[], lengths: Int32Array): Promise<NativeTensor>;
@@ -408,6 +427,7 @@ export interface NativeAddon {
   throwForTest(kind: 'torch' | 'std' | 'unknown'): never;
   NativeTensor: NativeTensorClass;
   ops: NativeOps;
+  kernels: NativeKernels;
   io: NativeIO;
   NativeSentenceVAE: NativeSentenceVAEClass;
   NativeOPT: NativeOPTClass;

@@ -3,6 +3,7 @@
 #include "bindings/AddonTensor.h"
 #include "bindings/controls.h"
 #include "bindings/dtype.h"
+#include "bindings/kernel_bindings.h"
 #include "bindings/module_bridge.h"
 #include "bindings/tensor_bridge.h"
 #include "bindings/addon_data.h"
@@ -80,6 +81,7 @@ void AddonOPT::Init(Napi::Env env, Napi::Object exports) {
                                         StaticMethod<&AddonOPT::Create>("create"),
                                         InstanceMethod<&AddonOPT::LoadTensors>("loadTensors"),
                                         InstanceMethod<&AddonOPT::NamedTensors>("namedTensors"),
+                                        InstanceMethod<&AddonOPT::Quantize>("quantize"),
                                         InstanceMethod<&AddonOPT::Logits>("logits"),
                                         InstanceMethod<&AddonOPT::Nll>("nll"),
                                         InstanceMethod<&AddonOPT::Generate>("generate"),
@@ -121,6 +123,11 @@ Napi::Value AddonOPT::Create(const Napi::CallbackInfo& info) {
 // every one present with its shape; unexpected names are an error (the caller filters known extras).
 Napi::Value AddonOPT::LoadTensors(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value { return trainable::load_tensors(info, Value(), Live()); });
+}
+
+// quantize() -> Promise<void>: int8 weights for inference (dtype 'int8'; native/kernels/quantize.h).
+Napi::Value AddonOPT::Quantize(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return quantize_model(info, Value(), Live(), {"decoder.embed_tokens"}); });
 }
 
 Napi::Value AddonOPT::NamedTensors(const Napi::CallbackInfo& info) {

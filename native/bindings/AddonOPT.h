@@ -31,6 +31,7 @@ class AddonOPT : public Napi::ObjectWrap<AddonOPT> {
   static Napi::Value Create(const Napi::CallbackInfo& info);
   Napi::Value LoadTensors(const Napi::CallbackInfo& info);
   Napi::Value NamedTensors(const Napi::CallbackInfo& info);
+  Napi::Value Quantize(const Napi::CallbackInfo& info);
   Napi::Value Logits(const Napi::CallbackInfo& info);
   Napi::Value Nll(const Napi::CallbackInfo& info);
   Napi::Value Generate(const Napi::CallbackInfo& info);

@@ -11,6 +11,7 @@
 #include "bindings/args.h"
 #include "bindings/async_task.h"
 #include "bindings/js_errors.h"
+#include "bindings/kernel_bindings.h"
 #include "core/runtime.h"
 
 #include <chrono>
@@ -80,6 +81,7 @@ void AddonSLLM::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&AddonSLLM::LoadTrainingState>("loadTrainingState"),
                                         InstanceMethod<&AddonSLLM::SwapEma>("swapEma"),
                                         InstanceMethod<&AddonSLLM::NamedTensors>("namedTensors"),
+                                        InstanceMethod<&AddonSLLM::Quantize>("quantize"),
                                         InstanceMethod<&AddonSLLM::LoadTensors>("loadTensors"),
                                         InstanceMethod<&AddonSLLM::SetTrainable>("setTrainable"),
                                         InstanceAccessor<&AddonSLLM::ParameterCount>("parameterCount"),
@@ -304,6 +306,11 @@ Napi::Value AddonSLLM::LoadTrainingState(const Napi::CallbackInfo& info) {
 Napi::Value AddonSLLM::SwapEma(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value { return trainable::swap_ema(info, Value(), Live()); });
 }
+// quantize() -> Promise<void>: int8 weights for inference (dtype 'int8'; native/kernels/quantize.h).
+Napi::Value AddonSLLM::Quantize(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return quantize_model(info, Value(), Live(), {}); });
+}
+
 Napi::Value AddonSLLM::NamedTensors(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value { return trainable::named_tensors(info, Live()); });
 }

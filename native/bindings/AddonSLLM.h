@@ -39,6 +39,7 @@ class AddonSLLM : public Napi::ObjectWrap<AddonSLLM> {
   Napi::Value LoadTrainingState(const Napi::CallbackInfo& info);
   Napi::Value SwapEma(const Napi::CallbackInfo& info);
   Napi::Value NamedTensors(const Napi::CallbackInfo& info);
+  Napi::Value Quantize(const Napi::CallbackInfo& info);
   Napi::Value LoadTensors(const Napi::CallbackInfo& info);
   Napi::Value SetTrainable(const Napi::CallbackInfo& info);
   Napi::Value ParameterCount(const Napi::CallbackInfo& info);

@@ -7,6 +7,7 @@
 #include "bindings/AddonSentenceVAE.h"
 #include "bindings/AddonTensor.h"
 #include "bindings/AddonTensorIO.h"
+#include "bindings/kernel_bindings.h"
 #include "bindings/ops.h"
 #include "bindings/runtime_bindings.h"
 
@@ -16,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   svae::InitRuntime(env, exports);
   svae::AddonTensor::Init(env, exports);
   svae::InitOps(env, exports);
+  svae::InitKernels(env, exports);
   svae::InitTensorIO(env, exports);
   svae::AddonSentenceVAE::Init(env, exports);
   svae::AddonOPT::Init(env, exports);

@@ -4,6 +4,7 @@
 #include "bindings/module_bridge.h"
 #include "bindings/args.h"
 #include "bindings/async_task.h"
+#include "kernels/quantize.h"
 #include "model/load_parameters.h"
 
 namespace svae::trainable {
@@ -29,6 +30,9 @@ Napi::Value configure(const Napi::CallbackInfo& info, Napi::Object self, std::sh
   const auto seed = seeded ? static_cast<uint64_t>(args::integer(info, 1, "seed", 0, 9007199254740991LL)) : 0;
   return run_async(info.Env(), "svae.configureTraining", [state, options, seeded, seed]() -> Finish {
     std::lock_guard<std::mutex> lock(state->mutex);
+    if (kernels::is_quantized(state->module())) {
+      fail(ErrorCode::DType, "dtype 'int8' is for inference only: train in float32 or bfloat16 and quantize afterwards");
+    }
     if (seeded) state->rng.set_current_seed(seed);
     state->training = std::make_unique<Training>(state->module(), options, state->device, state->rng);
     return nullptr;

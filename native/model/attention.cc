@@ -1,6 +1,7 @@
 #include "model/attention.h"
 
 #include "core/errors.h"
+#include "kernels/linear.h"
 #include "model/dropout.h"
 
 #include <cmath>
@@ -34,10 +35,10 @@ torch::Tensor AttentionImpl::attend(const torch::Tensor& q, const torch::Tensor&
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& query, const torch::Tensor& key_value, const torch::Tensor& mask) {
   const double scaling = 1.0 / std::sqrt(static_cast<double>(head_dim));
-  torch::Tensor q = split_heads(q_proj(query) * scaling);
-  torch::Tensor k = split_heads(k_proj(key_value));
-  torch::Tensor v = split_heads(v_proj(key_value));
-  return out_proj(attend(q, k, v, mask));
+  torch::Tensor q = split_heads(kernels::linear(q_proj, query) * scaling);
+  torch::Tensor k = split_heads(kernels::linear(k_proj, key_value));
+  torch::Tensor v = split_heads(kernels::linear(v_proj, key_value));
+  return kernels::linear(out_proj, attend(q, k, v, mask));
 }
 
 torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, KVCache& cache, const torch::Tensor& mask) {
@@ -47,14 +48,14 @@ torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, KVCache& cac
     fail(ErrorCode::InvalidArgument, "KV cache full: capacity " + std::to_string(cache.k.size(2)) + ", needed " + std::to_string(end));
   }
   const double scaling = 1.0 / std::sqrt(static_cast<double>(head_dim));
-  torch::Tensor q = split_heads(q_proj(x) * scaling);
-  cache.k.narrow(2, cache.length, t).copy_(split_heads(k_proj(x)));
-  cache.v.narrow(2, cache.length, t).copy_(split_heads(v_proj(x)));
+  torch::Tensor q = split_heads(kernels::linear(q_proj, x) * scaling);
+  cache.k.narrow(2, cache.length, t).copy_(split_heads(kernels::linear(k_proj, x)));
+  cache.v.narrow(2, cache.length, t).copy_(split_heads(kernels::linear(v_proj, x)));
   cache.length = end;
-  return out_proj(attend(q, cache.k.narrow(2, 0, end), cache.v.narrow(2, 0, end), mask));
+  return kernels::linear(out_proj, attend(q, cache.k.narrow(2, 0, end), cache.v.narrow(2, 0, end), mask));
 }
 
-torch::Tensor AttentionImpl::single_key(const torch::Tensor& memory) { return out_proj(v_proj(memory)); }
+torch::Tensor AttentionImpl::single_key(const torch::Tensor& memory) { return kernels::linear(out_proj, kernels::linear(v_proj, memory)); }
 
 KVCache AttentionImpl::make_cache(int64_t batch, int64_t capacity, const torch::TensorOptions& options) const {
   return {torch::zeros({batch, heads, capacity, head_dim}, options), torch::zeros({batch, heads, capacity, head_dim}, options), 0};

@@ -1,6 +1,7 @@
 #include "model/blocks.h"
 
 #include "core/errors.h"
+#include "kernels/linear.h"
 #include "model/dropout.h"
 
 #include <cmath>
@@ -23,9 +24,9 @@ FeedForwardImpl::FeedForwardImpl(const BlockOptions& o) : gelu(o.activation == "
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
-  torch::Tensor h = fc1(x);
+  torch::Tensor h = kernels::linear(fc1, x);
   h = gelu ? torch::gelu(h) : torch::relu(h);
-  return fc2(drop(h, dropout, is_training()));
+  return kernels::linear(fc2, drop(h, dropout, is_training()));
 }
 
 EncoderBlockImpl::EncoderBlockImpl(const BlockOptions& o) : pre_norm(o.pre_norm), dropout(o.dropout) {

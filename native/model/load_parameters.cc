@@ -34,7 +34,10 @@ void load_parameters(torch::nn::Module& module, const std::map<std::string, torc
   torch::NoGradGuard no_grad;
   for (auto& item : params) {
     auto it = values.find(item.key());
-    if (it != values.end()) item.value().copy_(it->second.to(device, dtype));
+    // Quantized tensors (int8 weights, their float32 scales) keep their own dtype.
+    const std::string& key = item.key();
+    const bool own = !item.value().is_floating_point() || (key.size() >= 12 && key.compare(key.size() - 12, 12, "weight_scale") == 0);
+    if (it != values.end()) item.value().copy_(it->second.to(device, own ? item.value().scalar_type() : dtype));
   }
 }
 

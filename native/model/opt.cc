@@ -1,6 +1,7 @@
 #include "model/opt.h"
 
 #include "core/errors.h"
+#include "kernels/linear.h"
 #include "model/dropout.h"
 #include "model/mode_scope.h"
 
@@ -31,7 +32,7 @@ torch::Tensor OptLayerImpl::forward(const torch::Tensor& x, const torch::Tensor&
     return svae::dropout(cache ? self_attn->forward_cached(h, *cache, mask) : self_attn(h, h, mask), dropout, t);
   };
   auto ffn = [&](const torch::Tensor& h) {
-    return svae::dropout(fc2(svae::dropout(torch::relu(fc1(h)), activation_dropout, t)), dropout, t);
+    return svae::dropout(kernels::linear(fc2, svae::dropout(torch::relu(kernels::linear(fc1, h)), activation_dropout, t)), dropout, t);
   };
   torch::Tensor h = pre_norm ? x + attend(self_attn_layer_norm(x)) : self_attn_layer_norm(x + attend(x));
   if (pre_norm) return h + ffn(final_layer_norm(h));
@@ -99,10 +100,10 @@ torch::Tensor OptDecoderImpl::run_layers(const torch::Tensor& x, const torch::Te
 
 torch::Tensor OptDecoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& mask, std::vector<KVCache>* caches) {
   if (!embed_tokens) fail(ErrorCode::InvalidArgument, "this OPT stack has no token embedding (it reads sentence vectors)");
-  torch::Tensor x = embed_tokens(ids);
-  if (project_in) x = project_in(x);
+  torch::Tensor x = kernels::embedding(embed_tokens, ids);
+  if (project_in) x = kernels::linear(project_in, x);
   torch::Tensor h = run_layers(x, mask, caches);
-  return project_out ? project_out(h) : h;
+  return project_out ? kernels::linear(project_out, h) : h;
 }
 
 OptImpl::OptImpl(const OptConfig& c) : config(c) { decoder = register_module("decoder", OptDecoder(c)); }
@@ -130,7 +131,12 @@ LossResult OptImpl::loss(const torch::Tensor& ids, const torch::Tensor& mask, co
 torch::Tensor OptImpl::head(const torch::Tensor& h) {
   // Raw logits for every id, as Hugging Face's OPTForCausalLM (its loss too): ids the tokenizer
   // lacks are masked only where a token is chosen (mask_unused, in sampling).
-  return torch::matmul(h, decoder->embed_tokens->weight.t()).to(torch::kFloat);  // lm_head tied
+  const torch::Tensor& w = decoder->embed_tokens->weight;  // lm_head tied
+  // Decode steps (a few rows, inference) and int8 tables run on our kernels (native/kernels).
+  if (w.scalar_type() == torch::kChar || (!at::GradMode::is_enabled() && h.numel() <= kernels::kMaxKernelRows * w.size(1))) {
+    return kernels::project(h, w, kernels::weight_scale(*decoder->embed_tokens), {}).to(torch::kFloat);
+  }
+  return torch::matmul(h, w.t()).to(torch::kFloat);
 }
 
 torch::Tensor OptImpl::mask_unused(const torch::Tensor& logits) const {

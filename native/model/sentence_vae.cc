@@ -1,6 +1,7 @@
 #include "model/sentence_vae.h"
 
 #include "core/errors.h"
+#include "kernels/linear.h"
 #include "model/dropout.h"
 #include "model/sampling.h"
 
@@ -68,7 +69,7 @@ torch::Tensor SentenceDecoderImpl::embed(const torch::Tensor& ids, int64_t start
 }
 
 torch::Tensor SentenceDecoderImpl::head(const torch::Tensor& h) {
-  return mask_unused_logits(lm_head(layer_norm ? layer_norm(h) : h));
+  return mask_unused_logits(kernels::linear(lm_head, layer_norm ? layer_norm(h) : h));
 }
 
 torch::Tensor SentenceDecoderImpl::mask_unused_logits(const torch::Tensor& logits) const {

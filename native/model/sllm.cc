@@ -1,6 +1,7 @@
 #include "model/sllm.h"
 
 #include "core/errors.h"
+#include "kernels/linear.h"
 #include "model/mode_scope.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -80,7 +81,7 @@ SllmLoss SllmImpl::loss(const torch::Tensor& ids, const torch::Tensor& lengths, 
   // Stop flags: sentence i continues iff sentence i+1 exists (causality keeps i from seeing it).
   torch::Tensor next_exists = index + 1 < counts.unsqueeze(1);
   torch::Tensor stop_target = torch::where(next_exists, torch::full_like(next_exists, kContinue, long_opts), torch::full_like(next_exists, kStop, long_opts)).reshape({-1});
-  torch::Tensor stop_logits = stop_head(h).reshape({b * n, 2});
+  torch::Tensor stop_logits = kernels::linear(stop_head, h).reshape({b * n, 2});
   r.stop = focal_loss(stop_logits, stop_target, sentence.reshape({-1}), gamma);
   r.stop.rows = r.stop.tokens;  // one flag per sentence
   if (stop_options.weight != 1.0 || stop_options.balanced) {
@@ -199,7 +200,7 @@ SllmStep sllm_step(Sllm& model, SllmGenerationState& g) {
   if (g.ignore_stop) {
     out.stopped = torch::zeros({b}, g.finished.options());
   } else {
-    out.stopped = (model->stop_head(g.h).argmax(-1) == kStop).logical_and(g.finished.logical_not());
+    out.stopped = (kernels::linear(model->stop_head, g.h).argmax(-1) == kStop).logical_and(g.finished.logical_not());
     // A row whose prompt ends mid-sentence first completes that sentence.
     if (g.decode.prefix.defined()) out.stopped = out.stopped.logical_and(g.decode.prefix_lengths.to(out.stopped.device()) == 0);
   }

@@ -1,6 +1,7 @@
 #include "model/slots.h"
 
 #include "core/errors.h"
+#include "kernels/linear.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -18,9 +19,9 @@ std::string str(int64_t v) { return std::to_string(v); }
 torch::Tensor rows_attention(AttentionImpl& attn, const torch::Tensor& x, const std::vector<std::vector<KVCache>*>& caches, size_t layer) {
   const int64_t n = x.size(0), heads = attn.heads, hd = attn.head_dim;
   const double scaling = 1.0 / std::sqrt(static_cast<double>(hd));
-  torch::Tensor q = (attn.q_proj(x) * scaling).view({n, heads, 1, hd});  // one position: the view is [n, heads, 1, hd]
-  torch::Tensor k = attn.k_proj(x).view({n, heads, 1, hd});
-  torch::Tensor v = attn.v_proj(x).view({n, heads, 1, hd});
+  torch::Tensor q = (kernels::linear(attn.q_proj, x) * scaling).view({n, heads, 1, hd});  // one position: the view is [n, heads, 1, hd]
+  torch::Tensor k = kernels::linear(attn.k_proj, x).view({n, heads, 1, hd});
+  torch::Tensor v = kernels::linear(attn.v_proj, x).view({n, heads, 1, hd});
   std::vector<torch::Tensor> outs;
   outs.reserve(n);
   for (int64_t r = 0; r < n; r++) {
@@ -34,7 +35,7 @@ torch::Tensor rows_attention(AttentionImpl& attn, const torch::Tensor& x, const 
     outs.push_back(torch::matmul(probs, c.v.narrow(2, 0, c.length)));  // [1, heads, 1, hd]
   }
   torch::Tensor out = torch::cat(outs, 0).transpose(1, 2).reshape({n, 1, heads * hd});
-  return attn.out_proj(out);
+  return kernels::linear(attn.out_proj, out);
 }
 
 void require_room(const std::vector<KVCache>& caches, int64_t id) {
@@ -157,10 +158,10 @@ torch::Tensor opt_rows_step(OptDecoderImpl& llm, const torch::Tensor& x, const s
     auto attend = [&](const torch::Tensor& in) { return rows_attention(*layer.self_attn, in, caches, l); };
     if (layer.pre_norm) {
       h = h + attend(layer.self_attn_layer_norm(h));
-      h = h + layer.fc2(torch::relu(layer.fc1(layer.final_layer_norm(h))));
+      h = h + kernels::linear(layer.fc2, torch::relu(kernels::linear(layer.fc1, layer.final_layer_norm(h))));
     } else {
       h = layer.self_attn_layer_norm(h + attend(h));
-      h = layer.final_layer_norm(h + layer.fc2(torch::relu(layer.fc1(h))));
+      h = layer.final_layer_norm(h + kernels::linear(layer.fc2, torch::relu(kernels::linear(layer.fc1, h))));
     }
     l++;
   }
@@ -190,10 +191,10 @@ OptSlotStep OptSlots::step(Opt& model, const std::vector<int64_t>& remove, std::
       samplers.push_back(&r.sampler);
       histories.push_back(&r.history);
     }
-    torch::Tensor x = dec.embed_tokens(torch::tensor(last, torch::kLong).to(device_).view({n, 1}));
-    if (dec.project_in) x = dec.project_in(x);
+    torch::Tensor x = kernels::embedding(dec.embed_tokens, torch::tensor(last, torch::kLong).to(device_).view({n, 1}));
+    if (dec.project_in) x = kernels::linear(dec.project_in, x);
     torch::Tensor h = opt_rows_step(dec, x, positions, caches);
-    if (dec.project_out) h = dec.project_out(h);
+    if (dec.project_out) h = kernels::linear(dec.project_out, h);
     torch::Tensor next = pick_rows(model->head(h.squeeze(1)), samplers, {}, c.pad_id, histories, c.eos_id);
     auto a = next.accessor<int64_t, 1>();
     for (int64_t r = 0; r < n; r++) {
@@ -278,7 +279,7 @@ SllmSlotStep SllmSlots::step(Sllm& model, const std::vector<int64_t>& remove, st
   std::vector<torch::Tensor> hs;
   for (const SllmSlotRow& r : rows_) hs.push_back(r.h);
   torch::Tensor h = torch::cat(hs, 0);  // [n, H]
-  torch::Tensor stop = (model->stop_head(h).argmax(-1) == kStop).to(torch::kCPU);
+  torch::Tensor stop = (kernels::linear(model->stop_head, h).argmax(-1) == kStop).to(torch::kCPU);
   auto st = stop.accessor<bool, 1>();
   std::vector<int64_t> go;  // rows that produce a sentence now
   for (int64_t r = 0; r < n; r++) {

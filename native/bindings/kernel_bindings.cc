@@ -1,0 +1,160 @@
+// The decode kernels (native/kernels) seen from JS: choose the instruction-set path, run one
+// linear on a chosen path (the kernel tests compare every path with LibTorch), quantize and
+// dequantize weights, and measure read bandwidth the way the kernels read weights.
+#include "bindings/kernel_bindings.h"
+
+#include "bindings/AddonTensor.h"
+#include "bindings/args.h"
+#include "bindings/async_task.h"
+#include "bindings/js_errors.h"
+#include "bindings/trainable_bindings.h"
+#include "kernels/bandwidth.h"
+#include "kernels/cpu_path.h"
+#include "kernels/linear.h"
+#include "kernels/quantize.h"
+
+namespace svae {
+
+namespace {
+
+struct Input {
+  at::Tensor tensor;
+  KeepAlive keep;
+  Napi::Object object;
+};
+
+bool given(const Napi::CallbackInfo& info, size_t i) { return info.Length() > i && !info[i].IsNull() && !info[i].IsUndefined(); }
+
+Input input(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  AddonTensor* t = AddonTensor::From(i < info.Length() ? info[i] : info.Env().Undefined(), name);
+  return {t->tensor(), t->keep_alive(), info[i].As<Napi::Object>()};
+}
+
+kernels::Path path_of(const std::string& name) {
+  for (kernels::Path p : {kernels::Path::Off, kernels::Path::Portable, kernels::Path::Avx2, kernels::Path::Avx512}) {
+    if (name == kernels::path_name(p)) return p;
+  }
+  fail(ErrorCode::InvalidArgument, "Expected one of off, portable, avx2, avx512 for path but received '" + name + "'");
+}
+
+// paths() -> { detected, active, supported }
+Napi::Value Paths(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("detected", kernels::path_name(kernels::detected_path()));
+    o.Set("active", kernels::path_name(kernels::active_path()));
+    Napi::Array list = Napi::Array::New(env);
+    uint32_t i = 0;
+    for (const auto& p : kernels::supported_paths()) list.Set(i++, p);
+    o.Set("supported", list);
+    return o;
+  });
+}
+
+// setPath('auto' | 'off' | 'portable' | 'avx2' | 'avx512'): every model in the process.
+Napi::Value SetPath(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    kernels::set_path(args::string(info, 0, "path"));
+    return info.Env().Undefined();
+  });
+}
+
+// linear(x, weight, scale | null, bias | null, path) -> Promise<NativeTensor>
+Napi::Value Linear(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    std::vector<Input> in = {input(info, 0, "x"), input(info, 1, "weight")};
+    at::Tensor scale, bias;
+    if (given(info, 2)) in.push_back(input(info, 2, "scale")), scale = in.back().tensor;
+    if (given(info, 3)) in.push_back(input(info, 3, "bias")), bias = in.back().tensor;
+    const kernels::Path path = path_of(args::string(info, 4, "path"));
+    at::Tensor x = in[0].tensor, w = in[1].tensor;
+    KeepAlive keep;
+    std::vector<Napi::Object> owners;
+    for (auto& i : in) keep.insert(keep.end(), i.keep.begin(), i.keep.end()), owners.push_back(i.object);
+    return run_async(info.Env(), "svae.kernels.linear", [x, w, scale, bias, path, keep]() -> Finish {
+      c10::InferenceMode inference;
+      at::Tensor y = kernels::gemv(x, w, scale, bias, path);
+      return [y](Napi::Env env) -> Napi::Value { return AddonTensor::Wrap(env, y); };
+    }, owners);
+  });
+}
+
+// quantize(weight) -> Promise<{ weight: int8, scale: float32 }>
+Napi::Value Quantize(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    Input w = input(info, 0, "weight");
+    at::Tensor t = w.tensor;
+    KeepAlive keep = w.keep;
+    return run_async(info.Env(), "svae.kernels.quantize", [t, keep]() -> Finish {
+      c10::InferenceMode inference;
+      auto [q, s] = kernels::quantize_weight(t);
+      return [q, s](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("weight", AddonTensor::Wrap(env, q));
+        o.Set("scale", AddonTensor::Wrap(env, s));
+        return o;
+      };
+    }, {w.object});
+  });
+}
+
+// dequantize(weight int8, scale) -> Promise<NativeTensor float32>
+Napi::Value Dequantize(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    Input q = input(info, 0, "weight"), s = input(info, 1, "scale");
+    at::Tensor qt = q.tensor, st = s.tensor;
+    if (qt.scalar_type() != at::kChar) fail(ErrorCode::DType, "Expected int8 weights to dequantize");
+    KeepAlive keep = q.keep;
+    keep.insert(keep.end(), s.keep.begin(), s.keep.end());
+    return run_async(info.Env(), "svae.kernels.dequantize", [qt, st, keep]() -> Finish {
+      c10::InferenceMode inference;
+      at::Tensor y = kernels::dequantize_weight(qt, st);
+      return [y](Napi::Env env) -> Napi::Value { return AddonTensor::Wrap(env, y); };
+    }, {q.object, s.object});
+  });
+}
+
+// readBandwidth(megabytes, repeats) -> Promise<{ readGBs, seconds }>: best of `repeats`
+// multithreaded streaming reads of a buffer (native/kernels/bandwidth.h).
+Napi::Value ReadBandwidth(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    const int64_t mb = args::integer(info, 0, "megabytes", 1, 1 << 16);
+    const int64_t repeats = args::integer(info, 1, "repeats", 1, 1000);
+    return run_async(info.Env(), "svae.kernels.readBandwidth", [mb, repeats]() -> Finish {
+      kernels::Bandwidth b = kernels::read_bandwidth(mb * 1024 * 1024, repeats);
+      return [b](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("readGBs", b.read_gbs);
+        o.Set("seconds", b.best_seconds);
+        o.Set("threads", b.threads);
+        return o;
+      };
+    });
+  });
+}
+
+}  // namespace
+
+Napi::Value quantize_model(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state, std::vector<std::string> tables) {
+  return run_async(info.Env(), "svae.quantize", [state, tables]() -> Finish {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    if (!state->device.is_cpu()) fail(ErrorCode::DType, "dtype 'int8' runs on the CPU only: load the model with device 'cpu'");
+    kernels::quantize_module(state->module(), tables);
+    state->training.reset();  // optimizer state belonged to the float weights
+    return nullptr;
+  }, {self});
+}
+
+void InitKernels(Napi::Env env, Napi::Object exports) {
+  Napi::Object k = Napi::Object::New(env);
+  k.Set("paths", Napi::Function::New<Paths>(env, "paths"));
+  k.Set("setPath", Napi::Function::New<SetPath>(env, "setPath"));
+  k.Set("linear", Napi::Function::New<Linear>(env, "linear"));
+  k.Set("quantize", Napi::Function::New<Quantize>(env, "quantize"));
+  k.Set("dequantize", Napi::Function::New<Dequantize>(env, "dequantize"));
+  k.Set("readBandwidth", Napi::Function::New<ReadBandwidth>(env, "readBandwidth"));
+  exports.Set("kernels", k);
+}
+
+}  // namespace svae

@@ -1,0 +1,141 @@
+// AVX2 + FMA kernels (Haswell / Zen 1 and later). Compiled with a function-level target
+// attribute, so the rest of the build keeps its baseline flags; only called when cpu_path.cc
+// has seen the features. Columns are taken four at a time: each weight vector loaded from
+// memory is used for up to four activations while it is in a register, and a row (≤ 32 KiB)
+// stays in L1 for the next group.
+#include "kernels/gemv.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define SVAE_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+namespace svae::kernels::avx2 {
+
+namespace {
+
+SVAE_AVX2 inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+SVAE_AVX2 inline __m256 load_bf16(const uint16_t* p) {
+  __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+
+template <int NB>
+SVAE_AVX2 void f32_row(const F32Gemv& a, int64_t r, int64_t j0) {
+  const float* w = a.w + r * a.in;
+  const float* x[NB];
+  __m256 acc0[NB], acc1[NB];
+  for (int j = 0; j < NB; j++) x[j] = a.x + (j0 + j) * a.in, acc0[j] = _mm256_setzero_ps(), acc1[j] = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + 16 <= a.in; k += 16) {
+    const __m256 w0 = _mm256_loadu_ps(w + k), w1 = _mm256_loadu_ps(w + k + 8);
+    for (int j = 0; j < NB; j++) {
+      acc0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[j] + k), acc0[j]);
+      acc1[j] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[j] + k + 8), acc1[j]);
+    }
+  }
+  for (; k + 8 <= a.in; k += 8) {
+    const __m256 w0 = _mm256_loadu_ps(w + k);
+    for (int j = 0; j < NB; j++) acc0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[j] + k), acc0[j]);
+  }
+  for (int j = 0; j < NB; j++) {
+    float s = hsum(_mm256_add_ps(acc0[j], acc1[j]));
+    for (int64_t t = k; t < a.in; t++) s += w[t] * x[j][t];
+    a.y[(j0 + j) * a.out + r] = s + (a.bias ? a.bias[r] : 0.f);
+  }
+}
+
+template <int NB>
+SVAE_AVX2 void bf16_row(const Bf16Gemv& a, int64_t r, int64_t j0) {
+  const uint16_t* w = a.w + r * a.in;
+  const float* x[NB];
+  __m256 acc0[NB], acc1[NB];
+  for (int j = 0; j < NB; j++) x[j] = a.xf + (j0 + j) * a.in, acc0[j] = _mm256_setzero_ps(), acc1[j] = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + 16 <= a.in; k += 16) {
+    const __m256 w0 = load_bf16(w + k), w1 = load_bf16(w + k + 8);
+    for (int j = 0; j < NB; j++) {
+      acc0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[j] + k), acc0[j]);
+      acc1[j] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[j] + k + 8), acc1[j]);
+    }
+  }
+  for (int j = 0; j < NB; j++) {
+    float s = hsum(_mm256_add_ps(acc0[j], acc1[j]));
+    for (int64_t t = k; t < a.in; t++) s += bf16_to_float(w[t]) * x[j][t];
+    a.y[(j0 + j) * a.out + r] = s + (a.bias ? a.bias[r] : 0.f);
+  }
+}
+
+// One block of 32: Σ w·x as 8 int32 lanes. maddubs takes u8 × s8, so x's sign moves onto w
+// (|x| · sign(w, x) = x · w); pairs of products fit int16 (2 · 127 · 127 < 32767).
+SVAE_AVX2 inline __m256i dot32(__m256i w, __m256i xq, __m256i xa) {
+  const __m256i p16 = _mm256_maddubs_epi16(xa, _mm256_sign_epi8(w, xq));
+  return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
+
+template <int NB>
+SVAE_AVX2 void q8_row(const Q8Gemv& a, int64_t r, int64_t j0) {
+  const int64_t blocks = q8_blocks(a.in), full = a.in / kQ8Block;
+  const int8_t* w = a.w + r * a.in;
+  const float* ws = a.ws + r * blocks;
+  __m256 acc[NB];
+  for (int j = 0; j < NB; j++) acc[j] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < full; b++) {
+    const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + b * kQ8Block));
+    for (int j = 0; j < NB; j++) {
+      const int64_t off = (j0 + j) * a.in + b * kQ8Block;
+      const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.xq + off));
+      const __m256i xa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.xa + off));
+      const __m256 scale = _mm256_set1_ps(ws[b] * a.xs[(j0 + j) * blocks + b]);
+      acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32(wv, xq, xa)), scale, acc[j]);
+    }
+  }
+  for (int j = 0; j < NB; j++) {
+    float s = hsum(acc[j]);
+    if (full < blocks) {  // a short last block
+      const int8_t* x = a.xq + (j0 + j) * a.in;
+      int32_t d = 0;
+      for (int64_t k = full * kQ8Block; k < a.in; k++) d += static_cast<int32_t>(w[k]) * static_cast<int32_t>(x[k]);
+      s += static_cast<float>(d) * (ws[full] * a.xs[(j0 + j) * blocks + full]);
+    }
+    a.y[(j0 + j) * a.out + r] = s + (a.bias ? a.bias[r] : 0.f);
+  }
+}
+
+template <class Args, class Row1, class Row2, class Row3, class Row4>
+SVAE_AVX2 void rows(const Args& a, int64_t r0, int64_t r1, Row1 one, Row2 two, Row3 three, Row4 four) {
+  for (int64_t r = r0; r < r1; r++) {
+    for (int64_t j0 = 0; j0 < a.nb; j0 += 4) {
+      switch (a.nb - j0 >= 4 ? 4 : a.nb - j0) {
+        case 1: one(a, r, j0); break;
+        case 2: two(a, r, j0); break;
+        case 3: three(a, r, j0); break;
+        default: four(a, r, j0); break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+SVAE_AVX2 void f32(const F32Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, f32_row<1>, f32_row<2>, f32_row<3>, f32_row<4>); }
+SVAE_AVX2 void bf16(const Bf16Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, bf16_row<1>, bf16_row<2>, bf16_row<3>, bf16_row<4>); }
+SVAE_AVX2 void q8(const Q8Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, q8_row<1>, q8_row<2>, q8_row<3>, q8_row<4>); }
+
+}  // namespace svae::kernels::avx2
+
+#else  // not x86: cpu_path.cc never selects these
+
+namespace svae::kernels::avx2 {
+void f32(const F32Gemv& a, int64_t r0, int64_t r1) { portable::f32(a, r0, r1); }
+void bf16(const Bf16Gemv& a, int64_t r0, int64_t r1) { portable::bf16(a, r0, r1); }
+void q8(const Q8Gemv& a, int64_t r0, int64_t r1) { portable::q8(a, r0, r1); }
+}  // namespace svae::kernels::avx2
+
+#endif
