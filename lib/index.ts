@@ -33,6 +33,8 @@ export { endsMidSentence } from './models/partialSentence.js';
 export { readSafetensorsHeader, loadSafetensors, saveSafetensors, type SafetensorsHeader, type SafetensorsEntry } from './io/safetensors.js';
 export { Trainer, type TrainerOptions, type RunOptions, type RunResult, type StepReport, type EvalReport } from './train/Trainer.js';
 export { learningRate, type ScheduleOptions } from './train/schedule.js';
+export { DistributedContext, type DistributedOptions, type DistributedBackend, type NamedTensors } from './distributed/DistributedContext.js';
+export { placementFromEnvironment, type DistributedPlacement } from './distributed/environment.js';
 export { paperRecipe, paperLearningRate, recipeTrainerDefaults, recipeNames, type RecipeName } from './train/recipe.js';
 export { type TrainableModel, type BatchSource, type TrainingSetup, type TrainingSnapshot } from './train/TrainableModel.js';
 export { readCheckpoint, writeCheckpoint, checkpointFile, type TrainerState } from './train/checkpoint.js';

@@ -14,3 +14,4 @@ export { AddonLoadError, type AddonAttempt } from './AddonLoadError.js';
 export { fromNative } from './fromNative.js';
 export { QueueFullError } from './QueueFullError.js';
 export { EngineClosedError } from './EngineClosedError.js';
+export { DistributedError } from './DistributedError.js';
