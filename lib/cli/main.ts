@@ -21,6 +21,7 @@ Commands:
   generate        generate text with an SLLM or OPT folder (sentencevae generate --help)
   eval            held-out perplexity of an SLLM / OPT over the same tokens (sentencevae eval --help)
   serve           OpenAI-compatible HTTP server with continuous batching (sentencevae serve --help)
+  launch          data-parallel training: start N workers (sentencevae launch --help)
   help            this text
 `;
 
@@ -58,6 +59,10 @@ const commands: Record<string, Command> = {
   async serve(argv) {
     const { serve } = await import('./serve.js');
     return serve(argv);
+  },
+  async launch(argv) {
+    const { launch } = await import('./launch.js');
+    return launch(argv);
   },
   async help() {
     process.stdout.write(usage);
