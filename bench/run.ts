@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 
 import { info } from '../lib/index.js';
 import { packageRoot } from '../lib/native/loader.js';
+import { benchDistributed, renderDistributed } from './distributed.js';
 import { benchOpt, renderOpt } from './opt.js';
 import { barChart } from './chart.js';
 import { benchServe, renderServe } from './serve.js';
@@ -71,6 +72,10 @@ const benches: Record<string, () => Promise<{ result: unknown; text: string }>> 
   soak: async () => {
     const result = await benchSoak({ quick, ...(soakCalls ? { generateCalls: Number(soakCalls) } : {}), ...(soakCycles ? { cycles: Number(soakCycles) } : {}) });
     return { result, text: renderSoak(result) };
+  },
+  distributed: async () => {
+    const result = await benchDistributed({ quick, repeats: Math.min(repeats, 3) });
+    return { result, text: renderDistributed(result) };
   },
   svae: async () => {
     const result = await benchSvae({ repeats: Math.min(repeats, 3), threads: info().threads });
