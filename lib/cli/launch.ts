@@ -87,6 +87,7 @@ export async function launch(argv: readonly string[]): Promise<number> {
   const [target, ...args] = argv.slice(split + 1);
   if (target === undefined) throw new InvalidArgumentError(`Expected train-vae, train-sllm or a script after -- but received nothing`);
   const f = parseFlags(own, { 'nproc-per-node': 'number', nnodes: 'number', 'node-rank': 'number', 'master-addr': 'string', 'master-port': 'number', threads: 'number' });
+  if (f['nproc-per-node'] === undefined) throw new InvalidArgumentError('Expected --nproc-per-node N (workers on this machine) but it is missing');
   const nproc = expectInteger(f['nproc-per-node'], '--nproc-per-node', 1, 1024);
   const nnodes = expectInteger(f.nnodes ?? 1, '--nnodes', 1, 1 << 16);
   const nodeRank = expectInteger(f['node-rank'] ?? 0, '--node-rank', 0, nnodes - 1);

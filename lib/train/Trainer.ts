@@ -208,7 +208,7 @@ export class Trainer<Batch, Data> {
     if (lrPerSample !== undefined) {
       if (options.schedule?.baseLr !== undefined) throw new InvalidArgumentError('Expected either lrPerSample or schedule.baseLr but received both');
       const items = globalBatch ?? (model.kind === 'svae' || model.kind === 'sllm' ? recipeBatch(model.kind) * accumulation : undefined);
-      if (items === undefined) invalid('an integer >= 1 (items per update over all ranks) with lrPerSample', 'globalBatch', options.globalBatch);
+      if (items === undefined) throw new InvalidArgumentError(`Expected an integer >= 1 for globalBatch (items per update over all ranks) with lrPerSample but it is missing (a ${model.kind ?? 'model'} has no recipe batch)`);
       schedule = { ...schedule, baseLr: lrPerSample * items };
     }
     this.options = {
