@@ -118,7 +118,9 @@ export async function launch(argv: readonly string[]): Promise<number> {
         GROUP_RANK: String(nodeRank), MASTER_ADDR: masterAddr, MASTER_PORT: String(masterPort),
         SENTENCEVAE_THREADS: String(threads), OMP_NUM_THREADS: String(threads),
       };
-      const child = spawn(process.execPath, argvOfWorker, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Its own process group: a terminal's Ctrl-C reaches the launcher only, which forwards it
+      // once (a second SIGINT would stop a worker at once instead of after the current update).
+      const child = spawn(process.execPath, argvOfWorker, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       const w: Worker = { rank, localRank: local, child, tail: [], exited: false };
       pipeLines(child.stdout, process.stdout, rank === 0 ? '' : `[rank ${rank}] `);
       pipeLines(child.stderr, process.stderr, `[rank ${rank}] `, w.tail);
