@@ -117,9 +117,9 @@ export class DistributedContext implements DistributedPlacement {
   }
 
   /** Resolves when every rank has called it. */
-  barrier(): Promise<void> {
+  async barrier(): Promise<void> {
     const native = this.native;
-    return callAsync(() => native.barrier());
+    await callAsync(() => native.barrier());
   }
 
   /**

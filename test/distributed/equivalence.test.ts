@@ -1,13 +1,15 @@
 // Data-parallel training equals one process with the whole batch: 2 ranks × B/2 vs 1 × B, after
 // 10 updates, ≤ 1e-5 relative per tensor (dropout off), for the SentenceVAE and the SLLM, with and
 // without gradient accumulation. Real c10d (TCPStore + Gloo) over 127.0.0.1, one process per rank.
+// The self-attention key biases are left out of the comparison (helpers.ts, zeroGradient): their
+// exact gradient is 0, so AdamW turns each run's own rounding noise into their updates.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import test from 'ava';
 
-import { cliScript, freePort, maxRelativeDifference, runNode, runWorkers, workerScript } from './helpers.js';
+import { cliScript, freePort, maxRelativeDifference, runNode, runWorkers, workerScript, zeroGradient } from './helpers.js';
 import type { WorkerJob } from './worker.js';
 
 const cases: { kind: WorkerJob['kind']; accumulation: number; batchSize: number; viaLauncher: boolean }[] = [
@@ -37,7 +39,7 @@ for (const c of cases) {
     }
     const single = await one;
     for (const e of [...single, ...two]) t.true(e.code === 0 && !e.hung, e.stderr);
-    const vsOne = await maxRelativeDifference(join(root, 'two-weights', 'rank0.safetensors'), join(root, 'one-weights', 'rank0.safetensors'));
+    const vsOne = await maxRelativeDifference(join(root, 'two-weights', 'rank0.safetensors'), join(root, 'one-weights', 'rank0.safetensors'), zeroGradient);
     const ranksAgree = await maxRelativeDifference(join(root, 'two-weights', 'rank1.safetensors'), join(root, 'two-weights', 'rank0.safetensors'));
     t.log(`max relative difference vs 1 process: ${vsOne.max.toExponential(2)} (${vsOne.worst}); rank 1 vs rank 0: ${ranksAgree.max}`);
     t.true(vsOne.names > 5);
@@ -45,6 +47,6 @@ for (const c of cases) {
     t.is(ranksAgree.max, 0, 'every rank holds the same weights');
     // The weights moved: runs that never updated would also agree.
     const moved = await maxRelativeDifference(join(root, 'two-weights', 'rank0.safetensors'), join(root, 'two-weights', 'initial.safetensors'));
-    t.true(moved.max > 1e-3, `largest change ${moved.max}`);
+    t.true(moved.max > 1e-2, `largest change ${moved.max}`);
   });
 }
