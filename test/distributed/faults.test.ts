@@ -2,6 +2,7 @@
 // that dies mid-run, a wrong MASTER_PORT, a rank that never starts, a rank missing from the
 // environment; and the launcher's report of a failing worker. Every child has a deadline: a
 // hang is a failure (`hung`), never a stuck suite.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { cliScript, freePort, maxRelativeDifference, rankEnv, runNode, runWorker
 import type { WorkerJob } from './worker.js';
 
 const exitScript = fileURLToPath(new URL('./exit-worker.js', import.meta.url));
+const hangScript = fileURLToPath(new URL('./hang-worker.js', import.meta.url));
 
 test.serial('a rank killed mid-run: the other exits with a DistributedError (no hang); --resume continues from the last checkpoint, on another world size', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'svae-dp-fault-'));
@@ -26,7 +28,7 @@ test.serial('a rank killed mid-run: the other exits with a DistributedError (no 
   t.is(killed[1]!.signal, 'SIGKILL');
   t.false(killed[0]!.hung, 'rank 0 did not hang waiting for the dead rank');
   t.is(killed[0]!.code, 1);
-  t.regex(killed[0]!.stderr, /DistributedError: rank 0 of 2: all-reduce failed: .*(closed|reset|peer)/i);
+  t.regex(killed[0]!.stderr, /DistributedError: rank 0 of 2: all-reduce failed: .*(closed|reset).*\(a peer exited/i);
   const state = JSON.parse(readFileSync(join(root, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').at(-1)!) as { step: number };
   t.true(state.step >= 4, 'rank 0 logged the updates before the failure');
 
@@ -38,6 +40,18 @@ test.serial('a rank killed mid-run: the other exits with a DistributedError (no 
   const d = await maxRelativeDifference(join(root, 'run-weights', 'rank0.safetensors'), join(root, 'reference-weights', 'rank0.safetensors'), zeroGradient);
   t.log(`2 ranks for 4 updates + resume on 1 for 6 vs 1 process for 10: ${d.max.toExponential(2)} (${d.worst})`);
   t.true(d.max <= 1e-5, `${d.worst}: ${d.max}`);
+});
+
+test.serial('a peer that hangs: the other rank\'s collective fails with a DistributedError when the timeout runs out', async (t) => {
+  const port = await freePort();
+  // Rank 1 hangs until its stdin closes, which happens once rank 0 has exited.
+  const hung = spawn(process.execPath, [hangScript], { env: { ...process.env, ...rankEnv(1, 2, port), HANG_TIMEOUT: '3' }, stdio: ['pipe', 'ignore', 'ignore'] });
+  const rank0 = await runNode([hangScript], { ...rankEnv(0, 2, port), HANG_TIMEOUT: '3' }, 60_000);
+  hung.stdin.end();
+  await new Promise((resolve) => hung.on('close', resolve));
+  t.false(rank0.hung);
+  t.is(rank0.code, 1);
+  t.regex(rank0.stderr, /DistributedError: rank 0 of 2: all-reduce failed: .*\(a peer exited, or did not answer within the collective timeout of 3 s\)/);
 });
 
 test.serial('a wrong MASTER_PORT and a rank that never joins: both ranks fail with a clear DistributedError within the timeout', async (t) => {
