@@ -28,6 +28,12 @@ export interface DistributedOptions {
    * collectives of a peer (rank 0 evaluating or writing a checkpoint). @default 1800
    */
   timeoutSeconds?: number;
+  /**
+   * Longest wait, in seconds, for every rank to join (a wrong MASTER_PORT or a rank that never
+   * starts fails after this long); ranks that start far apart (slow machines, queued jobs) need
+   * more than the collectives do. @default timeoutSeconds
+   */
+  connectTimeoutSeconds?: number;
   /** Where the placement is read from when not given explicitly. @default process.env */
   env?: NodeJS.ProcessEnv;
 }
@@ -93,9 +99,10 @@ export class DistributedContext implements DistributedPlacement {
     });
     const backend = expectOneOf(o.backend ?? 'gloo', 'backend', ['gloo', 'nccl'] as const);
     const timeoutSeconds = expectNumber(o.timeoutSeconds ?? 1800, 'timeoutSeconds', 0.001, 1e7);
+    const connectSeconds = expectNumber(o.connectTimeoutSeconds ?? timeoutSeconds, 'connectTimeoutSeconds', 0.001, 1e7);
     const native = await callAsync(() => addon().NativeProcessGroup.create({
       masterAddr: placement.masterAddr, port: placement.masterPort, rank: placement.rank, worldSize: placement.worldSize,
-      backend, timeoutMs: Math.max(1, Math.round(timeoutSeconds * 1000)),
+      backend, timeoutMs: Math.max(1, Math.round(timeoutSeconds * 1000)), connectTimeoutMs: Math.max(1, Math.round(connectSeconds * 1000)),
     }));
     return new DistributedContext(native, placement, backend, timeoutSeconds);
   }

@@ -142,6 +142,8 @@ export interface NativeProcessGroupOptions {
   worldSize: number;
   backend: 'gloo' | 'nccl';
   timeoutMs: number;
+  /** Forming the group. @default timeoutMs */
+  connectTimeoutMs?: number;
   /** Gloo's worker threads. */
   threads?: number;
 }

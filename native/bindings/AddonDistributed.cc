@@ -42,7 +42,7 @@ std::shared_ptr<dist::Group> AddonDistributed::From(Napi::Env env, const Napi::V
   return Unwrap(value.As<Napi::Object>())->Live();
 }
 
-// create({ masterAddr, port, rank, worldSize, backend, timeoutMs, threads }) -> Promise<NativeProcessGroup>
+// create({ masterAddr, port, rank, worldSize, backend, timeoutMs, connectTimeoutMs, threads }) -> Promise<NativeProcessGroup>
 // The rendezvous runs on the compute thread: one rank per process (as torchrun), never two
 // ranks of one group in one process (the second would wait behind the first until the timeout).
 Napi::Value AddonDistributed::Create(const Napi::CallbackInfo& info) {
@@ -55,6 +55,7 @@ Napi::Value AddonDistributed::Create(const Napi::CallbackInfo& info) {
     g.rank = static_cast<int>(args::opt_integer(o, "rank", 0, 0, g.world_size - 1));
     g.backend = args::opt_string(o, "backend", "gloo");
     g.timeout = std::chrono::milliseconds(args::opt_integer(o, "timeoutMs", 1800 * 1000, 1, 1LL << 40));
+    g.connect_timeout = std::chrono::milliseconds(args::opt_integer(o, "connectTimeoutMs", g.timeout.count(), 1, 1LL << 40));
     g.gloo_threads = static_cast<int>(args::opt_integer(o, "threads", 1, 1, 64));
     return run_async(info.Env(), "svae.dist.create", [g]() -> Finish {
       auto group = std::make_shared<dist::Group>(g);

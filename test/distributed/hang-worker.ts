@@ -3,7 +3,8 @@
 // and rank 0's next collective must fail with a DistributedError after the timeout.
 import { DistributedContext, Tensor } from '../../lib/index.js';
 
-const dist = await DistributedContext.create({ timeoutSeconds: Number(process.env.HANG_TIMEOUT ?? 3) });
+// Joining may take long on a busy machine; only the collective's timeout is short.
+const dist = await DistributedContext.create({ timeoutSeconds: Number(process.env.HANG_TIMEOUT ?? 3), connectTimeoutSeconds: 120 });
 const a = await Tensor.from(new Float32Array([dist.rank + 1]));
 await dist.allReduce({ a });
 if (dist.rank === 1) {
