@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 
 import { info } from '../lib/index.js';
 import { packageRoot } from '../lib/native/loader.js';
+import { benchDistributed, renderDistributed } from './distributed.js';
 import { benchOpt, renderOpt } from './opt.js';
 import { benchPeers, renderPeers } from './peers.js';
 import { benchKernels, renderKernels } from './kernels.js';
@@ -90,6 +91,10 @@ const benches: Record<string, () => Promise<{ result: unknown; text: string }>> 
   kernels: async () => {
     const result = await benchKernels({ threads: info().threads, repeats: Math.min(repeats, 5), ...(batches ? { batches } : {}), ...(quick ? { shapes: [[3072, 768]], calls: 3 } : {}) });
     return { result, text: renderKernels(result) };
+  },
+  distributed: async () => {
+    const result = await benchDistributed({ quick, repeats: Math.min(repeats, 3) });
+    return { result, text: renderDistributed(result) };
   },
   svae: async () => {
     const result = await benchSvae({ repeats: Math.min(repeats, 3), threads: info().threads });

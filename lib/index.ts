@@ -39,6 +39,8 @@ export { readSafetensorsHeader, loadSafetensors, saveSafetensors, type Safetenso
 export { Trainer, type TrainerOptions, type RunOptions, type RunResult, type StepReport, type EvalReport } from './train/Trainer.js';
 export { learningRate, type ScheduleOptions } from './train/schedule.js';
 export { timedLearningRate, type TimedScheduleOptions } from './train/timedSchedule.js';
+export { DistributedContext, type DistributedOptions, type DistributedBackend, type NamedTensors } from './distributed/DistributedContext.js';
+export { placementFromEnvironment, type DistributedPlacement } from './distributed/environment.js';
 export { paperRecipe, paperLearningRate, recipeTrainerDefaults, recipeNames, type RecipeName } from './train/recipe.js';
 export { type TrainableModel, type BatchSource, type TrainingSetup, type TrainingSnapshot } from './train/TrainableModel.js';
 export { readCheckpoint, writeCheckpoint, checkpointFile, type TrainerState } from './train/checkpoint.js';

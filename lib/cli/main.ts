@@ -27,6 +27,7 @@ Commands:
   encode          a SentenceVAE's sentence vectors as JSON lines (sentencevae encode --help)
   reconstruct     what a SentenceVAE makes of each sentence: encode, then decode (sentencevae reconstruct --help)
   serve           OpenAI-compatible HTTP server with continuous batching (sentencevae serve --help)
+  launch          data-parallel training: start N workers (sentencevae launch --help)
   help [command]  this text, or a command's flags
 `;
 
@@ -90,6 +91,10 @@ const commands: Record<string, Command> = {
   async serve(argv) {
     const { serve } = await import('./serve.js');
     return serve(argv);
+  },
+  async launch(argv) {
+    const { launch } = await import('./launch.js');
+    return launch(argv);
   },
   async encode(argv) {
     const { encode } = await import('./encode.js');

@@ -53,15 +53,18 @@ export class BatchCursor {
   }
 }
 
+/** What CursorBatches reads: a BatchCursor, or a view of one (a shard). */
+export type IndexCursor = Pick<BatchCursor, 'next' | 'position' | 'restore'>;
+
 /**
  * Batches forever from a cursor of index batches: `make` turns indices into a padded batch.
  * `position` can be saved in a checkpoint and `restore`d for an exact resume.
  */
 export class CursorBatches<B> {
-  readonly #cursor: BatchCursor;
+  readonly #cursor: IndexCursor;
   readonly #make: (indices: number[]) => B;
 
-  constructor(cursor: BatchCursor, make: (indices: number[]) => B) {
+  constructor(cursor: IndexCursor, make: (indices: number[]) => B) {
     this.#cursor = cursor;
     this.#make = make;
   }
@@ -76,5 +79,35 @@ export class CursorBatches<B> {
 
   next(): B {
     return this.#make(this.#cursor.next());
+  }
+
+  /**
+   * The same global batches (this cursor: positions and restore are shared) cut into `worldSize`
+   * contiguous slices; yields rank `rank`'s slice of each. A global batch with fewer items than
+   * ranks (the short tail of a bucketing window) is skipped by every rank alike.
+   * @example
+   * ```ts
+   * const mine = train.batches({ batchSize: 128, seed: 1 }).shard(rank, 4); // 32 sentences per batch
+   * ```
+   */
+  shard(rank: number, worldSize: number): CursorBatches<B> {
+    const world = expectInteger(worldSize, 'worldSize', 1);
+    const r = expectInteger(rank, 'rank', 0, world - 1);
+    const cursor = this.#cursor;
+    return new CursorBatches(
+      {
+        next: () => {
+          for (;;) {
+            const global = cursor.next();
+            if (global.length >= world) return global.slice(Math.floor((r * global.length) / world), Math.floor(((r + 1) * global.length) / world));
+          }
+        },
+        get position() {
+          return cursor.position;
+        },
+        restore: (position: DataPosition) => cursor.restore(position),
+      },
+      this.#make,
+    );
   }
 }

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import type { ParagraphBatch } from '../text/batch.js';
 import { expectIdRows, maxId } from '../text/ids.js';
 import { expectArray, expectInteger, expectOptions, invalid } from '../validate.js';
@@ -88,5 +89,13 @@ export class TokenBatches implements BatchSource<TokenBatch> {
 
   restore(position: DataPosition): void {
     this.#source.restore(position);
+  }
+
+  /** Distributed runs: rank `rank`'s slice of every global batch (see CursorBatches.shard). */
+  shard(rank: number, worldSize: number): TokenBatches {
+    if (typeof this.#source.shard !== 'function') {
+      throw new InvalidArgumentError('Expected paragraph batches with shard(rank, worldSize) (dataset.batches(...)) under these token batches for a distributed run');
+    }
+    return new TokenBatches(this.#source.shard(rank, worldSize), this.#special);
   }
 }

@@ -1,5 +1,6 @@
 import { DeviceError } from './DeviceError.js';
 import { DisposedError } from './DisposedError.js';
+import { DistributedError } from './DistributedError.js';
 import { DTypeError } from './DTypeError.js';
 import { InvalidArgumentError } from './InvalidArgumentError.js';
 import { NativeError } from './NativeError.js';
@@ -14,6 +15,7 @@ const byCode: Record<string, new (message: string, code?: string) => SentenceVae
   ERR_SVAE_DISPOSED: DisposedError,
   ERR_SVAE_TORCH: NativeError,
   ERR_SVAE_NATIVE: NativeError,
+  ERR_SVAE_DISTRIBUTED: DistributedError,
 };
 
 /**

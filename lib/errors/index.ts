@@ -21,3 +21,4 @@ export { HubAuthError } from './HubAuthError.js';
 export { HubOfflineError } from './HubOfflineError.js';
 export { HubDownloadError } from './HubDownloadError.js';
 export { MissingOptionalPackageError } from './MissingOptionalPackageError.js';
+export { DistributedError } from './DistributedError.js';

@@ -13,6 +13,7 @@ import { addon } from '../native/loader.js';
 import { ParagraphDataset } from '../data/ParagraphDataset.js';
 import { padRows, paragraphRow, type TokenBatch } from '../data/tokenRows.js';
 import { saveSafetensors } from '../io/safetensors.js';
+import type { DistributedContext } from '../distributed/DistributedContext.js';
 import { NativeTraining } from '../train/nativeTraining.js';
 import type { AppliedStep, MicroStep, TrainableModel, TrainingSetup, TrainingSnapshot } from '../train/TrainableModel.js';
 import type { Device } from '../tensor/Tensor.js';
@@ -512,6 +513,11 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
 
   applyStep(options: { lr: number; clip: number }): Promise<AppliedStep> {
     return this.#training.applyStep(options);
+  }
+
+  /** Data-parallel training: averages the accumulated gradients over the group's ranks (the Trainer calls it). */
+  reduceGradients(group: DistributedContext, values: Float64Array): Promise<{ values: Float64Array; seconds: number }> {
+    return this.#training.reduceGradients(group, values);
   }
 
   trainingSnapshot(): Promise<TrainingSnapshot> {

@@ -17,6 +17,7 @@ import { Tensor } from '../tensor/Tensor.js';
 import { padParagraphs, padSentences, type ParagraphBatch } from '../text/batch.js';
 import { tokenizeText } from '../text/pieces.js';
 import { type BuiltinTokenizer, Tokenizer } from '../text/Tokenizer.js';
+import type { DistributedContext } from '../distributed/DistributedContext.js';
 import { NativeTraining } from '../train/nativeTraining.js';
 import type { AppliedStep, MicroStep, TrainableModel, TrainingSetup, TrainingSnapshot } from '../train/TrainableModel.js';
 import { expectFlag, firstStop, type GenerationControlOptions, nativeControls, nativeSampling, type SamplingOptions, stopStrings } from './sampling.js';
@@ -838,6 +839,11 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
 
   applyStep(options: { lr: number; clip: number }): Promise<AppliedStep> {
     return this.#training.applyStep(options);
+  }
+
+  /** Data-parallel training: averages the accumulated gradients over the group's ranks (the Trainer calls it). */
+  reduceGradients(group: DistributedContext, values: Float64Array): Promise<{ values: Float64Array; seconds: number }> {
+    return this.#training.reduceGradients(group, values);
   }
 
   trainingSnapshot(): Promise<TrainingSnapshot> {

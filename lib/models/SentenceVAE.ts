@@ -13,6 +13,7 @@ import { callAsync, callSync } from '../native/call.js';
 import type { NativeSentenceVAE } from '../native/contract.js';
 import { addon } from '../native/loader.js';
 import type { SentenceDataset } from '../data/SentenceDataset.js';
+import type { DistributedContext } from '../distributed/DistributedContext.js';
 import { NativeTraining } from '../train/nativeTraining.js';
 import type { AppliedStep, EvalMetrics, MicroStep, TrainableModel, TrainingSetup, TrainingSnapshot } from '../train/TrainableModel.js';
 import { padSentences, type SentenceBatch } from '../text/batch.js';
@@ -498,6 +499,11 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
   /** Clip + AdamW update + EMA, or a skip when a loss or gradient was not finite. */
   applyStep(options: { lr: number; clip: number }): Promise<AppliedStep> {
     return this.#training.applyStep(options);
+  }
+
+  /** Data-parallel training: averages the accumulated gradients over the group's ranks (the Trainer calls it). */
+  reduceGradients(group: DistributedContext, values: Float64Array): Promise<{ values: Float64Array; seconds: number }> {
+    return this.#training.reduceGradients(group, values);
   }
 
   trainingSnapshot(): Promise<TrainingSnapshot> {

@@ -134,7 +134,40 @@ export interface NativeTrainable {
   namedTensors(): Record<string, NativeTensor>;
   /** `partial`: parameters not named keep their values. */
   loadTensors(tensors: Record<string, NativeTensor>, options?: { partial?: boolean }): Promise<void>;
+  /**
+   * Averages the accumulated gradients over the group's ranks (bucketed all-reduce, in place) and
+   * sums `values` over the ranks; a non-finite loss on any rank skips the step on every rank.
+   */
+  reduceGradients(group: NativeProcessGroup, values: Float64Array, options?: { bucketBytes?: number }): Promise<{ values: Float64Array; seconds: number }>;
   dispose(): void;
+}
+
+/** One torch.distributed process group (native/dist): Gloo on the CPU, NCCL on CUDA builds. */
+export interface NativeProcessGroup {
+  barrier(): Promise<void>;
+  /** In place; every rank passes the same names, shapes and dtypes. */
+  allReduce(tensors: Record<string, NativeTensor>, op: 'sum' | 'mean'): Promise<void>;
+  /** In place: `root`'s values into every rank's tensors. */
+  broadcast(tensors: Record<string, NativeTensor>, root: number): Promise<void>;
+  dispose(): void;
+}
+
+export interface NativeProcessGroupOptions {
+  masterAddr: string;
+  port: number;
+  rank: number;
+  worldSize: number;
+  backend: 'gloo' | 'nccl';
+  timeoutMs: number;
+  /** Forming the group. @default timeoutMs */
+  connectTimeoutMs?: number;
+  /** Gloo's worker threads. */
+  threads?: number;
+}
+
+export interface NativeProcessGroupClass {
+  create(options: NativeProcessGroupOptions): Promise<NativeProcessGroup>;
+  ncclAvailable(): boolean;
 }
 
 export interface NativeOPT extends NativeTrainable {
@@ -432,4 +465,5 @@ export interface NativeAddon {
   NativeSentenceVAE: NativeSentenceVAEClass;
   NativeOPT: NativeOPTClass;
   NativeSLLM: NativeSLLMClass;
+  NativeProcessGroup: NativeProcessGroupClass;
 }

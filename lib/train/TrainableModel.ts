@@ -1,5 +1,6 @@
 import type { TrainingFacts } from './trainingFacts.js';
 import type { DataPosition } from '../data/position.js';
+import type { DistributedContext } from '../distributed/DistributedContext.js';
 import type { Tensor } from '../tensor/Tensor.js';
 
 /** What the Trainer needs from a model (SentenceVAE now, the SLLM later). */
@@ -60,6 +61,11 @@ export interface TrainableModel<Batch, Data> {
   evaluate(data: Data, options: { gamma: number }): Promise<EvalMetrics>;
   namedTensors(): Map<string, Tensor>;
   loadNamedTensors(tensors: Map<string, Tensor>): Promise<void>;
+  /**
+   * Distributed runs: averages the accumulated gradients over the group's ranks and sums
+   * `values` over them (one call per update, after the last micro-batch). Native models have it.
+   */
+  reduceGradients?(group: DistributedContext, values: Float64Array): Promise<{ values: Float64Array; seconds: number }>;
   /** Writes a loadable model folder (`training`: the run behind the weights, for a model card). */
   save(dir: string, options?: { training?: TrainingFacts }): Promise<void>;
 }
@@ -69,4 +75,9 @@ export interface BatchSource<Batch> {
   next(): Batch;
   readonly position: DataPosition;
   restore(position: DataPosition): void;
+  /**
+   * Distributed runs: a source over the same global batches (same cursor, same positions) that
+   * yields only rank `rank`'s slice of each (`dataset.batches()` sources have it).
+   */
+  shard?(rank: number, worldSize: number): BatchSource<Batch>;
 }

@@ -2,6 +2,9 @@ import { rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { DistributedContext } from '../distributed/DistributedContext.js';
+import { placementFromEnvironment } from '../distributed/environment.js';
+import { DistributedError } from '../errors/DistributedError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { TrainingError } from '../errors/TrainingError.js';
 import { expectBoolean, expectInteger, expectNumber, expectOneOf, expectString, invalid } from '../validate.js';
@@ -13,6 +16,8 @@ import { cleanStaleFiles, lockRunFolder } from './runFolder.js';
 import { paperRecipe, type RecipeName, recipeNames, recipeTrainerDefaults } from './recipe.js';
 import { learningRate, type ScheduleOptions } from './schedule.js';
 import { scheduledLearningRate } from './timedSchedule.js';
+import { Tensor } from '../tensor/Tensor.js';
+import { shardedSource } from './shard.js';
 import type { BatchSource, EvalMetrics, TrainableModel, TrainingSetup } from './TrainableModel.js';
 import type { TrainingFacts } from './trainingFacts.js';
 
@@ -88,6 +93,35 @@ export interface TrainerOptions {
    * schedule over time (schedule.budgetSeconds) and the throughput figures. @default performance.now
    */
   clock?: () => number;
+  /**
+   * Data-parallel training over several processes (docs/distributed.md). 'env': join the run the
+   * environment describes when it names a world size above 1 (`sentencevae launch`, torchrun,
+   * Slurm, Kubernetes training operators set it), else train alone; a DistributedContext: train
+   * over that group (the caller disposes it); 'off': never. In a distributed run the batch source
+   * yields global batches and each rank trains on its slice of every batch (so the batch size
+   * and learning rate mean the same as in one process), weights start from rank 0's, gradients
+   * are averaged over the ranks before each update, and only rank 0 writes to `out`.
+   * @default 'env'
+   * @example
+   * ```ts
+   * // under `sentencevae launch --nproc-per-node 2 -- node train.js` (or torchrun):
+   * await new Trainer(vae, { out: 'runs/dp', maxSteps: 1000, schedule: { baseLr: 1e-3 } })
+   *   .run({ batches: train.batches({ batchSize: 128, seed: 1 }) }); // 64 sentences per rank
+   * ```
+   */
+  distributed?: DistributedContext | 'env' | 'off';
+  /** Collective timeout (seconds) of the group the Trainer joins itself (distributed 'env'). @default 1800 */
+  distributedTimeoutSeconds?: number;
+  /**
+   * The learning rate per item (the paper's "per batch per card" rate): the base learning rate
+   * becomes `lrPerSample × globalBatch` (items per update over all ranks and accumulation
+   * steps). Give it instead of `schedule.baseLr`.
+   * @example
+   * ```ts
+   * new Trainer(vae, { out, maxSteps: 300_000, lrPerSample: 1e-7, globalBatch: 4 * 128 }); // baseLr 5.12e-5
+   * ```
+   */
+  lrPerSample?: number;
 }
 
 export interface StepReport {
@@ -102,6 +136,8 @@ export interface StepReport {
   tokensPerSecond: number;
   skipped: boolean;
   elapsedSeconds: number;
+  /** Distributed runs: wall time of this update's gradient all-reduce, in seconds (0 alone). */
+  allReduceSeconds: number;
 }
 
 export interface EvalReport extends EvalMetrics {
@@ -156,7 +192,11 @@ export interface RunResult {
  */
 export class Trainer<Batch, Data> {
   readonly model: TrainableModel<Batch, Data>;
-  readonly options: Readonly<Required<Omit<TrainerOptions, 'schedule' | 'globalBatch'>>> & { schedule: ScheduleOptions; globalBatch?: number };
+  readonly options: Readonly<Required<Omit<TrainerOptions, 'schedule' | 'globalBatch' | 'distributed' | 'lrPerSample'>>> & {
+    schedule: ScheduleOptions;
+    globalBatch?: number;
+    distributed: DistributedContext | 'env' | 'off';
+  };
   /** `progress` as the caller gave it (undefined: on, unless run() gets an onStep). */
   readonly #progress: boolean | undefined;
 
@@ -167,7 +207,8 @@ export class Trainer<Batch, Data> {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) invalid('options object ({ out, maxSteps, schedule })', 'options', options);
     expectString(options.out, 'out');
     // The schedule may be left out only when a recipe supplies it (learningRate() below checks the result).
-    const scheduleGiven = options.schedule !== undefined || (options.recipe !== undefined && options.recipe !== 'default');
+    const lrPerSample = options.lrPerSample === undefined ? undefined : expectNumber(options.lrPerSample, 'lrPerSample', 0);
+    const scheduleGiven = options.schedule !== undefined || lrPerSample !== undefined || (options.recipe !== undefined && options.recipe !== 'default');
     if (!scheduleGiven || (options.schedule !== undefined && (options.schedule === null || typeof options.schedule !== 'object' || Array.isArray(options.schedule)))) {
       invalid('schedule object ({ baseLr, warmupSteps?, ... })', 'schedule', options.schedule);
     }
@@ -183,11 +224,24 @@ export class Trainer<Batch, Data> {
       kind: model.kind, device: model.device,
       ...(globalBatch !== undefined ? { globalBatch } : model.kind === 'svae' || model.kind === 'sllm' ? { globalBatch: recipeBatch(model.kind) * accumulation } : {}),
     });
+    const distributed = options.distributed ?? 'env';
+    if (!(distributed instanceof DistributedContext) && distributed !== 'env' && distributed !== 'off') {
+      invalid("a DistributedContext, 'env' or 'off'", 'distributed', distributed);
+    }
+    let schedule = { ...r.schedule, ...options.schedule } as ScheduleOptions;
+    if (lrPerSample !== undefined) {
+      if (options.schedule?.baseLr !== undefined) throw new InvalidArgumentError('Expected either lrPerSample or schedule.baseLr but received both');
+      const items = globalBatch ?? (model.kind === 'svae' || model.kind === 'sllm' ? recipeBatch(model.kind) * accumulation : undefined);
+      if (items === undefined) throw new InvalidArgumentError(`Expected an integer >= 1 for globalBatch (items per update over all ranks) with lrPerSample but it is missing (a ${model.kind ?? 'model'} has no recipe batch)`);
+      schedule = { ...schedule, baseLr: lrPerSample * items };
+    }
     this.options = {
       out: options.out,
+      distributed,
+      distributedTimeoutSeconds: expectNumber(options.distributedTimeoutSeconds ?? 1800, 'distributedTimeoutSeconds', 0.001),
       // A schedule over wall time ends on its budget: no step count is needed.
       maxSteps: expectInteger(options.maxSteps ?? r.maxSteps ?? (options.schedule?.budgetSeconds !== undefined ? Number.MAX_SAFE_INTEGER : undefined), 'maxSteps', 1),
-      schedule: { ...r.schedule, ...options.schedule } as ScheduleOptions,
+      schedule,
       recipe,
       ...(globalBatch !== undefined ? { globalBatch } : {}),
       lossReduction: expectOneOf(options.lossReduction ?? r.lossReduction ?? 'token', 'lossReduction', ['token', 'sentence'] as const),
@@ -234,39 +288,95 @@ export class Trainer<Batch, Data> {
     if (run.validation !== undefined && size === 0) {
       throw new InvalidArgumentError('Expected non-empty data for validation but received 0 items (omit validation to train without evaluation)');
     }
-    const lock = await lockRunFolder(this.options.out);
     const quiet = !(this.#progress ?? run.onStep === undefined);
+    const group = await this.#joinGroup();
     try {
-      const cleaned = await cleanStaleFiles(this.options.out);
-      if (cleaned.length > 0 && !quiet) process.stderr.write(`[trainer] cleaned up after an interrupted run in ${this.options.out}: ${cleaned.join(', ')}\n`);
-      return await this.#run(run, quiet);
+      // Rank 0 alone owns the run folder: the lock, the clean-up, every file written.
+      const main = group === undefined || group.context.rank === 0;
+      const lock = main ? await lockRunFolder(this.options.out) : undefined;
+      try {
+        const cleaned = main ? await cleanStaleFiles(this.options.out) : [];
+        if (cleaned.length > 0 && !quiet) process.stderr.write(`[trainer] cleaned up after an interrupted run in ${this.options.out}: ${cleaned.join(', ')}\n`);
+        return await this.#run(run, group?.context, quiet);
+      } finally {
+        await lock?.release();
+      }
     } finally {
-      await lock.release();
+      if (group?.owned) group.context.dispose();
     }
   }
 
-  async #run(run: RunOptions<Batch, Data>, quiet: boolean): Promise<RunResult> {
+  /** The process group of a distributed run, if any (owned: joined here, so disposed here). */
+  async #joinGroup(): Promise<{ context: DistributedContext; owned: boolean } | undefined> {
+    const d = this.options.distributed;
+    if (d instanceof DistributedContext) return { context: d, owned: false };
+    if (d === 'off') return undefined;
+    const placement = placementFromEnvironment();
+    if (placement === undefined || placement.worldSize === 1) return undefined;
+    const context = await DistributedContext.create({
+      timeoutSeconds: this.options.distributedTimeoutSeconds,
+      backend: this.model.device.startsWith('cuda') ? 'nccl' : 'gloo',
+    });
+    return { context, owned: true };
+  }
+
+  /** Every rank must resume from the same checkpoint (or none): a shared `out` folder, or copies of it. */
+  async #agreeOnCheckpoint(dist: DistributedContext, step: number | undefined): Promise<void> {
+    const votes = await Tensor.from(new Float64Array([step === undefined ? 0 : 1, step ?? 0]), { shape: [2] });
+    try {
+      await dist.allReduce(new Map([['votes', votes]]), { op: 'sum' });
+      const [found, steps] = (await votes.toArray()) as Float64Array;
+      if (found !== 0 && (found !== dist.worldSize || steps !== dist.worldSize * (step ?? -1))) {
+        throw new DistributedError(
+          `rank ${dist.rank} of ${dist.worldSize}: the ranks see different checkpoints in ${this.options.out} ` +
+            `(${found} of ${dist.worldSize} found one; this rank: ${step === undefined ? 'none' : `update ${step}`}). ` +
+            'Every rank must read the same checkpoint: put the run folder on a shared filesystem or copy it to every machine',
+        );
+      }
+    } finally {
+      votes.dispose();
+    }
+  }
+
+  async #run(run: RunOptions<Batch, Data>, dist: DistributedContext | undefined, quietAsked: boolean): Promise<RunResult> {
     const o = this.options;
+    const main = dist === undefined || dist.isMain;
     const metrics = new MetricsLog(join(o.out, 'metrics.jsonl'));
+    // Only rank 0 reports progress; the others stay quiet.
+    const quiet = quietAsked || !main;
     const progress = new Progress(process.stderr, quiet ? false : undefined);
+    // Distributed: every rank walks the same global batches and trains on its own slice of each.
+    const batches = dist === undefined ? run.batches : shardedSource(run.batches, dist.rank, dist.worldSize);
     let state: TrainerState = {
       format: 1, step: 0, position: run.batches.position, tokensSeen: 0, skippedSteps: 0, consecutiveSkips: 0,
       elapsedSeconds: 0, best: null, adamStep: 0, lossScale: 1,
     };
 
     const checkpoint = o.resume ? await readCheckpoint(o.out) : undefined;
+    if (dist) await this.#agreeOnCheckpoint(dist, checkpoint?.state.step);
     if (checkpoint) {
       await this.model.loadNamedTensors(checkpoint.model);
       await this.model.configureTraining(this.#setup(), null);
       await this.model.restoreTraining(checkpoint.snapshot);
       for (const t of [...checkpoint.model.values(), ...checkpoint.snapshot.tensors.values()]) t.dispose();
       state = checkpoint.state;
-      run.batches.restore(state.position);
-      await metrics.truncateAfter(state.step);
-      if (!quiet) progress.log(`resumed from ${join(o.out, 'checkpoint.safetensors')} at step ${state.step}`);
+      // The position counts global batches: the same for any world size (docs/distributed.md).
+      batches.restore(state.position);
+      if (main) await metrics.truncateAfter(state.step);
+      if (!quiet) progress.log(`resumed from ${join(o.out, 'checkpoint.safetensors')} at step ${state.step}${dist ? ` on ${dist.worldSize} ranks` : ''}`);
     } else {
-      await this.model.configureTraining(this.#setup(), o.seed);
-      if (!o.resume || !existsSync(metrics.path)) await metrics.truncateAfter(-1);
+      if (dist) {
+        // Every rank starts from rank 0's weights (before configureTraining: the EMA starts from them).
+        const weights = this.model.namedTensors();
+        try {
+          await dist.broadcast(weights, { root: 0 });
+        } finally {
+          for (const t of weights.values()) t.dispose();
+        }
+      }
+      // Each rank draws its own dropout masks (rank 0's stream is the single-process one).
+      await this.model.configureTraining(this.#setup(), o.seed + (dist?.rank ?? 0));
+      if (main && (!o.resume || !existsSync(metrics.path))) await metrics.truncateAfter(-1);
     }
     let lastCheckpointStep: number | undefined = checkpoint ? state.step : undefined;
 
@@ -279,7 +389,7 @@ export class Trainer<Batch, Data> {
       const snapshot = await this.model.trainingSnapshot();
       const weights = this.model.namedTensors();
       try {
-        state.position = run.batches.position;
+        state.position = batches.position;
         state.adamStep = snapshot.adamStep;
         state.lossScale = snapshot.lossScale;
         await writeCheckpoint(o.out, weights, snapshot, state);
@@ -326,23 +436,33 @@ export class Trainer<Batch, Data> {
     // batches are noisy (length bucketing makes batches of short sentences nearly free).
     const window = { loss: 0, ce: 0, correct: 0, tokens: 0, gradNorm: 0, updates: 0 };
 
+    const reduce = dist === undefined ? undefined : this.model.reduceGradients?.bind(this.model);
+    if (dist !== undefined && reduce === undefined) invalid('a model with reduceGradients() (SentenceVAE, OPT, SLLM) for a distributed run', 'model', this.model);
+    let stopVote: RunResult['stopped'] | undefined;
     while (state.step < o.maxSteps) {
-      if (run.signal?.aborted) {
-        stopped = 'aborted';
-        break;
-      }
-      if (sessionSeconds() >= o.maxSeconds || (o.schedule.budgetSeconds !== undefined && elapsed() >= o.schedule.budgetSeconds)) {
-        stopped = 'max-seconds';
+      // Alone, stop before the step; distributed, every rank votes with the step's reduction
+      // (below) and all stop after the same update, so none is left waiting in a collective.
+      const wantStop: RunResult['stopped'] | undefined = run.signal?.aborted ? 'aborted' : sessionSeconds() >= o.maxSeconds || (o.schedule.budgetSeconds !== undefined && elapsed() >= o.schedule.budgetSeconds) ? 'max-seconds' : undefined;
+      if (wantStop !== undefined && dist === undefined) {
+        stopped = wantStop;
         break;
       }
       let loss = 0, ce = 0, tokens = 0, correct = 0;
       for (let k = 0; k < o.accumulation; k++) {
-        const batch = run.batches.next();
+        const batch = batches.next();
         const r = await this.model.accumulate(batch, { gamma: o.gamma, scale: 1 / o.accumulation });
         loss += r.loss * r.tokens;
         ce += r.ce * r.tokens;
         tokens += r.tokens;
         correct += r.correct;
+      }
+      let allReduceSeconds = 0;
+      if (dist !== undefined && reduce !== undefined) {
+        // Only now, after the last micro-batch: one reduction per update, whatever the accumulation.
+        const r = await reduce(dist, new Float64Array([loss, ce, tokens, correct, wantStop === undefined ? 0 : 1]));
+        [loss, ce, tokens, correct] = [r.values[0]!, r.values[1]!, r.values[2]!, r.values[3]!];
+        if (r.values[4]! > 0) stopVote = wantStop ?? 'aborted';
+        allReduceSeconds = r.seconds;
       }
       const lr = scheduledLearningRate(state.step, elapsed(), o.schedule);
       const applied = await this.model.applyStep({ lr, clip: o.clip });
@@ -365,7 +485,7 @@ export class Trainer<Batch, Data> {
       }
       const report: StepReport = {
         step: state.step, tokens, loss: loss / tokens, ce: ce / tokens, lr, gradNorm: applied.gradNorm, tokenAccuracy: correct / tokens,
-        tokensPerSecond, skipped: applied.skipped, elapsedSeconds: elapsed(),
+        tokensPerSecond, skipped: applied.skipped, elapsedSeconds: elapsed(), allReduceSeconds,
       };
       if (!applied.skipped) {
         window.loss += loss;
@@ -384,7 +504,7 @@ export class Trainer<Batch, Data> {
           lastCheckpointStep,
         );
       }
-      if (!applied.skipped && state.step % o.logEvery === 0) {
+      if (main && !applied.skipped && state.step % o.logEvery === 0) {
         await metrics.append({
           type: 'step', step: state.step, loss: window.loss / window.tokens, ppl: Math.exp(window.ce / window.tokens),
           tokenAccuracy: window.correct / window.tokens, lr, gradNorm: window.gradNorm / window.updates, tokensPerSecond,
@@ -396,20 +516,26 @@ export class Trainer<Batch, Data> {
           progress.update({ step: state.step, maxSteps: o.maxSteps, loss: report.loss, lr, tokensPerSecond, etaSeconds: etaSeconds(o.maxSteps - state.step, rate, o.maxSeconds - sessionSeconds()) });
         }
       }
-      if (!applied.skipped && o.evalEvery > 0 && state.step % o.evalEvery === 0) lastEval = (await evaluate()) ?? lastEval;
-      if (!applied.skipped && state.step % o.checkpointEvery === 0) {
+      if (main && !applied.skipped && o.evalEvery > 0 && state.step % o.evalEvery === 0) lastEval = (await evaluate()) ?? lastEval;
+      if (main && !applied.skipped && state.step % o.checkpointEvery === 0) {
         state.elapsedSeconds = elapsed();
         await saveCheckpoint();
       }
+      if (stopVote !== undefined) {
+        stopped = stopVote;
+        break;
+      }
     }
     state.elapsedSeconds = elapsed();
-    // A run that ends by its step or time budget evaluates its last weights (unless that step was
-    // just evaluated); an aborted one (Ctrl-C) only writes its checkpoint and export.
-    if (stopped !== 'aborted' && lastEval?.step !== state.step && (stopped === 'max-seconds' || o.evalEvery === 0 || state.step % o.evalEvery !== 0)) {
-      lastEval = (await evaluate()) ?? lastEval;
+    if (main) {
+      // A run that ends by its step or time budget evaluates its last weights (unless that step was
+      // just evaluated); an aborted one (Ctrl-C) only writes its checkpoint and export.
+      if (stopped !== 'aborted' && lastEval?.step !== state.step && (stopped === 'max-seconds' || o.evalEvery === 0 || state.step % o.evalEvery !== 0)) {
+        lastEval = (await evaluate()) ?? lastEval;
+      }
+      await saveCheckpoint();
+      await this.model.withEma(() => exportModel(this.model, join(o.out, 'final'), facts()));
     }
-    await saveCheckpoint();
-    await this.model.withEma(() => exportModel(this.model, join(o.out, 'final'), facts()));
     progress.end();
     const result: RunResult = { step: state.step, stopped, skippedSteps: state.skippedSteps, elapsedSeconds: state.elapsedSeconds };
     if (lastEval) result.lastEval = lastEval;

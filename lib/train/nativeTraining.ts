@@ -1,3 +1,4 @@
+import type { DistributedContext } from '../distributed/DistributedContext.js';
 import { callAsync, callSync } from '../native/call.js';
 import type { NativeTrainable } from '../native/contract.js';
 import { Tensor } from '../tensor/Tensor.js';
@@ -25,6 +26,13 @@ export class NativeTraining {
   applyStep(options: { lr: number; clip: number }): Promise<AppliedStep> {
     const native = this.#live();
     return callAsync(() => native.applyStep(options));
+  }
+
+  /** Averages the accumulated gradients over `group`'s ranks; sums `values` over them. */
+  reduceGradients(group: DistributedContext, values: Float64Array): Promise<{ values: Float64Array; seconds: number }> {
+    const native = this.#live();
+    const g = group.native;
+    return callAsync(() => native.reduceGradients(g, values));
   }
 
   async snapshot(): Promise<TrainingSnapshot> {

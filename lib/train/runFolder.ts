@@ -8,6 +8,7 @@
  * lock whose process is gone is stale and taken over; a live one is a RunLockedError naming
  * the pid. Once the lock is held, `cleanStaleFiles` removes the temporaries of our own naming.
  */
+import { placementFromEnvironment } from '../distributed/environment.js';
 import { readFileSync } from 'node:fs';
 import { open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -126,9 +127,21 @@ export async function lockRunFolder(out: string): Promise<RunFolderLock> {
  * ```
  */
 export async function checkRunFolderFree(out: string): Promise<void> {
+  // In a distributed run the folder is rank 0's (it takes the lock): the other ranks would race
+  // rank 0's own lock here (docs/distributed.md).
+  if (isSecondaryRank()) return;
   const path = join(out, lockFileName);
   const holder = await readRecord(path);
   if (holder && isAlive(holder)) throw lockedError(out, path, holder);
+}
+
+function isSecondaryRank(): boolean {
+  try {
+    const p = placementFromEnvironment();
+    return p !== undefined && p.worldSize > 1 && p.rank > 0;
+  } catch {
+    return false; // a malformed environment is reported when the Trainer joins the group
+  }
 }
 
 function lockedError(out: string, path: string, holder: LockRecord): RunLockedError {

@@ -89,6 +89,7 @@ void AddonOPT::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&AddonOPT::Accumulate>("accumulate"),
                                         InstanceMethod<&AddonOPT::ConfigureTraining>("configureTraining"),
                                         InstanceMethod<&AddonOPT::ApplyStep>("applyStep"),
+                                        InstanceMethod<&AddonOPT::ReduceGradients>("reduceGradients"),
                                         InstanceMethod<&AddonOPT::TrainingState>("trainingState"),
                                         InstanceMethod<&AddonOPT::LoadTrainingState>("loadTrainingState"),
                                         InstanceMethod<&AddonOPT::SwapEma>("swapEma"),
@@ -369,6 +370,11 @@ Napi::Value AddonOPTSession::Next(const Napi::CallbackInfo& info) {
 Napi::Value AddonOPTSession::Dispose(const Napi::CallbackInfo& info) {
   gen_.reset();
   return info.Env().Undefined();
+}
+
+// reduceGradients(group, values, { bucketBytes? }): data-parallel gradient averaging (trainable_bindings.h).
+Napi::Value AddonOPT::ReduceGradients(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::reduce_gradients(info, Value(), Live()); });
 }
 
 }  // namespace svae

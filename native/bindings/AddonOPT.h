@@ -38,6 +38,7 @@ class AddonOPT : public Napi::ObjectWrap<AddonOPT> {
   Napi::Value OpenSlots(const Napi::CallbackInfo& info);  // defined in AddonSlots.cc
   Napi::Value Accumulate(const Napi::CallbackInfo& info);
   Napi::Value ConfigureTraining(const Napi::CallbackInfo& info);
+  Napi::Value ReduceGradients(const Napi::CallbackInfo& info);
   Napi::Value ApplyStep(const Napi::CallbackInfo& info);
   Napi::Value TrainingState(const Napi::CallbackInfo& info);
   Napi::Value LoadTrainingState(const Napi::CallbackInfo& info);

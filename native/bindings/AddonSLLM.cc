@@ -77,6 +77,7 @@ void AddonSLLM::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&AddonSLLM::OpenSlots>("openSlots"),
                                         InstanceMethod<&AddonSLLM::ConfigureTraining>("configureTraining"),
                                         InstanceMethod<&AddonSLLM::ApplyStep>("applyStep"),
+                                        InstanceMethod<&AddonSLLM::ReduceGradients>("reduceGradients"),
                                         InstanceMethod<&AddonSLLM::TrainingState>("trainingState"),
                                         InstanceMethod<&AddonSLLM::LoadTrainingState>("loadTrainingState"),
                                         InstanceMethod<&AddonSLLM::SwapEma>("swapEma"),
@@ -408,6 +409,11 @@ Napi::Value AddonSLLMSession::Next(const Napi::CallbackInfo& info) {
 Napi::Value AddonSLLMSession::Dispose(const Napi::CallbackInfo& info) {
   gen_.reset();
   return info.Env().Undefined();
+}
+
+// reduceGradients(group, values, { bucketBytes? }): data-parallel gradient averaging (trainable_bindings.h).
+Napi::Value AddonSLLM::ReduceGradients(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::reduce_gradients(info, Value(), Live()); });
 }
 
 }  // namespace svae

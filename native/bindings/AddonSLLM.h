@@ -34,6 +34,7 @@ class AddonSLLM : public Napi::ObjectWrap<AddonSLLM> {
   Napi::Value Generate(const Napi::CallbackInfo& info);
   Napi::Value OpenSlots(const Napi::CallbackInfo& info);  // defined in AddonSlots.cc
   Napi::Value ConfigureTraining(const Napi::CallbackInfo& info);
+  Napi::Value ReduceGradients(const Napi::CallbackInfo& info);
   Napi::Value ApplyStep(const Napi::CallbackInfo& info);
   Napi::Value TrainingState(const Napi::CallbackInfo& info);
   Napi::Value LoadTrainingState(const Napi::CallbackInfo& info);

@@ -65,6 +65,7 @@ void AddonSentenceVAE::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&AddonSentenceVAE::ConfigureTraining>("configureTraining"),
                                         InstanceMethod<&AddonSentenceVAE::Accumulate>("accumulate"),
                                         InstanceMethod<&AddonSentenceVAE::ApplyStep>("applyStep"),
+                                        InstanceMethod<&AddonSentenceVAE::ReduceGradients>("reduceGradients"),
                                         InstanceMethod<&AddonSentenceVAE::TrainingState>("trainingState"),
                                         InstanceMethod<&AddonSentenceVAE::LoadTrainingState>("loadTrainingState"),
                                         InstanceMethod<&AddonSentenceVAE::SwapEma>("swapEma"),
@@ -312,6 +313,11 @@ Napi::Value AddonSentenceVAE::ParameterCount(const Napi::CallbackInfo& info) {
 Napi::Value AddonSentenceVAE::Dispose(const Napi::CallbackInfo& info) {
   state_.reset();  // calls in flight keep their own reference until they finish
   return info.Env().Undefined();
+}
+
+// reduceGradients(group, values, { bucketBytes? }): data-parallel gradient averaging (trainable_bindings.h).
+Napi::Value AddonSentenceVAE::ReduceGradients(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return trainable::reduce_gradients(info, Value(), Live()); });
 }
 
 }  // namespace svae

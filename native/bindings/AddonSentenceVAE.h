@@ -31,6 +31,7 @@ class AddonSentenceVAE : public Napi::ObjectWrap<AddonSentenceVAE> {
   Napi::Value TrainStep(const Napi::CallbackInfo& info);
   Napi::Value ConfigureTraining(const Napi::CallbackInfo& info);
   Napi::Value Accumulate(const Napi::CallbackInfo& info);
+  Napi::Value ReduceGradients(const Napi::CallbackInfo& info);
   Napi::Value ApplyStep(const Napi::CallbackInfo& info);
   Napi::Value TrainingState(const Napi::CallbackInfo& info);
   Napi::Value LoadTrainingState(const Napi::CallbackInfo& info);

@@ -1,6 +1,7 @@
 // Addon entry point: registers the native classes and functions, nothing else.
 #include <napi.h>
 
+#include "bindings/AddonDistributed.h"
 #include "bindings/AddonOPT.h"
 #include "bindings/AddonSLLM.h"
 #include "bindings/AddonSlots.h"
@@ -26,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   svae::AddonSLLMSession::Init(env, exports);
   svae::AddonOPTSlots::Init(env, exports);
   svae::AddonSLLMSlots::Init(env, exports);
+  svae::AddonDistributed::Init(env, exports);
   return exports;
 }
 }  // namespace

@@ -19,6 +19,7 @@ struct AddonData {
   Napi::FunctionReference sllm_session_constructor;
   Napi::FunctionReference opt_slots_constructor;
   Napi::FunctionReference sllm_slots_constructor;
+  Napi::FunctionReference process_group_constructor;
 };
 
 AddonData& addon_data(Napi::Env env);

@@ -1,5 +1,6 @@
 #include "bindings/trainable_bindings.h"
 
+#include "bindings/AddonDistributed.h"
 #include "bindings/AddonTensor.h"
 #include "bindings/module_bridge.h"
 #include "bindings/args.h"
@@ -149,6 +150,46 @@ Napi::Value set_trainable(const Napi::CallbackInfo& info, std::shared_ptr<Traina
     }
   }
   return Napi::Number::New(info.Env(), static_cast<double>(matched));
+}
+
+Napi::Value reduce_gradients(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state) {
+  Napi::Env env = info.Env();
+  auto group = AddonDistributed::From(env, info.Length() > 0 ? info[0] : env.Undefined(), "group");
+  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    fail(ErrorCode::InvalidArgument, "Expected a Float64Array for values but received " + args::describe(info.Length() > 1 ? info[1] : env.Undefined()));
+  }
+  Napi::Float64Array given = info[1].As<Napi::Float64Array>();
+  std::vector<double> values(given.Data(), given.Data() + given.ElementLength());
+  const int64_t bucket = info.Length() > 2 && info[2].IsObject()
+                             ? args::opt_integer(info[2].As<Napi::Object>(), "bucketBytes", 25 << 20, 1 << 10, 1LL << 34)
+                             : 25 << 20;
+  Napi::Object group_object = info[0].As<Napi::Object>();
+  return run_async(env, "svae.reduceGradients", [state, group, values, bucket]() -> Finish {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    if (!state->training) fail(ErrorCode::InvalidArgument, "call configureTraining() before reduceGradients()");
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<torch::Tensor> grads = state->training->gradients_for_reduction();
+    group->all_reduce(grads, true, bucket);
+    // The statistics and the bad-step vote: one more small collective (float64, exact counts).
+    torch::Tensor extra = torch::empty({static_cast<int64_t>(values.size()) + 1}, torch::kDouble);
+    for (size_t i = 0; i < values.size(); i++) extra[i] = values[i];
+    extra[static_cast<int64_t>(values.size())] = state->training->bad_step() ? 1.0 : 0.0;
+    std::vector<torch::Tensor> one{extra};
+    group->all_reduce(one, false);
+    auto sums = std::make_shared<std::vector<double>>(values.size());
+    const double* reduced = extra.data_ptr<double>();
+    for (size_t i = 0; i < values.size(); i++) (*sums)[i] = reduced[i];
+    if (reduced[values.size()] > 0) state->training->mark_bad_step();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return [sums, seconds](Napi::Env env) -> Napi::Value {
+      Napi::Object out = Napi::Object::New(env);
+      Napi::Float64Array v = Napi::Float64Array::New(env, sums->size());
+      for (size_t i = 0; i < sums->size(); i++) v[i] = (*sums)[i];
+      out.Set("values", v);
+      out.Set("seconds", seconds);
+      return out;
+    };
+  }, {self, group_object});
 }
 
 Napi::Value parameter_count(const Napi::CallbackInfo& info, std::shared_ptr<TrainableState> state) {

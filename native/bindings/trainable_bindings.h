@@ -94,6 +94,12 @@ Napi::Value load_tensors(const Napi::CallbackInfo& info, Napi::Object self, std:
 // starts with one of the prefixes; drops any optimizer state (configureTraining takes the
 // trainable set as it is then). Returns how many parameters matched.
 Napi::Value set_trainable(const Napi::CallbackInfo& info, std::shared_ptr<TrainableState> state);
+// reduceGradients(group: NativeProcessGroup, values: Float64Array, { bucketBytes? }) ->
+// Promise<{ values: Float64Array, seconds }>: averages the accumulated gradients over the
+// group's ranks (bucketed all-reduce, in place) and sums `values` (the step's loss statistics
+// and stop votes) over the ranks in the same call; a rank whose step had a non-finite loss
+// makes every rank skip it. `seconds`: wall time of the reduction.
+Napi::Value reduce_gradients(const Napi::CallbackInfo& info, Napi::Object self, std::shared_ptr<TrainableState> state);
 Napi::Value parameter_count(const Napi::CallbackInfo& info, std::shared_ptr<TrainableState> state);
 
 }  // namespace trainable

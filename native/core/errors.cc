@@ -13,6 +13,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::Disposed: return "ERR_SVAE_DISPOSED";
     case ErrorCode::Torch: return "ERR_SVAE_TORCH";
     case ErrorCode::Native: return "ERR_SVAE_NATIVE";
+    case ErrorCode::Distributed: return "ERR_SVAE_DISTRIBUTED";
   }
   return "ERR_SVAE_NATIVE";
 }

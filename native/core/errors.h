@@ -8,7 +8,7 @@
 
 namespace svae {
 
-enum class ErrorCode { InvalidArgument, Shape, DType, Device, Disposed, Torch, Native };
+enum class ErrorCode { InvalidArgument, Shape, DType, Device, Disposed, Torch, Native, Distributed };
 
 const char* error_code_name(ErrorCode code);
 

@@ -10,7 +10,20 @@
 #define SVAE_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
+// torch.distributed: ProcessGroupGloo / ProcessGroupNCCL derive from c10d::ProcessGroup in
+// 1.13 and from c10d::Backend since 2.0 (native/dist/process_group.cc holds them by that base).
+namespace c10d {
+class ProcessGroup;
+class Backend;
+}  // namespace c10d
+
 namespace svae::shim {
+
+#if SVAE_TORCH_AT_LEAST(2, 0)
+using C10dBackend = c10d::Backend;
+#else
+using C10dBackend = c10d::ProcessGroup;
+#endif
 
 inline std::string torch_version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +

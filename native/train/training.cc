@@ -73,6 +73,23 @@ void Training::backward(const torch::Tensor& loss, double scale) {
   }
 }
 
+std::vector<torch::Tensor> Training::gradients_for_reduction() {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> out;
+  out.reserve(params_.size());
+  for (auto& [name, p] : params_) {
+    if (master_.count(name)) {
+      torch::Tensor& g = master_grad_[name];
+      if (!g.defined()) g = torch::zeros_like(master_[name]);
+      out.push_back(g);
+    } else {
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+      out.push_back(p.grad());
+    }
+  }
+  return out;
+}
+
 void Training::zero_grad() {
   for (auto& [name, p] : params_) {
     if (p.grad().defined()) p.mutable_grad() = torch::Tensor();
