@@ -142,7 +142,7 @@ export interface NativeTrainable {
   dispose(): void;
 }
 
-/** One torch.distributed process group (native/dist): Gloo on the CPU, NCCL on CUDA builds. */
+/** One torch.distributed process group (native/distributed): Gloo on the CPU, NCCL on CUDA builds. */
 export interface NativeProcessGroup {
   barrier(): Promise<void>;
   /** In place; every rank passes the same names, shapes and dtypes. */

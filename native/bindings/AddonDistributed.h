@@ -1,10 +1,10 @@
-// JS class `NativeProcessGroup`: one torch.distributed process group (native/dist) and the async
+// JS class `NativeProcessGroup`: one torch.distributed process group (native/distributed) and the async
 // collectives over it. Every collective runs on the compute thread (off the event loop) and
 // waits at most the group's timeout.
 #pragma once
 #include <napi.h>
 
-#include "dist/process_group.h"
+#include "distributed/process_group.h"
 
 #include <memory>
 

@@ -11,7 +11,7 @@
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 // torch.distributed: ProcessGroupGloo / ProcessGroupNCCL derive from c10d::ProcessGroup in
-// 1.13 and from c10d::Backend since 2.0 (native/dist/process_group.cc holds them by that base).
+// 1.13 and from c10d::Backend since 2.0 (native/distributed/process_group.cc holds them by that base).
 namespace c10d {
 class ProcessGroup;
 class Backend;

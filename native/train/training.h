@@ -65,7 +65,7 @@ class Training {
   // Swaps the live weights with the EMA weights (call again to swap back).
   void swap_ema();
   bool has_ema() const { return options_.ema_decay > 0; }
-  // Data parallelism (native/dist): the float32 gradients the next apply() will use, one per
+  // Data parallelism (native/distributed): the float32 gradients the next apply() will use, one per
   // trainable parameter in a fixed order (zeros where the micro-batches left none: every rank
   // must reduce the same list), to be all-reduced in place; and the bad-step flag (a non-finite
   // loss on any rank must skip the step on every rank).

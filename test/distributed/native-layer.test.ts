@@ -1,4 +1,4 @@
-// native/dist/ belongs to the pure layer (docs/architecture.md): no Node-API, so a C++ test or
+// native/distributed/ belongs to the pure layer (docs/architecture.md): no Node-API, so a C++ test or
 // benchmark can link it; the N-API glue is bindings/AddonDistributed.*.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 import test from 'ava';
 
-const distDir = fileURLToPath(new URL('../../../native/dist', import.meta.url));
+const distDir = fileURLToPath(new URL('../../../native/distributed', import.meta.url));
 
-test('nothing under native/dist/ includes napi.h, a bindings header or uses Napi::', (t) => {
+test('nothing under native/distributed/ includes napi.h, a bindings header or uses Napi::', (t) => {
   const files = readdirSync(distDir).filter((n) => /\.(cc|h)$/.test(n));
   t.true(files.length >= 2);
   for (const f of files) {
