@@ -54,7 +54,7 @@ const commands: Record<string, Command> = {
       console.log(infoUsage);
       return 0;
     }
-    if (argv.length > 0) throw new InvalidArgumentError(`info takes no flags but received ${argv.join(' ')}`);
+    if (argv.length > 0) throw new InvalidArgumentError(`Unknown flag ${argv[0]}: info takes no flags`);
     const { info } = await import('../runtime.js');
     const { buildConfig, ...rest } = info();
     console.log(JSON.stringify(rest, null, 2));
