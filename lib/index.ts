@@ -24,8 +24,7 @@ export {
 } from './data/corpus.js';
 export { readBrown, detokenizeBrown, brownSentences, brownParagraphs } from './data/brown.js';
 export { readLines, type Line } from './data/lines.js';
-export { createRng, hashString, type Rng } from './data/rng.js';
-export { type DataPosition, CursorBatches } from './data/position.js';
+export { type DataPosition } from './data/position.js';
 export {
   SentenceDataset, type SentenceBatches, type SentenceDatasetOptions, type FromCorpusOptions, type SentenceBatchOptions, type IndexedSentenceBatch,
 } from './data/SentenceDataset.js';
@@ -52,7 +51,7 @@ export { type SamplingOptions, type GenerationControlOptions } from './models/sa
 export { readOptWeights, type OptWeights } from './models/optWeights.js';
 export { loadTorchCheckpoint } from './io/torchCheckpoint.js';
 export { SLLM, type SllmConfig, type SllmFreeze, type CreateSllmOptions, type FromOptOptions, type SllmGenerateOptions, type SentenceEvent, type SllmEvaluation, type GenerationStats, type SllmStopLoss, defaultStopLoss } from './models/SLLM.js';
-export { TokenBatches, paragraphRow, padRows, type TokenBatch } from './data/tokenRows.js';
+export { TokenBatches, type TokenBatch } from './data/tokenRows.js';
 export { createServer, chatPrompt, chatStops, RequestError, type ServerOptions, type ServableEngine, type ChatMessage, type OpenAiErrorBody } from './serve/http/index.js';
 export {
   Engine, type EngineModelKind, type EngineRequest, type EngineChunk, type FinishReason, type EngineResult, type EngineHandle,

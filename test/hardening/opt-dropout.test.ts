@@ -7,7 +7,8 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { OPT, type OptConfig, padRows, readOptConfig, SLLM, Tokenizer, brownParagraphs, ParagraphDataset } from '../../lib/index.js';
+import { OPT, type OptConfig, readOptConfig, SLLM, Tokenizer, brownParagraphs, ParagraphDataset } from '../../lib/index.js';
+import { padRows } from '../../lib/internal.js';
 import { packageRoot } from '../../lib/native/loader.js';
 import { testDevice } from '../helpers/device.js';
 

@@ -2,7 +2,8 @@
 // on) for the inference calls after it, and every inference entry point runs in eval mode.
 import test from 'ava';
 
-import { OPT, type ParagraphBatch, padRows, SentenceVAE, SLLM, Tokenizer } from '../../lib/index.js';
+import { OPT, type ParagraphBatch, SentenceVAE, SLLM, Tokenizer } from '../../lib/index.js';
+import { padRows } from '../../lib/internal.js';
 import { testDevice } from '../helpers/device.js';
 
 const setup = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, emaDecay: 0, amp: 'off' as const };

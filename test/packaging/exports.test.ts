@@ -14,6 +14,7 @@ import { run } from '../helpers/run.js';
 const internalNames = [
   'readZipDirectory', 'readZipEntry', 'parseStateDictPickle', 'openRegularFile', 'readRegularFile', 'readTextFile', 'makeOutputDir',
   'maxJsonBytes', 'maxTokenizerBytes', 'checkCorpus', 'lockRunFolder', 'checkRunFolderFree', 'cleanStaleFiles', 'lockFileName',
+  'createRng', 'hashString', 'CursorBatches', 'paragraphRow', 'padRows',
 ];
 
 test('internal readers are not exported from the package root, and stay importable from lib/internal', (t) => {
