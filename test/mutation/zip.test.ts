@@ -117,6 +117,10 @@ test('zip: an entry whose data ends exactly at the end of the file is accepted',
   t.is(entries[0]!.dataOffset + entries[0]!.size, whole.length);
 });
 
+test('readZipDirectory: a non-string path is named', async (t) => {
+  await t.throwsAsync(readZipDirectory(5 as unknown as string), { message: 'Expected string for path but received 5 of type number' });
+});
+
 test('readZipEntry: compressed, truncated and corrupt entries; the message gives both CRCs as 8 hex digits', async (t) => {
   const path = file(buildZip([{ name: 'a', data: bytes('abc') }]));
   const [entry] = await readZipDirectory(path);
