@@ -51,6 +51,21 @@ test('the file and header length: fewer than 8 bytes, over 100 MiB, past the end
   t.deepEqual(exact, { path: exact.path, entries: [], metadata: {}, dataStart: 10, fileSize: 10 });
 });
 
+test('a non-string path is named; the file is closed after each read, valid or not', async (t) => {
+  await t.throwsAsync(readSafetensorsHeader(any(5)), { instanceOf: InvalidArgumentError, message: 'Expected string for path but received 5 of type number' });
+  const { readdirSync } = await import('node:fs');
+  const open = () => readdirSync('/proc/self/fd').length;
+  const good = craft('{}');
+  const bad = craft('{}', Buffer.alloc(0), 99n);
+  await readSafetensorsHeader(good); // warm up whatever the first call opens once
+  const before = open();
+  for (let i = 0; i < 20; i++) {
+    await readSafetensorsHeader(good);
+    await t.throwsAsync(readSafetensorsHeader(bad), { instanceOf: FormatError });
+  }
+  t.true(open() - before < 5, `${open() - before} more open files`);
+});
+
 test('header bytes: invalid UTF-8, invalid JSON, not an object', async (t) => {
   await refuses(t, craft(Buffer.from([0x7b, 0xff, 0x7d])), 'the header is not valid UTF-8');
   await refuses(t, craft('{"a": '), /^the header is not valid JSON \(.+\)$/);
@@ -129,7 +144,8 @@ test('loadSafetensors: all tensors, the names asked for, and missing names liste
   t.deepEqual([...some.keys()], ['b']);
   t.deepEqual(Array.from((await some.get('b')!.toArray()) as Float32Array), [2, 3]);
   t.is((await loadSafetensors(path, { names: [] })).size, 0);
-  await t.throwsAsync(loadSafetensors(path, { names: ['a', 'x', 'y'] }), { instanceOf: FormatError, message: `${path}: no tensor named x, y` });
+  const missing = await t.throwsAsync(loadSafetensors(path, { names: ['a', 'x', 'y'] }), { instanceOf: FormatError, message: `${path}: no tensor named x, y` });
+  t.is((missing as FormatError).path, path);
   for (const m of [all, some]) for (const x of m.values()) x.dispose();
 });
 
@@ -172,6 +188,7 @@ test('saveSafetensors: argument errors name the argument', async (t) => {
   await refuse(() => saveSafetensors(path, { a: x }, any(7)), 'Expected record of string -> string for metadata but received 7 of type number');
   await refuse(() => saveSafetensors(path, { a: x }, any({ k: 1 })), "Expected string for metadata['k'] but received 1 of type number");
   await refuse(() => saveSafetensors(path, { '': x }), "Expected non-empty string for tensor name but received '' of type string");
+  await refuse(() => saveSafetensors(path, { __metadata__: x }), "Expected a tensor name other than '__metadata__' (reserved by safetensors for metadata) but received '__metadata__'");
   await refuse(() => saveSafetensors(path, new Map([[any(3), x]])), 'Expected non-empty string for tensor name but received 3 of type number');
   await refuse(() => saveSafetensors(path, { a: any(new Float32Array(1)) }), "Expected Tensor for tensors['a'] but received a Float32Array");
   x.dispose();

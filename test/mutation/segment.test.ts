@@ -108,3 +108,21 @@ test('segmentStream: argument errors, sync and async sources, chunk boundaries a
   t.deepEqual(await collect(['a;b'], { cutMarks: ';' }), ['a;', 'b']);
   t.deepEqual(await collect(['a\nb'], { cutAtLineBreaks: false }), ['a\nb']);
 });
+
+test('segmentStream yields a segment as soon as it is certain, before the next chunk is read', async (t) => {
+  let pulled = 0;
+  async function* source() {
+    for (const chunk of ['Hello. Wor', 'ld, yes', '. End']) {
+      pulled++;
+      yield chunk;
+    }
+  }
+  const it = segmentStream(source())[Symbol.asyncIterator]();
+  t.deepEqual(await it.next(), { value: 'Hello.', done: false });
+  t.is(pulled, 1);
+  t.deepEqual(await it.next(), { value: ' World,', done: false });
+  t.is(pulled, 2);
+  const rest: string[] = [];
+  for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value);
+  t.deepEqual(rest, [' yes.', ' End']);
+});

@@ -50,6 +50,10 @@ test('loadTorchCheckpoint: a rebuilt archive, another prefix, and data.pkl at th
   for (const v of reference.values()) v.dispose();
 });
 
+test('loadTorchCheckpoint: a non-string path is named', async (t) => {
+  await t.throwsAsync(loadTorchCheckpoint(5 as unknown as string), { message: 'Expected string for path but received 5 of type number' });
+});
+
 test('loadTorchCheckpoint: no data.pkl, a missing, compressed or wrongly sized storage, an unreadable storage', async (t) => {
   const entries = await fixtureEntries();
   const pkl = entries.find((e) => e.name.endsWith('/data.pkl'))!;

@@ -117,15 +117,45 @@ test('zip: an entry whose data ends exactly at the end of the file is accepted',
   t.is(entries[0]!.dataOffset + entries[0]!.size, whole.length);
 });
 
+test('zip: an entry with an empty name (its header ends exactly at the directory end); a directory ending exactly at EOF', async (t) => {
+  t.deepEqual(entryNames(await readZipDirectory(file(buildZip([{ name: '', data: bytes('x') }])))), ['']);
+  // The directory size extended over the end record: the directory then ends exactly at EOF (allowed).
+  const good = buildZip([{ name: 'a', data: bytes('abc') }]);
+  const exact = Buffer.from(good);
+  exact.writeUInt32LE(exact.readUInt32LE(good.length - 10) + 22, good.length - 10);
+  t.deepEqual(entryNames(await readZipDirectory(file(exact))), ['a']);
+});
+
+test('zip: files are closed after each read, valid or not', async (t) => {
+  const { readdirSync } = await import('node:fs');
+  const open = () => readdirSync('/proc/self/fd').length;
+  const good = file(buildZip([{ name: 'a', data: bytes('abc') }]));
+  const bad = file(Buffer.from('not a zip'));
+  const [entry] = await readZipDirectory(good);
+  const before = open();
+  for (let i = 0; i < 20; i++) {
+    await readZipDirectory(good);
+    await readZipEntry(good, entry!);
+    await t.throwsAsync(readZipDirectory(bad));
+    await t.throwsAsync(readZipEntry(good, { ...entry!, crc32: 1 }));
+  }
+  t.true(open() - before < 5, `${open() - before} more open files`);
+});
+
+test('readZipDirectory: a non-string path is named', async (t) => {
+  await t.throwsAsync(readZipDirectory(5 as unknown as string), { message: 'Expected string for path but received 5 of type number' });
+});
+
 test('readZipEntry: compressed, truncated and corrupt entries; the message gives both CRCs as 8 hex digits', async (t) => {
   const path = file(buildZip([{ name: 'a', data: bytes('abc') }]));
   const [entry] = await readZipDirectory(path);
-  await t.throwsAsync(readZipEntry(path, { ...entry!, compression: 8 }), { instanceOf: FormatError, message: `${path}: entry a is compressed (method 8); only stored entries are supported` });
-  await t.throwsAsync(readZipEntry(path, { ...entry!, size: 10_000 }), { instanceOf: FormatError, message: new RegExp(`^${path}: entry a is truncated \\(\\d+ of 10000 bytes\\)$`) });
+  const compressed = await t.throwsAsync(readZipEntry(path, { ...entry!, compression: 8 }), { instanceOf: FormatError, message: `${path}: entry a is compressed (method 8); only stored entries are supported` });
+  const truncated = await t.throwsAsync(readZipEntry(path, { ...entry!, size: 10_000 }), { instanceOf: FormatError, message: new RegExp(`^${path}: entry a is truncated \\(\\d+ of 10000 bytes\\)$`) });
   const actual = crc32(bytes('abc'));
-  await t.throwsAsync(readZipEntry(path, { ...entry!, crc32: 0x1 }), {
+  const corrupt = await t.throwsAsync(readZipEntry(path, { ...entry!, crc32: 0x1 }), {
     instanceOf: FormatError, message: `${path}: entry a is corrupt: its CRC-32 is ${hex32(actual)} but the zip directory says 0x00000001`,
   });
+  for (const e of [compressed, truncated, corrupt]) t.is((e as FormatError).path, path);
   t.is(hex32(0xabc), '0x00000abc');
   t.is(hex32(-1), '0xffffffff');
 });
