@@ -256,7 +256,14 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
 
   /**
    * Streams generated tokens of one or more prompts (batched together, left-padded). Each
-   * prompt stops at eos or `maxNewTokens`; aborting the signal ends the stream.
+   * prompt stops at eos, `maxNewTokens` or a `stop` string; aborting the signal ends the stream.
+   * With stop strings, text that could still begin one is held back until the next token settles
+   * it (it comes with an eos event when the row ends there); the repetition controls are
+   * described in docs/generation.md.
+   * @example
+   * ```ts
+   * for await (const e of opt.stream('Once upon a time', { maxNewTokens: 40, noRepeatNgramSize: 3, stop: '\n' })) process.stdout.write(e.text);
+   * ```
    */
   async *stream(prompts: string | readonly string[], options: OptGenerateOptions = {}): AsyncGenerator<TokenEvent> {
     const list = promptList(prompts);
