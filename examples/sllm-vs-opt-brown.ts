@@ -99,7 +99,7 @@ async function run<B>(name: string, model: TrainableModel<B, ParagraphDataset> &
   // 'time': warm-up, then a cosine that ends exactly at the budget (lib/train/timedSchedule.ts);
   // 'constant': the earlier runs' warm-up and constant rate. The same schedule for both models.
   const schedule = scheduleKind === 'time'
-    ? { baseLr: recipe.baseLr, budgetSeconds: minutes * 60, warmupSeconds: 20, minLrFactor: 0.05 }
+    ? { baseLr: recipe.baseLr, budgetSeconds: minutes * 60, warmupSeconds: Math.min(20, minutes * 6), minLrFactor: 0.05 }
     : { baseLr: recipe.baseLr, warmupSteps: recipe.warmupSteps, cosinePeriod: 1_000_000_000 };
   const trainer = new Trainer(model, {
     out: join(out, name), maxSteps: 1_000_000, maxSeconds: minutes * 60, seed: recipe.seed, emaDecay: recipe.emaDecay, gamma,

@@ -49,7 +49,7 @@ const trainer = new Trainer(vae, {
   out, seed: recipe.seed, emaDecay: recipe.emaDecay, logEvery: 20,
   // Evaluate about 12 times: by time, from a rough step estimate would be circular; every 150 updates.
   evalEvery: num('eval-every', 150),
-  schedule: { baseLr: recipe.baseLr, budgetSeconds, warmupSeconds: recipe.warmupSeconds, minLrFactor: recipe.minLrFactor },
+  schedule: { baseLr: recipe.baseLr, budgetSeconds, warmupSeconds: Math.min(recipe.warmupSeconds, budgetSeconds / 10), minLrFactor: recipe.minLrFactor },
 });
 const result = await trainer.run({ batches: train.batches({ batchSize: recipe.batchSize, seed: recipe.seed }), validation: heldSample });
 console.log(`stopped (${result.stopped}) at step ${result.step} after ${result.elapsedSeconds.toFixed(0)} s`);

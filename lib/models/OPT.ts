@@ -324,8 +324,15 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
 
   /**
    * Streams generated tokens of one or more prompts (batched together, left-padded). Each
-   * prompt stops at eos or `maxNewTokens`. Aborting `options.signal` stops within one step and
-   * rejects with the signal's reason (see OptGenerateOptions.signal).
+   * prompt stops at eos, `maxNewTokens` or a `stop` string. Aborting `options.signal` stops within one
+   * step and rejects with the signal's reason (see OptGenerateOptions.signal).
+   * With stop strings, text that could still begin one is held back until the next token settles
+   * it (it comes with an eos event when the row ends there); the repetition controls are
+   * described in docs/generation.md.
+   * @example
+   * ```ts
+   * for await (const e of opt.stream('Once upon a time', { maxNewTokens: 40, noRepeatNgramSize: 3, stop: '\n' })) process.stdout.write(e.text);
+   * ```
    */
   async *stream(prompts: string | readonly string[], options: OptGenerateOptions = {}): AsyncGenerator<TokenEvent> {
     const list = promptList(prompts);

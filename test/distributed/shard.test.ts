@@ -2,7 +2,8 @@
 // every rank's position is the global one (so a checkpoint resumes on any world size).
 import test from 'ava';
 
-import { CursorBatches, InvalidArgumentError } from '../../lib/index.js';
+import { InvalidArgumentError } from '../../lib/index.js';
+import { CursorBatches } from '../../lib/internal.js';
 import { BatchCursor } from '../../lib/data/position.js';
 
 const plan = (epoch: number) => [[0, 1, 2, 3], [4, 5, 6, 7], [8], [9, 10, 11, 12, 13]].map((b) => b.map((i) => i + 100 * epoch));
