@@ -1,15 +1,18 @@
 // AVX-512 kernels: F/BW/VL for fp32, BF16 (vdpbf16ps: two bf16 products per lane, accumulated in
 // float) for bf16 weights, VNNI (vpdpbusd: four u8 × s8 products per int32 lane) for int8.
 // Function-level target attributes keep the rest of the build on baseline flags; cpu_path.cc
-// calls these only when the CPU reports every one of those features. Columns four at a time,
-// as in gemv_avx2.cc.
+// calls these only when the CPU reports every one of those features. fp32: tiles of 4 rows × 4
+// columns; bf16 and int8: one row × 4 columns, as in gemv_avx2.cc (a 4 × 4 bf16 tile measured
+// slower here, on a loaded machine: to be re-measured quiet with `npm run bench -- kernels`).
 #include "kernels/gemv.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-// GCC 12 warns about its own intrinsics headers (masked loads) under function-level targets.
+// GCC 12 warns about its own intrinsics headers (_mm512_reduce_add_ps, masked loads) under
+// function-level targets.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #define SVAE_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512bf16,avx2,fma,f16c")))
 
@@ -27,27 +30,70 @@ SVAE_AVX512 inline float hsum256(__m256 v) {
 SVAE_AVX512 inline __mmask16 tail16(int64_t n) { return static_cast<__mmask16>((1u << n) - 1); }
 SVAE_AVX512 inline __mmask32 tail32(int64_t n) { return n >= 32 ? ~0u : static_cast<__mmask32>((1u << n) - 1); }
 
-template <int NB>
-SVAE_AVX512 void f32_row(const F32Gemv& a, int64_t r, int64_t j0) {
-  const float* w = a.w + r * a.in;
+// R output rows × NB columns per call: each activation vector loaded serves R rows, each
+// weight vector NB columns (4 × 4: 8 loads per 16 FMAs instead of 5 per 4), and R·NB
+// independent accumulators hide the FMA latency. One accumulator per (row, column) and the same
+// k order for every R, so a row's result does not depend on how rows were grouped.
+template <int R, int NB>
+SVAE_AVX512 void f32_tile(const F32Gemv& a, int64_t r, int64_t j0) {
+  const float* w[R];
   const float* x[NB];
-  __m512 acc0[NB], acc1[NB];
-  for (int j = 0; j < NB; j++) x[j] = a.x + (j0 + j) * a.in, acc0[j] = _mm512_setzero_ps(), acc1[j] = _mm512_setzero_ps();
+  __m512 acc[R][NB];
+  for (int i = 0; i < R; i++) w[i] = a.w + (r + i) * a.in;
+  for (int j = 0; j < NB; j++) x[j] = a.x + (j0 + j) * a.in;
+  for (int i = 0; i < R; i++)
+    for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_ps();
   int64_t k = 0;
-  for (; k + 32 <= a.in; k += 32) {
-    const __m512 w0 = _mm512_loadu_ps(w + k), w1 = _mm512_loadu_ps(w + k + 16);
-    for (int j = 0; j < NB; j++) {
-      acc0[j] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x[j] + k), acc0[j]);
-      acc1[j] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x[j] + k + 16), acc1[j]);
+  for (; k + 16 <= a.in; k += 16) {
+    __m512 xv[NB];
+    for (int j = 0; j < NB; j++) xv[j] = _mm512_loadu_ps(x[j] + k);
+    for (int i = 0; i < R; i++) {
+      const __m512 wv = _mm512_loadu_ps(w[i] + k);
+      for (int j = 0; j < NB; j++) acc[i][j] = _mm512_fmadd_ps(wv, xv[j], acc[i][j]);
     }
   }
-  for (; k < a.in; k += 16) {  // the rest, masked: lanes past `in` load as zero
-    const __mmask16 m = a.in - k >= 16 ? static_cast<__mmask16>(0xffff) : tail16(a.in - k);
-    const __m512 w0 = _mm512_maskz_loadu_ps(m, w + k);
-    for (int j = 0; j < NB; j++) acc0[j] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, x[j] + k), acc0[j]);
+  if (k < a.in) {  // the rest, masked: lanes past `in` load as zero
+    const __mmask16 m = tail16(a.in - k);
+    __m512 xv[NB];
+    for (int j = 0; j < NB; j++) xv[j] = _mm512_maskz_loadu_ps(m, x[j] + k);
+    for (int i = 0; i < R; i++) {
+      const __m512 wv = _mm512_maskz_loadu_ps(m, w[i] + k);
+      for (int j = 0; j < NB; j++) acc[i][j] = _mm512_fmadd_ps(wv, xv[j], acc[i][j]);
+    }
   }
-  for (int j = 0; j < NB; j++) a.y[(j0 + j) * a.out + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[j], acc1[j])) + (a.bias ? a.bias[r] : 0.f);
+  for (int i = 0; i < R; i++)
+    for (int j = 0; j < NB; j++) a.y[(j0 + j) * a.out + r + i] = _mm512_reduce_add_ps(acc[i][j]) + (a.bias ? a.bias[r + i] : 0.f);
 }
+
+// Rows four at a time (the rest one at a time), columns four at a time.
+template <class Args, template <int, int> class Tile>
+SVAE_AVX512 void tiles(const Args& a, int64_t r0, int64_t r1) {
+  int64_t r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    for (int64_t j0 = 0; j0 < a.nb; j0 += 4) {
+      switch (a.nb - j0 >= 4 ? 4 : a.nb - j0) {
+        case 1: Tile<4, 1>::run(a, r, j0); break;
+        case 2: Tile<4, 2>::run(a, r, j0); break;
+        case 3: Tile<4, 3>::run(a, r, j0); break;
+        default: Tile<4, 4>::run(a, r, j0); break;
+      }
+    }
+  }
+  for (; r < r1; r++) {
+    for (int64_t j0 = 0; j0 < a.nb; j0 += 4) {
+      switch (a.nb - j0 >= 4 ? 4 : a.nb - j0) {
+        case 1: Tile<1, 1>::run(a, r, j0); break;
+        case 2: Tile<1, 2>::run(a, r, j0); break;
+        case 3: Tile<1, 3>::run(a, r, j0); break;
+        default: Tile<1, 4>::run(a, r, j0); break;
+      }
+    }
+  }
+}
+template <int R, int NB>
+struct F32Tile {
+  SVAE_AVX512 static void run(const F32Gemv& a, int64_t r, int64_t j0) { f32_tile<R, NB>(a, r, j0); }
+};
 
 template <int NB>
 SVAE_AVX512 void bf16_row(const Bf16Gemv& a, int64_t r, int64_t j0) {
@@ -121,7 +167,7 @@ SVAE_AVX512 void rows(const Args& a, int64_t r0, int64_t r1, Row1 one, Row2 two,
 
 }  // namespace
 
-SVAE_AVX512 void f32(const F32Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, f32_row<1>, f32_row<2>, f32_row<3>, f32_row<4>); }
+SVAE_AVX512 void f32(const F32Gemv& a, int64_t r0, int64_t r1) { tiles<F32Gemv, F32Tile>(a, r0, r1); }
 SVAE_AVX512 void bf16(const Bf16Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, bf16_row<1>, bf16_row<2>, bf16_row<3>, bf16_row<4>); }
 SVAE_AVX512 void q8(const Q8Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, q8_row<1>, q8_row<2>, q8_row<3>, q8_row<4>); }
 
