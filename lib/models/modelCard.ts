@@ -56,13 +56,14 @@ export interface CardModel {
 }
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
+const duration = (s: number): string => (s < 120 ? `${Math.round(s)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
 
 function trainingText(t: TrainingFacts | undefined): string {
   if (!t) return 'Not recorded: this folder was saved outside a `Trainer` run (fresh, grafted or hand-trained weights).';
   const parts = [
     `${fmt(t.steps)} optimizer updates`,
     `${fmt(t.tokensSeen)} target tokens`,
-    `${(t.elapsedSeconds / 3600).toFixed(2)} h of wall time`,
+    `${duration(t.elapsedSeconds)} of wall time`,
     `recipe '${t.recipe}'`,
     ...(t.baseLr !== undefined ? [`peak learning rate ${t.baseLr}`] : []),
     ...(t.globalBatch !== undefined ? [`${fmt(t.globalBatch)} items per update`] : []),

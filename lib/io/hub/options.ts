@@ -7,7 +7,7 @@ import { isAbsolute, join } from 'node:path';
 
 import { getHFHubCachePath } from '@huggingface/hub';
 
-import { describe, expectOptions, invalid } from '../../validate.js';
+import { expectOptions, invalid } from '../../validate.js';
 
 /** One step of a download, for a `progress` callback. */
 export interface HubProgressEvent {
@@ -124,15 +124,15 @@ export function resolveHubOptions(options: HubOptions | undefined, env: NodeJS.P
 
   const endpointRaw = o.endpoint ?? (env.HF_ENDPOINT || undefined) ?? 'https://huggingface.co';
   const endpointName = o.endpoint === undefined && env.HF_ENDPOINT ? 'HF_ENDPOINT' : 'endpoint';
+  if (typeof endpointRaw !== 'string') invalid("http(s) URL (e.g. 'https://huggingface.co')", endpointName, endpointRaw);
   let endpoint: string;
   try {
-    const url = new URL(String(endpointRaw));
+    const url = new URL(endpointRaw);
     if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) throw new Error('not http(s)');
     endpoint = url.href.replace(/\/+$/, '');
   } catch {
     invalid("http(s) URL (e.g. 'https://huggingface.co')", endpointName, endpointRaw);
   }
-  if (typeof endpointRaw !== 'string') invalid("http(s) URL (e.g. 'https://huggingface.co')", endpointName, endpointRaw);
 
   const tokenRaw = o.token ?? (env.HF_TOKEN || undefined) ?? (env.HUGGING_FACE_HUB_TOKEN || undefined);
   if (tokenRaw !== undefined && (typeof tokenRaw !== 'string' || !/^hf_\S+$/.test(tokenRaw.trim()))) {
@@ -157,6 +157,3 @@ export function tokenFilePath(env: NodeJS.ProcessEnv = process.env): string {
   const home = env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface');
   return isAbsolute(home) ? join(home, 'token') : join(process.cwd(), home, 'token');
 }
-
-/** For messages: a value shown the house way. */
-export const shown = describe;

@@ -9,9 +9,8 @@
  * print to stdout (console.debug), report no progress and check neither size nor checksum
  * before a file becomes visible; cache.ts/download.ts write the same layout with those checks.
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
 
 import { listFiles, modelInfo } from '@huggingface/hub';
 
@@ -158,5 +157,6 @@ export async function localOrHub(id: unknown, kind: ModelKind, options: HubOptio
     const s = await stat(id).catch(() => undefined);
     if (s?.isDirectory()) return id;
   }
-  return resolvePretrained(parseModelId(id, 'id') && (id as string), kind, options);
+  if (typeof id !== 'string') parseModelId(id, 'id'); // throws the house-worded InvalidArgumentError
+  return resolvePretrained(id as string, kind, options);
 }
