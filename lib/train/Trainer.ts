@@ -379,7 +379,10 @@ export class Trainer<Batch, Data> {
       }
     }
     state.elapsedSeconds = elapsed();
-    if (stopped === 'max-steps' && (o.evalEvery === 0 || state.step % o.evalEvery !== 0)) lastEval = (await evaluate()) ?? lastEval;
+    // A run that ended as planned (its step count, or the budget of a schedule over time) ends
+    // with an evaluation of its final weights.
+    const planned = stopped === 'max-steps' || (o.schedule.budgetSeconds !== undefined && state.elapsedSeconds >= o.schedule.budgetSeconds);
+    if (planned && (o.evalEvery === 0 || state.step % o.evalEvery !== 0)) lastEval = (await evaluate()) ?? lastEval;
     await saveCheckpoint();
     await this.model.withEma(() => exportModel(this.model, join(o.out, 'final')));
     progress.end();
