@@ -9,6 +9,7 @@
  *     [--only opt,sllm,sllm-ce] [--report-only]   (--report-only: evaluate and report existing runs)
  *     [--stop-weight 1] [--stop-balanced]          (the SLLM's stop loss, see docs/sllm.md)
  *     [--schedule time|constant]                   (time: warm-up + cosine over the wall-clock budget)
+ *     [--held 300]                                 (held-out paragraphs; fewer for a smoke run)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
@@ -40,7 +41,7 @@ const shape: OptConfig = {
   preNorm: true, finalNorm: true, padId: tok.padId, bosId: tok.bosId, eosId: tok.eosId,
 };
 const svaeShape = { hidden: 256, heads: 4, layers: 1, ffn: 1024, dropout: 0, maxTokens: 64 };
-const recipe = { batchSize: 8, baseLr: 1e-3, warmupSteps: 200, emaDecay: 0.999, validationFraction: 0.02, maxSentences: 16, seed: 1, heldOut: 300 };
+const recipe = { batchSize: 8, baseLr: 1e-3, warmupSteps: 200, emaDecay: 0.999, validationFraction: 0.02, maxSentences: 16, seed: 1, heldOut: Number(arg('held', '300')) };
 
 const corpus = { validationFraction: recipe.validationFraction, maxTokens: svaeShape.maxTokens, maxSentences: recipe.maxSentences };
 const train = await ParagraphDataset.fromCorpus('brown', tok, { ...corpus, split: 'train' });

@@ -7,6 +7,7 @@
  *     [--hidden 256] [--layers 1] [--ffn 1024] [--batch 64] [--lr 2e-3] [--warmup-seconds 30]
  *     [--min-lr-factor 0.05] [--ema 0.999] [--eval-every 150] [--docs docs]
  */
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -77,7 +78,7 @@ const report = {
 };
 await mkdir(docs, { recursive: true });
 await writeFile(join(docs, 'svae-brown.json'), `${JSON.stringify(report, null, 2)}\n`);
-await copyFile(join(out, 'curves.svg'), join(docs, 'svae-brown-curves.svg'));
+if (existsSync(join(out, 'curves.svg'))) await copyFile(join(out, 'curves.svg'), join(docs, 'svae-brown-curves.svg'));
 console.log('\n| held-out pieces | n | token accuracy (teacher-forced) | PPL | greedy exact match |\n| --- | --- | --- | --- | --- |');
 console.log(rows.join('\n'));
 console.log('\nsamples (held-out input -> reconstruction):');

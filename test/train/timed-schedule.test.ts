@@ -45,7 +45,7 @@ test('timedLearningRate validates its options (house wording)', (t) => {
 });
 
 test('Trainer with schedule.budgetSeconds: the rate follows the (injected) clock and the run stops at the budget', async (t) => {
-  const { vae, train } = await tinySetup(1, 0);
+  const { vae, train, held } = await tinySetup(1, 0);
   try {
     // A clock that moves 10 s per training batch drawn: elapsed time before update k's rate is 10 (k + 1) s.
     let now = 0;
@@ -58,12 +58,14 @@ test('Trainer with schedule.budgetSeconds: the rate follows the (injected) clock
     const steps: StepReport[] = [];
     const schedule = { baseLr: 1e-3, budgetSeconds: 95, warmupSeconds: 20 };
     const trainer = new Trainer(vae, { out: mkdtempSync(join(tmpdir(), 'svae-timed-')), evalEvery: 0, logEvery: 1, progress: false, schedule, clock: () => now });
-    const result = await trainer.run({ batches, onStep: (r) => steps.push(r) });
+    const result = await trainer.run({ batches, validation: held, onStep: (r) => steps.push(r) });
     t.is(result.stopped, 'max-seconds');
     t.is(result.step, 10, 'stops once 95 s have passed: after the 10th update (100 s)');
     t.deepEqual(steps.map((s) => s.step), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     for (const s of steps) t.true(close(s.lr, timedLearningRate(10 * s.step, schedule)), `update ${s.step}: ${s.lr}`);
     t.true(close(steps.at(-1)!.lr, 0), 'the last update is at the floor (the budget is spent)');
+    t.truthy(result.lastEval, 'a run that spent its budget ends with an evaluation of its final weights');
+    t.is(result.lastEval?.step, 10);
   } finally {
     vae.dispose();
   }
