@@ -121,6 +121,11 @@ CompletionChannel& channel(Napi::Env env) {
 
 }  // namespace
 
+void release_on_compute_thread(at::Tensor tensor) {
+  // The job owns the last reference; it is destroyed (and the memory freed) on the compute thread.
+  ComputeThread::instance().post([t = std::move(tensor)]() {});
+}
+
 Napi::Promise run_async(Napi::Env env, const char* name, Work work, const std::vector<Napi::Object>& keep_alive) {
   (void)name;
   auto* task = new Task(env);
