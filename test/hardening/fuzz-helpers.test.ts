@@ -26,6 +26,7 @@ import { Tokenizer } from '../../lib/text/Tokenizer.js';
 import { writeCurves } from '../../lib/train/curves.js';
 import { MetricsLog } from '../../lib/train/metrics.js';
 import { learningRate } from '../../lib/train/schedule.js';
+import { loadSafetensors } from '../../lib/io/safetensors.js';
 
 const any = (v: unknown) => v as never;
 const detached = () => {
@@ -200,4 +201,14 @@ test('writeCurves / MetricsLog: non-array records, bad titles, BigInt values, un
   const text = join(dir, 'text.txt');
   writeFileSync(text, 'The jury met.\n');
   await t.throwsAsync(new MetricsLog(text).read(), { instanceOf: FormatError, message: /text\.txt:1: not a metrics log line/ });
+});
+
+test('loadSafetensors: names that are not an array of strings (a second fuzz run, seed 2)', async (t) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'svae-fuzz-helpers-')), 'x.safetensors');
+  writeFileSync(path, Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{}')])); // a valid, empty file
+  t.is((await loadSafetensors(path, { names: [] })).size, 0);
+  await refuses(t, 'names', () => loadSafetensors(path, { names: any(Number.MAX_VALUE) }));
+  await refuses(t, 'names', () => loadSafetensors(path, { names: any({ 0: 'a' }) }));
+  await refuses(t, 'names[0]', () => loadSafetensors(path, { names: any([new BigInt64Array(2)]) }));
+  await refuses(t, 'options', () => loadSafetensors(path, any(null)));
 });
