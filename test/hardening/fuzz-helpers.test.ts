@@ -61,6 +61,9 @@ test('padSentences / padParagraphs: missing options, BigInt, symbol, object and 
   await refuses(t, 'seqs[0][0]', () => padSentences([[any(detached())]], { padId: 1 }));
   await refuses(t, 'seqs[0]', () => padSentences([any(new BigInt64Array(2))], { padId: 1 }));
   await refuses(t, 'seqs[0][0]', () => padSentences([[2 ** 53]], { padId: 1 }));
+  await refuses(t, 'seqs[0][0]', () => padSentences([[-(2 ** 31) - 1]], { padId: 1 }));
+  await refuses(t, 'seqs[0][0]', () => padSentences([[2 ** 31]], { padId: 1 }));
+  t.deepEqual(Array.from(padSentences([[-(2 ** 31), 2 ** 31 - 1]], { padId: 1 }).ids), [-(2 ** 31), 2 ** 31 - 1]); // the int32 range, ends included
   await refuses(t, 'paragraphs[0][1][0]', () => padParagraphs([[[2], [any(-1n)]]], { padId: 1 }));
   // Valid rows of every accepted kind still pad as before.
   const b = padSentences([[2, 5], new Int32Array([2]), new Uint16Array([2, 7, 8])], { padId: 1 });
