@@ -113,7 +113,8 @@ export async function checkCorpus(source: string | readonly string[]): Promise<v
 export async function* readCorpus(source: string | readonly string[], options: CorpusOptions = {}): AsyncGenerator<Paragraph> {
   const sources = typeof source === 'string' ? [source] : source;
   if (!Array.isArray(sources)) invalid("'brown', a path, or an array of paths", 'source', source);
-  for (const s of sources) {
+  for (const [i, s] of sources.entries()) {
+    if (typeof s !== 'string') invalid("'brown' or a path", `source[${i}]`, s);
     if (s === 'brown') {
       yield* readBrown();
       continue;

@@ -13,8 +13,8 @@ import test from 'ava';
 import { FileSystemError } from '../../lib/errors/FileSystemError.js';
 import { FormatError } from '../../lib/errors/FormatError.js';
 import { InvalidArgumentError } from '../../lib/errors/InvalidArgumentError.js';
-import { brownSentences } from '../../lib/data/brown.js';
-import { filterSplit, splitOf } from '../../lib/data/corpus.js';
+import { brownParagraphs, brownSentences } from '../../lib/data/brown.js';
+import { filterSplit, readCorpus, splitOf } from '../../lib/data/corpus.js';
 import { ParagraphDataset } from '../../lib/data/ParagraphDataset.js';
 import { createRng, hashString } from '../../lib/data/rng.js';
 import { SentenceDataset } from '../../lib/data/SentenceDataset.js';
@@ -214,4 +214,14 @@ test('loadSafetensors: names that are not an array of strings (a second fuzz run
   await refuses(t, 'names', () => loadSafetensors(path, { names: any({ 0: 'a' }) }));
   await refuses(t, 'names[0]', () => loadSafetensors(path, { names: any([new BigInt64Array(2)]) }));
   await refuses(t, 'options', () => loadSafetensors(path, any(null)));
+});
+
+test('readCorpus with a non-string source in its array; brownParagraphs with non-number options (a third fuzz run)', async (t) => {
+  const text = join(mkdtempSync(join(tmpdir(), 'svae-fuzz-helpers-')), 'a.txt');
+  writeFileSync(text, 'One paragraph.\n');
+  await refuses(t, 'source[1]', () => drain(readCorpus(any([text, Symbol('s')]))));
+  await refuses(t, 'source[0]', () => drain(readCorpus(any([new Float64Array(3)]))));
+  await refuses(t, 'minSentences', () => brownParagraphs(2, { minSentences: any(Object.create(null)) }));
+  await refuses(t, 'maxSentences', () => brownParagraphs(2, { maxSentences: any(Symbol('s')) }));
+  await refuses(t, 'maxChars', () => brownParagraphs(2, { maxChars: any('60') }));
 });
