@@ -14,7 +14,7 @@ import { FileSystemError } from '../../lib/errors/FileSystemError.js';
 import { FormatError } from '../../lib/errors/FormatError.js';
 import { InvalidArgumentError } from '../../lib/errors/InvalidArgumentError.js';
 import { brownParagraphs, brownSentences } from '../../lib/data/brown.js';
-import { filterSplit, readCorpus, splitOf } from '../../lib/data/corpus.js';
+import { filterSplit, readCorpus, readJsonl, readPlainText, splitOf } from '../../lib/data/corpus.js';
 import { ParagraphDataset } from '../../lib/data/ParagraphDataset.js';
 import { createRng, hashString } from '../../lib/data/rng.js';
 import { SentenceDataset } from '../../lib/data/SentenceDataset.js';
@@ -224,4 +224,22 @@ test('readCorpus with a non-string source in its array; brownParagraphs with non
   await refuses(t, 'minSentences', () => brownParagraphs(2, { minSentences: any(Object.create(null)) }));
   await refuses(t, 'maxSentences', () => brownParagraphs(2, { maxSentences: any(Symbol('s')) }));
   await refuses(t, 'maxChars', () => brownParagraphs(2, { maxChars: any('60') }));
+});
+
+test('readPlainText / readJsonl with null options or a bad lineJoin/field; fromParagraphs of a detached typed array (a fourth fuzz run)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'svae-fuzz-helpers-'));
+  const text = join(dir, 'a.txt');
+  writeFileSync(text, 'One.\n\nTwo.\n');
+  const jsonl = join(dir, 'a.jsonl');
+  writeFileSync(jsonl, '{"text": "One."}\n');
+  await refuses(t, 'options', () => drain(readPlainText(text, any(null))));
+  await refuses(t, 'lineJoin', () => drain(readPlainText(text, { lineJoin: any(detached()) })));
+  await refuses(t, 'lineJoin', () => drain(readPlainText(text, { lineJoin: any('\u0000') })));
+  await refuses(t, 'options', () => drain(readJsonl(jsonl, any(null))));
+  await refuses(t, 'field', () => drain(readJsonl(jsonl, { field: any(-1) })));
+  const tok = await Tokenizer.builtin('gpt2-opt-4k');
+  await refuses(t, 'paragraphs', () => SentenceDataset.fromParagraphs(any(detached()), tok));
+  const paragraphs: string[] = [];
+  for await (const p of readPlainText(text, { lineJoin: ' ' })) paragraphs.push(p.text);
+  t.deepEqual(paragraphs, ['One.', 'Two.']);
 });
