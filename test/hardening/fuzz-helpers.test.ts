@@ -26,6 +26,8 @@ import { Tokenizer } from '../../lib/text/Tokenizer.js';
 import { writeCurves } from '../../lib/train/curves.js';
 import { MetricsLog } from '../../lib/train/metrics.js';
 import { learningRate } from '../../lib/train/schedule.js';
+import { OPT } from '../../lib/models/OPT.js';
+import { packageRoot } from '../../lib/native/loader.js';
 import { loadSafetensors } from '../../lib/io/safetensors.js';
 
 const any = (v: unknown) => v as never;
@@ -242,4 +244,9 @@ test('readPlainText / readJsonl with null options or a bad lineJoin/field; fromP
   const paragraphs: string[] = [];
   for await (const p of readPlainText(text, { lineJoin: ' ' })) paragraphs.push(p.text);
   t.deepEqual(paragraphs, ['One.', 'Two.']);
+});
+
+test('opt.evaluate(data, null) names its options (a fourth fuzz run)', async (t) => {
+  await using opt = await OPT.load(join(packageRoot, 'test', 'fixtures', 'opt', 'pre-ln'));
+  await refuses(t, 'options', () => opt.evaluate(['Hello there. It was late.'], any(null)));
 });
