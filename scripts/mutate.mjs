@@ -35,6 +35,9 @@ export const files = {
   'lib/io/zip.ts': [mut('zip')],
   'lib/io/json.ts': [mut('json')],
   'lib/io/torchCheckpoint.ts': [mut('torch-checkpoint')],
+  'lib/text/ids.ts': ['dist/test/hardening/fuzz-helpers.test.js'],
+  'lib/text/pieces.ts': ['dist/test/text/batch.test.js', 'dist/test/hardening/fuzz-helpers.test.js', mut('pieces')],
+  'lib/data/rng.ts': ['dist/test/hardening/fuzz-helpers.test.js', 'dist/test/text/batch.test.js', mut('rng')],
 };
 for (const [file, tests] of Object.entries(files)) modules[file] = { globs: [file], tests };
 

@@ -100,7 +100,9 @@ export async function brownSentences(tokenizer: Tokenizer, count: number, maxTok
 export async function brownParagraphs(count: number, options: { minSentences?: number; maxSentences?: number; maxChars?: number } = {}): Promise<string[]> {
   expectInteger(count, 'count', 0);
   expectOptions(options);
-  const { minSentences = 3, maxSentences = 4, maxChars = 60 } = options;
+  const minSentences = expectInteger(options.minSentences ?? 3, 'minSentences', 0);
+  const maxSentences = expectInteger(options.maxSentences ?? 4, 'maxSentences', 0);
+  const maxChars = expectInteger(options.maxChars ?? 60, 'maxChars', 0);
   const out: string[] = [];
   for await (const p of readBrown()) {
     if (out.length >= count) break;

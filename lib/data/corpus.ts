@@ -22,7 +22,9 @@ export interface PlainTextOptions {
 
 /** Paragraphs of a plain-text file: blocks of non-blank lines separated by blank lines (streamed). */
 export async function* readPlainText(path: string, options: PlainTextOptions = {}): AsyncGenerator<Paragraph> {
+  options = expectOptions(options);
   const join = options.lineJoin ?? '\n';
+  if (join !== '\n' && join !== ' ') invalid("'\\n' or ' '", 'lineJoin', join);
   let lines: string[] = [];
   let startLine = 0;
   for await (const { text, line } of readLines(path)) {
@@ -45,7 +47,8 @@ export interface JsonlOptions {
 /** One paragraph per JSON line (field `options.field`); blank lines are skipped (streamed). */
 export async function* readJsonl(path: string, options: JsonlOptions = {}): AsyncGenerator<Paragraph> {
   expectString(path, 'path');
-  const field = options.field ?? 'text';
+  options = expectOptions(options);
+  const field = expectString(options.field ?? 'text', 'field');
   for await (const { text, line } of readLines(path)) {
     if (text.trim() === '') continue;
     let record: unknown;
@@ -113,7 +116,8 @@ export async function checkCorpus(source: string | readonly string[]): Promise<v
 export async function* readCorpus(source: string | readonly string[], options: CorpusOptions = {}): AsyncGenerator<Paragraph> {
   const sources = typeof source === 'string' ? [source] : source;
   if (!Array.isArray(sources)) invalid("'brown', a path, or an array of paths", 'source', source);
-  for (const s of sources) {
+  for (const [i, s] of sources.entries()) {
+    if (typeof s !== 'string') invalid("'brown' or a path", `source[${i}]`, s);
     if (s === 'brown') {
       yield* readBrown();
       continue;
@@ -130,7 +134,8 @@ export type Split = 'train' | 'validation';
 /** Something `for await` can walk (an async or a sync iterable), else an InvalidArgumentError. */
 export function expectIterable(value: unknown, name: string, what: string): void {
   const v = value as { [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown } | null | undefined;
-  if (v === null || v === undefined || (typeof v[Symbol.asyncIterator] !== 'function' && typeof v[Symbol.iterator] !== 'function')) invalid(what, name, value);
+  // A typed array is iterable but never a source of paragraphs (and a detached one throws when iterated).
+  if (v === null || v === undefined || ArrayBuffer.isView(v) || (typeof v[Symbol.asyncIterator] !== 'function' && typeof v[Symbol.iterator] !== 'function')) invalid(what, name, value);
 }
 
 /** The text of a paragraph given as a string or a `{ text }` record, else an InvalidArgumentError. */

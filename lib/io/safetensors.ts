@@ -10,7 +10,7 @@ import { callAsync } from '../native/call.js';
 import { addon } from '../native/loader.js';
 import type { DType } from '../tensor/dtypes.js';
 import { Tensor } from '../tensor/Tensor.js';
-import { expectString, invalid } from '../validate.js';
+import { expectArray, expectOptions, expectString, invalid } from '../validate.js';
 
 const toDType: Record<string, DType> = {
   F32: 'float32', F64: 'float64', F16: 'float16', BF16: 'bfloat16',
@@ -134,6 +134,8 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
  * ```
  */
 export async function loadSafetensors(path: string, options: { names?: readonly string[] } = {}): Promise<Map<string, Tensor>> {
+  options = expectOptions(options);
+  if (options.names !== undefined) expectArray(options.names, 'names', 'array of tensor names', expectString);
   const header = await readSafetensorsHeader(path);
   const wanted = options.names ? new Set(options.names) : undefined;
   const entries = wanted ? header.entries.filter((e) => wanted.has(e.name)) : header.entries;

@@ -465,6 +465,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     data: readonly string[] | ParagraphDataset,
     options: { batchSize?: number; gamma?: number } = {},
   ): Promise<{ loss: number; ppl: number; tokens: number; contentPpl: number; tokenAccuracy: number; exactMatch: number }> {
+    options = expectOptions(options);
     const batchSize = expectInteger(options.batchSize ?? 8, 'batchSize', 1);
     const paragraphs = data instanceof ParagraphDataset;
     if (!paragraphs && !Array.isArray(data)) invalid('ParagraphDataset or array of texts', 'data', data);

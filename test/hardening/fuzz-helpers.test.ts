@@ -13,8 +13,8 @@ import test from 'ava';
 import { FileSystemError } from '../../lib/errors/FileSystemError.js';
 import { FormatError } from '../../lib/errors/FormatError.js';
 import { InvalidArgumentError } from '../../lib/errors/InvalidArgumentError.js';
-import { brownSentences } from '../../lib/data/brown.js';
-import { filterSplit, splitOf } from '../../lib/data/corpus.js';
+import { brownParagraphs, brownSentences } from '../../lib/data/brown.js';
+import { filterSplit, readCorpus, readJsonl, readPlainText, splitOf } from '../../lib/data/corpus.js';
 import { ParagraphDataset } from '../../lib/data/ParagraphDataset.js';
 import { createRng, hashString } from '../../lib/data/rng.js';
 import { SentenceDataset } from '../../lib/data/SentenceDataset.js';
@@ -26,6 +26,9 @@ import { Tokenizer } from '../../lib/text/Tokenizer.js';
 import { writeCurves } from '../../lib/train/curves.js';
 import { MetricsLog } from '../../lib/train/metrics.js';
 import { learningRate } from '../../lib/train/schedule.js';
+import { OPT } from '../../lib/models/OPT.js';
+import { packageRoot } from '../../lib/native/loader.js';
+import { loadSafetensors } from '../../lib/io/safetensors.js';
 
 const any = (v: unknown) => v as never;
 const detached = () => {
@@ -60,6 +63,9 @@ test('padSentences / padParagraphs: missing options, BigInt, symbol, object and 
   await refuses(t, 'seqs[0][0]', () => padSentences([[any(detached())]], { padId: 1 }));
   await refuses(t, 'seqs[0]', () => padSentences([any(new BigInt64Array(2))], { padId: 1 }));
   await refuses(t, 'seqs[0][0]', () => padSentences([[2 ** 53]], { padId: 1 }));
+  await refuses(t, 'seqs[0][0]', () => padSentences([[-(2 ** 31) - 1]], { padId: 1 }));
+  await refuses(t, 'seqs[0][0]', () => padSentences([[2 ** 31]], { padId: 1 }));
+  t.deepEqual(Array.from(padSentences([[-(2 ** 31), 2 ** 31 - 1]], { padId: 1 }).ids), [-(2 ** 31), 2 ** 31 - 1]); // the int32 range, ends included
   await refuses(t, 'paragraphs[0][1][0]', () => padParagraphs([[[2], [any(-1n)]]], { padId: 1 }));
   // Valid rows of every accepted kind still pad as before.
   const b = padSentences([[2, 5], new Int32Array([2]), new Uint16Array([2, 7, 8])], { padId: 1 });
@@ -200,4 +206,47 @@ test('writeCurves / MetricsLog: non-array records, bad titles, BigInt values, un
   const text = join(dir, 'text.txt');
   writeFileSync(text, 'The jury met.\n');
   await t.throwsAsync(new MetricsLog(text).read(), { instanceOf: FormatError, message: /text\.txt:1: not a metrics log line/ });
+});
+
+test('loadSafetensors: names that are not an array of strings (a second fuzz run, seed 2)', async (t) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'svae-fuzz-helpers-')), 'x.safetensors');
+  writeFileSync(path, Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{}')])); // a valid, empty file
+  t.is((await loadSafetensors(path, { names: [] })).size, 0);
+  await refuses(t, 'names', () => loadSafetensors(path, { names: any(Number.MAX_VALUE) }));
+  await refuses(t, 'names', () => loadSafetensors(path, { names: any({ 0: 'a' }) }));
+  await refuses(t, 'names[0]', () => loadSafetensors(path, { names: any([new BigInt64Array(2)]) }));
+  await refuses(t, 'options', () => loadSafetensors(path, any(null)));
+});
+
+test('readCorpus with a non-string source in its array; brownParagraphs with non-number options (a third fuzz run)', async (t) => {
+  const text = join(mkdtempSync(join(tmpdir(), 'svae-fuzz-helpers-')), 'a.txt');
+  writeFileSync(text, 'One paragraph.\n');
+  await refuses(t, 'source[1]', () => drain(readCorpus(any([text, Symbol('s')]))));
+  await refuses(t, 'source[0]', () => drain(readCorpus(any([new Float64Array(3)]))));
+  await refuses(t, 'minSentences', () => brownParagraphs(2, { minSentences: any(Object.create(null)) }));
+  await refuses(t, 'maxSentences', () => brownParagraphs(2, { maxSentences: any(Symbol('s')) }));
+  await refuses(t, 'maxChars', () => brownParagraphs(2, { maxChars: any('60') }));
+});
+
+test('readPlainText / readJsonl with null options or a bad lineJoin/field; fromParagraphs of a detached typed array (a fourth fuzz run)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'svae-fuzz-helpers-'));
+  const text = join(dir, 'a.txt');
+  writeFileSync(text, 'One.\n\nTwo.\n');
+  const jsonl = join(dir, 'a.jsonl');
+  writeFileSync(jsonl, '{"text": "One."}\n');
+  await refuses(t, 'options', () => drain(readPlainText(text, any(null))));
+  await refuses(t, 'lineJoin', () => drain(readPlainText(text, { lineJoin: any(detached()) })));
+  await refuses(t, 'lineJoin', () => drain(readPlainText(text, { lineJoin: any('\u0000') })));
+  await refuses(t, 'options', () => drain(readJsonl(jsonl, any(null))));
+  await refuses(t, 'field', () => drain(readJsonl(jsonl, { field: any(-1) })));
+  const tok = await Tokenizer.builtin('gpt2-opt-4k');
+  await refuses(t, 'paragraphs', () => SentenceDataset.fromParagraphs(any(detached()), tok));
+  const paragraphs: string[] = [];
+  for await (const p of readPlainText(text, { lineJoin: ' ' })) paragraphs.push(p.text);
+  t.deepEqual(paragraphs, ['One.', 'Two.']);
+});
+
+test('opt.evaluate(data, null) names its options (a fourth fuzz run)', async (t) => {
+  await using opt = await OPT.load(join(packageRoot, 'test', 'fixtures', 'opt', 'pre-ln'));
+  await refuses(t, 'options', () => opt.evaluate(['Hello there. It was late.'], any(null)));
 });

@@ -144,6 +144,9 @@ test('loadSafetensors: all tensors, the names asked for, and missing names liste
   t.deepEqual([...some.keys()], ['b']);
   t.deepEqual(Array.from((await some.get('b')!.toArray()) as Float32Array), [2, 3]);
   t.is((await loadSafetensors(path, { names: [] })).size, 0);
+  await t.throwsAsync(loadSafetensors(path, { names: any(5) }), { instanceOf: InvalidArgumentError, message: 'Expected array of tensor names for names but received 5 of type number' });
+  await t.throwsAsync(loadSafetensors(path, { names: any([7]) }), { instanceOf: InvalidArgumentError, message: 'Expected string for names[0] but received 7 of type number' });
+  await t.throwsAsync(loadSafetensors(path, any(null)), { instanceOf: InvalidArgumentError, message: 'Expected options object for options but received null' });
   const missing = await t.throwsAsync(loadSafetensors(path, { names: ['a', 'x', 'y'] }), { instanceOf: FormatError, message: `${path}: no tensor named x, y` });
   t.is((missing as FormatError).path, path);
   for (const m of [all, some]) for (const x of m.values()) x.dispose();
