@@ -513,7 +513,11 @@ export class Trainer<Batch, Data> {
         Object.assign(window, { loss: 0, ce: 0, correct: 0, tokens: 0, gradNorm: 0, updates: 0 });
         if (!quiet) {
           const rate = (state.step - sessionStartStep) / Math.max(1e-9, sessionSeconds());
-          progress.update({ step: state.step, maxSteps: o.maxSteps, loss: report.loss, lr, tokensPerSecond, etaSeconds: etaSeconds(o.maxSteps - state.step, rate, o.maxSeconds - sessionSeconds()) });
+          // Time left: the sooner of maxSeconds (this session) and a schedule's budget (the whole run).
+          const budget = o.schedule.budgetSeconds;
+          const secondsLeft = Math.min(o.maxSeconds - sessionSeconds(), budget === undefined ? Infinity : budget - elapsed());
+          const fraction = Math.max(state.step / o.maxSteps, budget === undefined ? 0 : elapsed() / budget, Number.isFinite(o.maxSeconds) ? sessionSeconds() / o.maxSeconds : 0);
+          progress.update({ step: state.step, maxSteps: o.maxSteps, loss: report.loss, lr, tokensPerSecond, etaSeconds: etaSeconds(o.maxSteps - state.step, rate, secondsLeft), fraction });
         }
       }
       if (main && !applied.skipped && o.evalEvery > 0 && state.step % o.evalEvery === 0) lastEval = (await evaluate()) ?? lastEval;

@@ -6,6 +6,8 @@ export interface ProgressLine {
   lr: number;
   tokensPerSecond: number;
   etaSeconds: number;
+  /** Share of the run done, 0-1, when a time budget ends it before maxSteps (else step / maxSteps). */
+  fraction?: number;
 }
 
 const clock = (s: number) => {
@@ -15,9 +17,11 @@ const clock = (s: number) => {
 };
 
 export function formatProgress(p: ProgressLine, width = 24): string {
-  const done = Math.min(width, Math.round((p.step / p.maxSteps) * width));
+  const done = Math.max(0, Math.min(width, Math.round((p.fraction ?? p.step / p.maxSteps) * width)));
   const bar = `${'='.repeat(Math.max(0, done - 1))}${done > 0 ? '>' : ''}${' '.repeat(width - done)}`;
-  return `step ${p.step}/${p.maxSteps} [${bar}] loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)} ${Math.round(p.tokensPerSecond).toLocaleString('en-US')} tok/s ETA ${clock(p.etaSeconds)}`;
+  // A run bounded only by time (a schedule over wall time) has no step count to show.
+  const steps = p.maxSteps >= Number.MAX_SAFE_INTEGER ? `${p.step}` : `${p.step}/${p.maxSteps}`;
+  return `step ${steps} [${bar}] loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)} ${Math.round(p.tokensPerSecond).toLocaleString('en-US')} tok/s ETA ${clock(p.etaSeconds)}`;
 }
 
 export class Progress {

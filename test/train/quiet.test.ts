@@ -34,6 +34,15 @@ const sentences = ${JSON.stringify(sentences)};
 const train = await SentenceDataset.fromParagraphs(sentences.slice(0, 16), vae.tokenizer);
 const held = sentences.slice(16);
 const options = { out, schedule: { baseLr: 1e-3, warmupSteps: 1 }, evalEvery: 2, logEvery: 1, ...(mode === 'progress-false' ? { progress: false } : mode === 'on-step-progress-true' ? { progress: true } : {}) };
+if (mode === 'budget') {
+  // A run bounded only by a schedule over wall time, on a clock that advances 50 ms per reading.
+  let now = 0;
+  const clock = () => (now += 50);
+  await new Trainer(vae, { out, schedule: { baseLr: 1e-3, budgetSeconds: 4 }, evalEvery: 0, logEvery: 1, clock })
+    .run({ batches: train.batches({ batchSize: 8, seed: 1 }) });
+  vae.dispose();
+  process.exit(0);
+}
 let steps = 0;
 const callbacks = mode.startsWith('on-step') ? { onStep: () => steps++ } : {};
 await new Trainer(vae, { ...options, maxSteps: 4 }).run({ batches: train.batches({ batchSize: 8, seed: 1 }), validation: held, ...callbacks });
@@ -70,4 +79,24 @@ test('the ETA is the sooner of the steps left and the time budget left', (t) => 
   t.is(etaSeconds(10, 0, Infinity), Infinity, 'no rate yet, no time limit');
   t.is(etaSeconds(10, 1, -2), 0, 'past the budget');
   t.regex(formatProgress({ step: 5, maxSteps: 100, loss: 1, lr: 1e-3, tokensPerSecond: 10, etaSeconds: etaSeconds(95, 1, 60) }), /ETA 1:00$/);
+});
+
+test('a run bounded by a time budget alone shows no step total, a bar by time and an ETA within the budget', async (t) => {
+  const r = await train('budget');
+  t.is(r.code, 0, r.stderr);
+  const lines = r.stderr.split(/[\r\n]+/).filter((l) => l.startsWith('step '));
+  t.true(lines.length > 0, r.stderr);
+  for (const line of lines) {
+    t.notRegex(line, /step \d+\//, line); // no "/9007199254740991"
+    const eta = /ETA (\d+):(\d\d)$/.exec(line);
+    t.truthy(eta, line); // minutes:seconds, not thousands of hours
+    t.true(Number(eta![1]) * 60 + Number(eta![2]) <= 4, line);
+  }
+  t.regex(lines.at(-1)!, /\[=+>? *\]/);
+});
+
+test('formatProgress draws the bar from the fraction when given (time-bounded runs)', (t) => {
+  const line = formatProgress({ step: 7, maxSteps: Number.MAX_SAFE_INTEGER, loss: 1, lr: 1e-3, tokensPerSecond: 10, etaSeconds: 30, fraction: 0.5 });
+  t.regex(line, /^step 7 \[=+> +\]/);
+  t.is(/\[(.*)\]/.exec(line)![1]!.replace(/ /g, '').length, 12);
 });
