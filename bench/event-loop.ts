@@ -1,7 +1,7 @@
 /**
  * `node dist/bench/event-loop.js [--shape 125m|small] [--repeats N] [--dtype float32|float16]`:
  * the longest event-loop block (ms) of Tokenizer.fromPretrained, OPT.load, SLLM.fromOpt and
- * SLLM.load on a random OPT of the given shape with the full GPT-2/OPT tokenizer (50,265 ids).
+ * SLLM.load (and dispose() of the models) on a random OPT of the given shape with the full GPT-2/OPT tokenizer (50,265 ids).
  * Prints one JSON line per call and a summary (max over repeats). Issue 16: ≤ 20 ms each.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -64,15 +64,15 @@ async function main(): Promise<void> {
       }));
       report('Tokenizer.fromPretrained', await measureLoopBlock(() => Tokenizer.fromPretrained(optDir)));
       const opt = await measureLoopBlock(() => OPT.load(optDir, { dtype }));
-      opt.result.dispose();
       report('OPT.load', opt);
+      report('OPT.dispose', await measureLoopBlock(async () => opt.result.dispose()));
       const sllm = await measureLoopBlock(() => SLLM.fromOpt(optDir, { svae: { layers: 1 }, dtype }));
       report('SLLM.fromOpt', sllm);
       if (r === 0) await sllm.result.save(sllmDir);
       sllm.result.dispose();
       const loaded = await measureLoopBlock(() => SLLM.load(sllmDir, { dtype }));
-      loaded.result.dispose();
       report('SLLM.load', loaded);
+      report('SLLM.dispose', await measureLoopBlock(async () => loaded.result.dispose()));
     }
   } finally {
     rmSync(optDir, { recursive: true, force: true });

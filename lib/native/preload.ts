@@ -6,9 +6,7 @@
  * registers the module (a few ms). Failures are ignored here: the main thread's load reports
  * them with every path tried.
  */
-import { Worker } from 'node:worker_threads';
-
-import { workerExecArgv } from './workerArgs.js';
+import { startWorker } from './workerArgs.js';
 
 let preloading: Promise<void> | undefined;
 
@@ -16,7 +14,7 @@ let preloading: Promise<void> | undefined;
 export function preloadAddon(): Promise<void> {
   preloading ??= new Promise<void>((resolve) => {
     try {
-      const worker = new Worker(`import(${JSON.stringify(new URL('./loader.js', import.meta.url).href)}).then((m) => m.addon()).catch(() => undefined);`, { eval: true, execArgv: workerExecArgv() });
+      const worker = startWorker(`import(${JSON.stringify(new URL('./loader.js', import.meta.url).href)}).then((m) => m.addon()).catch(() => undefined);`, { eval: true });
       worker.once('exit', () => resolve());
       worker.once('error', () => resolve());
     } catch {

@@ -14,12 +14,11 @@
  * route cannot express (not BPE, merge tokens with spaces, ignore_merges) take fromString.
  */
 import { rm } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
 
 import { AddedToken, BPE, Tokenizer as HfTokenizer, type BpeOptions } from 'tokenizers';
 
 import { FormatError } from '../errors/FormatError.js';
-import { workerExecArgv } from '../native/workerArgs.js';
+import { startWorker } from '../native/workerArgs.js';
 import { maxTokenizerBytes, readTextFile } from '../files.js';
 import { byteLevelJson } from './byteLevelJson.js';
 
@@ -32,7 +31,7 @@ interface AddedSpec { id: number; content: string; special?: boolean; single_wor
 
 function splitInWorker(source: TokenizerSource): Promise<Split> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./tokenizerWorker.js', import.meta.url), { workerData: source, execArgv: workerExecArgv() });
+    const worker = startWorker(new URL('./tokenizerWorker.js', import.meta.url), { workerData: source });
     worker.once('message', (m: Split) => resolve(m));
     worker.once('error', reject);
     worker.once('exit', (code) => {

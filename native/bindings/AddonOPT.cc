@@ -278,9 +278,11 @@ Napi::Value AddonOPT::ParameterCount(const Napi::CallbackInfo& info) {
   });
 }
 
+AddonOPT::~AddonOPT() { release_on_compute_thread(std::move(state_)); }
+
 Napi::Value AddonOPT::Dispose(const Napi::CallbackInfo& info) {
   if (state_) state_->disposed = true;
-  state_.reset();
+  release_on_compute_thread(std::move(state_));  // off the event loop: see async_task.h
   return info.Env().Undefined();
 }
 
@@ -367,8 +369,10 @@ Napi::Value AddonOPTSession::Next(const Napi::CallbackInfo& info) {
   });
 }
 
+AddonOPTSession::~AddonOPTSession() { release_on_compute_thread(std::move(gen_)); }
+
 Napi::Value AddonOPTSession::Dispose(const Napi::CallbackInfo& info) {
-  gen_.reset();
+  release_on_compute_thread(std::move(gen_));
   return info.Env().Undefined();
 }
 

@@ -26,6 +26,7 @@ class AddonOPT : public Napi::ObjectWrap<AddonOPT> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   explicit AddonOPT(const Napi::CallbackInfo& info);
+  ~AddonOPT() override;
 
  private:
   static Napi::Value Create(const Napi::CallbackInfo& info);
@@ -73,6 +74,7 @@ class AddonOPTSession : public Napi::ObjectWrap<AddonOPTSession> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   explicit AddonOPTSession(const Napi::CallbackInfo& info);
+  ~AddonOPTSession() override;
 
  private:
   Napi::Value Next(const Napi::CallbackInfo& info);

@@ -324,9 +324,11 @@ Napi::Value AddonSLLM::SetTrainable(const Napi::CallbackInfo& info) {
 Napi::Value AddonSLLM::ParameterCount(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value { return trainable::parameter_count(info, Live()); });
 }
+AddonSLLM::~AddonSLLM() { release_on_compute_thread(std::move(state_)); }
+
 Napi::Value AddonSLLM::Dispose(const Napi::CallbackInfo& info) {
   if (state_) state_->disposed = true;
-  state_.reset();
+  release_on_compute_thread(std::move(state_));  // off the event loop: see async_task.h
   return info.Env().Undefined();
 }
 
@@ -406,8 +408,10 @@ Napi::Value AddonSLLMSession::Next(const Napi::CallbackInfo& info) {
   });
 }
 
+AddonSLLMSession::~AddonSLLMSession() { release_on_compute_thread(std::move(gen_)); }
+
 Napi::Value AddonSLLMSession::Dispose(const Napi::CallbackInfo& info) {
-  gen_.reset();
+  release_on_compute_thread(std::move(gen_));
   return info.Env().Undefined();
 }
 

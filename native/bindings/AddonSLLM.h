@@ -23,6 +23,7 @@ class AddonSLLM : public Napi::ObjectWrap<AddonSLLM> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   explicit AddonSLLM(const Napi::CallbackInfo& info);
+  ~AddonSLLM() override;
 
  private:
   static Napi::Value Create(const Napi::CallbackInfo& info);
@@ -66,6 +67,7 @@ class AddonSLLMSession : public Napi::ObjectWrap<AddonSLLMSession> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   explicit AddonSLLMSession(const Napi::CallbackInfo& info);
+  ~AddonSLLMSession() override;
 
  private:
   Napi::Value Next(const Napi::CallbackInfo& info);

@@ -310,8 +310,11 @@ Napi::Value AddonSentenceVAE::ParameterCount(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value { return trainable::parameter_count(info, Live()); });
 }
 
+AddonSentenceVAE::~AddonSentenceVAE() { release_on_compute_thread(std::move(state_)); }
+
 Napi::Value AddonSentenceVAE::Dispose(const Napi::CallbackInfo& info) {
-  state_.reset();  // calls in flight keep their own reference until they finish
+  // Calls in flight keep their own reference until they finish; the last one goes on the compute thread.
+  release_on_compute_thread(std::move(state_));
   return info.Env().Undefined();
 }
 

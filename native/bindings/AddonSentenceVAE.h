@@ -21,6 +21,7 @@ class AddonSentenceVAE : public Napi::ObjectWrap<AddonSentenceVAE> {
 
   static void Init(Napi::Env env, Napi::Object exports);
   explicit AddonSentenceVAE(const Napi::CallbackInfo& info);
+  ~AddonSentenceVAE() override;
 
  private:
   static Napi::Value Create(const Napi::CallbackInfo& info);

@@ -159,8 +159,10 @@ Napi::Value AddonOPTSlots::Step(const Napi::CallbackInfo& info) {
   });
 }
 
+AddonOPTSlots::~AddonOPTSlots() { release_on_compute_thread(std::move(session_)); }
+
 Napi::Value AddonOPTSlots::Dispose(const Napi::CallbackInfo& info) {
-  session_.reset();
+  release_on_compute_thread(std::move(session_));  // its KV caches: off the event loop
   return info.Env().Undefined();
 }
 
@@ -260,8 +262,10 @@ Napi::Value AddonSLLMSlots::Step(const Napi::CallbackInfo& info) {
   });
 }
 
+AddonSLLMSlots::~AddonSLLMSlots() { release_on_compute_thread(std::move(session_)); }
+
 Napi::Value AddonSLLMSlots::Dispose(const Napi::CallbackInfo& info) {
-  session_.reset();
+  release_on_compute_thread(std::move(session_));  // its KV caches: off the event loop
   return info.Env().Undefined();
 }
 

@@ -26,6 +26,7 @@ class AddonOPTSlots : public Napi::ObjectWrap<AddonOPTSlots> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   explicit AddonOPTSlots(const Napi::CallbackInfo& info);
+  ~AddonOPTSlots() override;
 
  private:
   Napi::Value Step(const Napi::CallbackInfo& info);
@@ -37,6 +38,7 @@ class AddonSLLMSlots : public Napi::ObjectWrap<AddonSLLMSlots> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   explicit AddonSLLMSlots(const Napi::CallbackInfo& info);
+  ~AddonSLLMSlots() override;
 
  private:
   Napi::Value Step(const Napi::CallbackInfo& info);

@@ -208,16 +208,23 @@ Napi::Value AddonTensor::To(const Napi::CallbackInfo& info) {
 
 // dispose(): drops this wrapper's reference now. Calls in flight hold their own references,
 // so the memory goes when the last of them finishes. Idempotent.
-Napi::Value AddonTensor::Dispose(const Napi::CallbackInfo& info) {
+void AddonTensor::ReleaseStorage() {
   // A large tensor of LibTorch's own memory is freed off the event loop (see async_task.h);
   // small ones and views of JS memory go here and now.
   constexpr size_t kOffloadBytes = 4u << 20;
   // (Loaded weights are often views of one file-sized storage: whichever view goes last frees
   // all of it, so the storage's size decides, not the view's.)
-  if (tensor_.defined() && keep_alive_.empty() && tensor_.device().is_cpu() && tensor_.storage().nbytes() >= kOffloadBytes) {
+  if (tensor_.defined() && keep_alive_.empty() && tensor_.has_storage() && tensor_.device().is_cpu() && tensor_.storage().nbytes() >= kOffloadBytes) {
     release_on_compute_thread(std::move(tensor_));
   }
   tensor_ = at::Tensor();
+}
+
+// A tensor the garbage collector finalizes without dispose(): the same rule, in the finalizer.
+AddonTensor::~AddonTensor() { ReleaseStorage(); }
+
+Napi::Value AddonTensor::Dispose(const Napi::CallbackInfo& info) {
+  ReleaseStorage();
   keep_alive_.clear();
   view_.Reset();
   disposed_ = true;

@@ -16,6 +16,7 @@ class AddonTensor : public Napi::ObjectWrap<AddonTensor> {
   static AddonTensor* From(const Napi::Value& value, const char* what);
 
   explicit AddonTensor(const Napi::CallbackInfo& info);
+  ~AddonTensor() override;
 
   const at::Tensor& tensor() const { return tensor_; }
   const KeepAlive& keep_alive() const { return keep_alive_; }
@@ -33,6 +34,8 @@ class AddonTensor : public Napi::ObjectWrap<AddonTensor> {
   Napi::Value To(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
+  // Drops the tensor: a large CPU storage of LibTorch's own is freed on the compute thread.
+  void ReleaseStorage();
   void EnsureLive() const;
   // EnsureLive, and every borrowed ArrayBuffer still attached: a transferred (detached) buffer no
   // longer owns the memory the tensor points at, so its new owner may free it at any time.

@@ -121,6 +121,8 @@ CompletionChannel& channel(Napi::Env env) {
 
 }  // namespace
 
+void run_on_compute_thread(std::function<void()> job) { ComputeThread::instance().post(std::move(job)); }
+
 void release_on_compute_thread(at::Tensor tensor) {
   // The job owns the last reference; it is destroyed (and the memory freed) on the compute thread.
   ComputeThread::instance().post([t = std::move(tensor)]() {});
