@@ -65,7 +65,8 @@ function runExample(example: ReadmeExample, file: string, cwd: string, timeoutMs
     });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 1, stdout, stderr, timedOut }); });
+    // A signal death (code null) is a failure, and the message says which signal.
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code: code ?? 1, stdout, stderr: signal ? `${stderr}\n(ended by ${signal})` : stderr, timedOut }); });
   });
 }
 
