@@ -6,6 +6,7 @@ import { SLLM } from '../models/SLLM.js';
 import { parseFlags } from './args.js';
 import { deviceFlag, dtypes, intFlag, oneOfFlag, requiredFlag } from './flags.js';
 import { inputPieces, readInputText, writeOutputFile } from './sentenceInput.js';
+import { localFolder } from './localFolder.js';
 
 export const encodeUsage = `Usage: sentencevae encode --model <dir> (--text "..." | --input <file>) [flags]
 
@@ -28,10 +29,11 @@ export async function encode(argv: readonly string[]): Promise<number> {
   }
   const f = parseFlags(argv, { model: 'string', text: 'string', input: 'string', out: 'string', 'batch-size': 'number', device: 'string', dtype: 'string' });
   // Every flag is checked before anything is read, loaded or printed.
-  const dir = requiredFlag(f, 'model', '<dir>', encodeUsage);
+  const modelFlag = requiredFlag(f, 'model', '<dir>', encodeUsage);
   const batchSize = intFlag(f, 'batch-size', 1) ?? 256;
   const placement = { device: deviceFlag(f) ?? 'cpu', dtype: oneOfFlag(f, 'dtype', dtypes) ?? 'float32' };
   const out = typeof f.out === 'string' ? f.out : undefined;
+  const dir = await localFolder(modelFlag, 'model', 'SentenceVAE');
   const isVae = SentenceVAE.isSentenceVaeFolder(dir);
   if (!isVae && !SLLM.isSllmFolder(dir)) {
     throw new InvalidArgumentError(

@@ -11,6 +11,7 @@ import { SLLM } from '../models/SLLM.js';
 import { parseFlags } from './args.js';
 import { deviceFlag, intFlag, oneOfFlag, requiredFlag } from './flags.js';
 import { rejectSentenceVae } from './modelFolder.js';
+import { localFolder } from './localFolder.js';
 
 export const evalUsage = `Usage: sentencevae eval --model <dir> [flags]
 
@@ -39,7 +40,7 @@ export async function evaluate(argv: readonly string[]): Promise<number> {
   const split = oneOfFlag(f, 'split', ['validation', 'train', 'all'] as const) ?? 'validation';
   const limit = intFlag(f, 'limit', 1) ?? 1000;
   const maxSentences = intFlag(f, 'max-sentences', 2) ?? 64;
-  const dirs = [modelDir, ...(typeof f.baseline === 'string' ? [f.baseline] : [])];
+  const dirs = [await localFolder(modelDir, 'model'), ...(typeof f.baseline === 'string' ? [await localFolder(f.baseline, 'baseline')] : [])];
   for (const dir of dirs) {
     rejectSentenceVae(dir, 'eval');
     if (!SLLM.isSllmFolder(dir) && !OPT.isOptFolder(dir)) throw new InvalidArgumentError(`${dir} is neither an SLLM folder nor a Hugging Face OPT folder`);

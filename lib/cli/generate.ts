@@ -6,6 +6,7 @@ import { invalid } from '../validate.js';
 import { parseFlags } from './args.js';
 import { deviceFlag, dtypes, intFlag, oneOfFlag, positiveFlag, requiredFlag, samplingFlagKinds, samplingFlags } from './flags.js';
 import { rejectSentenceVae } from './modelFolder.js';
+import { localFolder } from './localFolder.js';
 
 export const generateUsage = `Usage: sentencevae generate --model <dir> --prompt "text" [flags]
 
@@ -41,7 +42,7 @@ export async function generate(argv: readonly string[]): Promise<number> {
     'no-repeat-sentences': 'boolean', stop: 'string',
   });
   // Every flag is checked before anything is printed or loaded.
-  const model = requiredFlag(f, 'model', '<dir>', generateUsage);
+  const modelFlag = requiredFlag(f, 'model', '<dir>', generateUsage);
   if (typeof f.prompt !== 'string') throw new InvalidArgumentError(`--prompt "text" is required\n\n${generateUsage}`);
   const prompt = f.prompt;
   const sampling = samplingFlags(f);
@@ -59,6 +60,7 @@ export async function generate(argv: readonly string[]): Promise<number> {
     ...(typeof f.stop === 'string' ? { stop: f.stop } : {}),
   };
   const placement = { device: deviceFlag(f) ?? 'cpu', dtype: oneOfFlag(f, 'dtype', dtypes) ?? 'float32' };
+  const model = await localFolder(modelFlag, 'model');
   rejectSentenceVae(model, 'generate');
   const sllm = SLLM.isSllmFolder(model);
   if (!sllm && !OPT.isOptFolder(model)) {

@@ -6,6 +6,7 @@ import { SLLM } from '../models/SLLM.js';
 import { SentenceVAE } from '../models/SentenceVAE.js';
 import { parseFlags } from './args.js';
 import { intFlag } from './flags.js';
+import { localFolder } from './localFolder.js';
 
 export const graftUsage = `Usage: sentencevae graft --opt <dir> --out <dir> [flags]
 
@@ -25,13 +26,14 @@ export async function graft(argv: readonly string[]): Promise<number> {
   }
   const f = parseFlags(argv, { opt: 'string', out: 'string', svae: 'string', 'svae-layers': 'number', seed: 'number' });
   if (typeof f.opt !== 'string' || typeof f.out !== 'string') throw new InvalidArgumentError(`--opt <dir> and --out <dir> are required\n\n${graftUsage}`);
-  const opt = f.opt;
   const out = f.out;
   const layers = intFlag(f, 'svae-layers', 1, 64) ?? 1;
   const seed = intFlag(f, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  const opt = await localFolder(f.opt, 'opt');
+  const svaeDir = typeof f.svae === 'string' ? await localFolder(f.svae, 'svae', 'SentenceVAE') : undefined;
   if (!OPT.isOptFolder(opt)) throw new InvalidArgumentError(`${opt} is not a Hugging Face OPT folder (config.json + model.safetensors or pytorch_model.bin)`);
-  if (typeof f.svae === 'string' && !SentenceVAE.isSentenceVaeFolder(f.svae)) throw new InvalidArgumentError(`--svae ${f.svae} is not a SentenceVAE folder (config.json with "architecture": "SentenceVAE" + model.safetensors)`);
-  const svae = typeof f.svae === 'string' ? f.svae : { layers };
+  if (svaeDir !== undefined && !SentenceVAE.isSentenceVaeFolder(svaeDir)) throw new InvalidArgumentError(`--svae ${svaeDir} is not a SentenceVAE folder (config.json with "architecture": "SentenceVAE" + model.safetensors)`);
+  const svae = svaeDir ?? { layers };
   await makeOutputDir(out); // before the graft: an unusable --out fails at once
   await using sllm = await SLLM.fromOpt(opt, { svae, seed });
   await sllm.save(out);

@@ -137,9 +137,9 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    // hf:ORG/NAME model references become local snapshot folders (lib/cli/hubArgs.ts).
-    const hub = rest.some((a) => a.includes('hf:')) && !rest.includes('--help') ? await import('./hubArgs.js') : undefined;
-    return await command(hub?.hasHubArgs(rest) ? await hub.resolveHubArgs(name, rest) : rest);
+    // hf:ORG/NAME model references become local folders inside each command, after its flags
+    // are checked (lib/cli/localFolder.ts).
+    return await command(rest);
   } catch (error) {
     process.stderr.write(`sentencevae ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;

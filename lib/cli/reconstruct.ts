@@ -6,6 +6,7 @@ import { SLLM } from '../models/SLLM.js';
 import { parseFlags } from './args.js';
 import { deviceFlag, dtypes, intFlag, oneOfFlag, requiredFlag, samplingFlagKinds, samplingFlags } from './flags.js';
 import { inputPieces, readInputText } from './sentenceInput.js';
+import { localFolder } from './localFolder.js';
 
 export const reconstructUsage = `Usage: sentencevae reconstruct --model <dir> (--text "..." | --input <file>) [flags]
 
@@ -37,11 +38,12 @@ export async function reconstruct(argv: readonly string[]): Promise<number> {
     ...samplingFlagKinds,
   });
   // Every flag is checked before anything is read, loaded or printed.
-  const dir = requiredFlag(f, 'model', '<dir>', reconstructUsage);
+  const modelFlag = requiredFlag(f, 'model', '<dir>', reconstructUsage);
   const sampling = samplingFlags(f);
   const maxTokens = intFlag(f, 'max-tokens', 1);
   const batchSize = intFlag(f, 'batch-size', 1) ?? 256;
   const placement = { device: deviceFlag(f) ?? 'cpu', dtype: oneOfFlag(f, 'dtype', dtypes) ?? 'float32' };
+  const dir = await localFolder(modelFlag, 'model', 'SentenceVAE');
   if (!SentenceVAE.isSentenceVaeFolder(dir)) {
     throw new InvalidArgumentError(
       SLLM.isSllmFolder(dir)

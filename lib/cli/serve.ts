@@ -9,6 +9,7 @@ import { createServer } from '../serve/http/index.js';
 import { parseFlags } from './args.js';
 import { deviceFlag, dtypes, intFlag, numFlag, oneOfFlag } from './flags.js';
 import { rejectSentenceVae } from './modelFolder.js';
+import { hubRepoName, localFolder } from './localFolder.js';
 
 export const serveUsage = `Usage: sentencevae serve --model <dir> [flags]
 
@@ -50,11 +51,14 @@ export async function serve(argv: readonly string[]): Promise<number> {
   numFlag(f, 'grace-ms', 0);
   const apiKey = (f['api-key'] as string | undefined) ?? process.env.SENTENCEVAE_API_KEY;
   const placement = { device: deviceFlag(f) ?? 'cpu', dtype: oneOfFlag(f, 'dtype', dtypes) ?? 'float32' };
-  rejectSentenceVae(f.model, 'serve');
+  // A snapshot folder is named by a commit hash: an hf: model is named after its repository.
+  const repoName = hubRepoName(f.model, 'model');
+  const dir = await localFolder(f.model, 'model');
+  rejectSentenceVae(dir, 'serve');
   let model: SLLM | OPT;
-  if (SLLM.isSllmFolder(f.model)) model = await SLLM.load(f.model, placement);
-  else if (OPT.isOptFolder(f.model)) model = await OPT.load(f.model, placement);
-  else throw new InvalidArgumentError(`${f.model} is not a model folder sentencevae can serve (expected an SLLM folder, or a Hugging Face OPT folder: config.json + model.safetensors or pytorch_model.bin)`);
+  if (SLLM.isSllmFolder(dir)) model = await SLLM.load(dir, placement);
+  else if (OPT.isOptFolder(dir)) model = await OPT.load(dir, placement);
+  else throw new InvalidArgumentError(`${dir} is not a model folder sentencevae can serve (expected an SLLM folder, or a Hugging Face OPT folder: config.json + model.safetensors or pytorch_model.bin)`);
   try {
     const engine = await Engine.create(model, {
       ...(f.slots !== undefined ? { slots: f.slots as number } : {}),
@@ -62,7 +66,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
       ...(f['max-prompt-tokens'] !== undefined ? { maxPromptTokens: f['max-prompt-tokens'] as number } : {}),
       ...(f['timeout-ms'] !== undefined ? { defaultTimeoutMs: f['timeout-ms'] as number } : {}),
     });
-    const modelName = (f['model-name'] as string | undefined) ?? basename(resolve(f.model));
+    const modelName = (f['model-name'] as string | undefined) ?? repoName ?? basename(resolve(dir));
     const server = createServer(engine, {
       modelName,
       ...(apiKey !== undefined && apiKey !== '' ? { apiKey } : {}),

@@ -18,6 +18,7 @@ import type { Device } from '../tensor/Tensor.js';
 import { parseFlags } from './args.js';
 import { ampModes, deviceFlag, type Flags, intFlag, numFlag, oneOfFlag, positiveFlag, requiredFlag } from './flags.js';
 import { defaultWarmup } from './warmup.js';
+import { localFolder } from './localFolder.js';
 
 export const trainSllmUsage = `Usage: sentencevae train-sllm --model <dir> [flags]
 
@@ -95,8 +96,9 @@ export async function trainSllm(argv: readonly string[]): Promise<number> {
     'max-minutes': 'number', device: 'string', amp: 'string', seed: 'number', resume: 'boolean',
     'stop-weight': 'number', 'stop-balanced': 'boolean',
   });
-  const model = requiredFlag(f, 'model', '<dir>', trainSllmUsage);
+  const modelFlag = requiredFlag(f, 'model', '<dir>', trainSllmUsage);
   const plan = sllmTrainingPlan(f);
+  const model = await localFolder(modelFlag, 'model');
   if (SentenceVAE.isSentenceVaeFolder(model)) {
     throw new InvalidArgumentError(`${model} is a SentenceVAE, not an SLLM: graft it onto an OPT first (\`sentencevae graft --opt <opt dir> --svae ${model} --out <dir>\`), or train it further with \`sentencevae train-vae\``);
   }

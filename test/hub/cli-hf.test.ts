@@ -51,3 +51,24 @@ test('sentencevae generate --model hf:ORG/NAME of a missing repository exits 1 n
   t.is(bad.code, 1);
   t.regex(bad.stderr, /Expected Hugging Face model id 'ORG\/NAME' or 'ORG\/NAME@revision' for --model but received 'not a repo' of type string/);
 });
+
+test('an hf: model with a bad flag fails in that flag\'s name before anything is downloaded', async (t) => {
+  const models = await makeTinyModels();
+  const hub = await LocalHub.start();
+  t.teardown(() => hub.close());
+  hub.addRepo('tiny/opt', models.opt);
+  const env = { ...process.env, HF_ENDPOINT: hub.url, HF_HUB_CACHE: freshCache(), HF_HUB_OFFLINE: '', HF_TOKEN: '' };
+  const cases: [string[], RegExp][] = [
+    [['generate', '--model', 'hf:tiny/opt', '--prompt', 'x', '--max-new-tokens', '0'], /--max-new-tokens/],
+    [['serve', '--model', 'hf:tiny/opt', '--port', '70000'], /--port/],
+    [['eval', '--model', 'hf:tiny/opt', '--limit', '0'], /--limit/],
+    [['graft', '--opt', 'hf:tiny/opt', '--out', '/tmp/x', '--svae-layers', '0'], /--svae-layers/],
+  ];
+  for (const [args, flag] of cases) {
+    const r = await run(process.execPath, [bin, ...args], { env });
+    t.not(r.code, 0, args.join(' '));
+    t.regex(r.stderr, flag, args.join(' '));
+    t.notRegex(r.stderr, /\[hub\]/, `${args.join(' ')}: nothing was downloaded`);
+  }
+  t.deepEqual(hub.requests, [], 'the Hub server saw no request');
+});
