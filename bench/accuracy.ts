@@ -78,6 +78,10 @@ export interface AccuracyRow {
   bar: { ppl: number; agreement: number } | null;
   /** Against the bar; null without one. */
   pass: boolean | null;
+  /** NLL (nats) this dtype's logits give the targets at those positions. */
+  logitNll: number;
+  /** evaluate()'s NLL over the same positions: equal to logitNll up to rounding when the positions line up. */
+  evalNll: number;
   /** Wall time of this dtype's evaluate() + logits (shared machine unless stated otherwise). */
   seconds: number;
 }
@@ -90,8 +94,11 @@ export interface AccuracyResult {
   rows: AccuracyRow[];
 }
 
-/** Real positions of a [N, L, V] logits block: [first flat position, count] runs. */
-type Spans = Array<[number, number]>;
+/**
+ * Real positions of a [N, L, V] logits block: runs of consecutive flat positions from `first`,
+ * one per target id (the token the logits at that position predict).
+ */
+export type Spans = Array<{ first: number; targets: ArrayLike<number> }>;
 
 /** One model kind: how to load it, evaluate it and get teacher-forced logits of batch k. */
 interface Subject<M extends { dispose(): void }> {
@@ -100,23 +107,28 @@ interface Subject<M extends { dispose(): void }> {
   /** The dtypes the model class can be loaded in. */
   dtypes: readonly InferenceDType[];
   load(dtype: InferenceDType): Promise<M>;
-  evaluate(model: M): Promise<{ ppl: number; tokens: number }>;
+  /** PPL and its tokens, and evaluate()'s own NLL (nats) over exactly the positions logits() compares. */
+  evaluate(model: M): Promise<{ ppl: number; tokens: number; positionNll: number }>;
   batches: number;
   logits(model: M, k: number): Promise<{ logits: Float32Array; vocab: number; spans: Spans }>;
   heldOut: number;
 }
 
-/** Argmax agreement and worst relative logit error over the real positions of one block. */
+/**
+ * Argmax agreement and worst relative logit error over the real positions of one block, and the
+ * NLL `got` gives the targets there (checked against evaluate(): the positions line up).
+ */
 export class Agreement {
   agree = 0;
   positions = 0;
   worst = 0;
+  nll = 0;
 
   add(ref: Float32Array, got: Float32Array, vocab: number, spans: Spans): void {
     if (ref.length !== got.length) throw new Error(`logits of ${got.length} values against float32's ${ref.length}`);
-    for (const [first, count] of spans) {
-      for (let p = first; p < first + count; p++) {
-        const o = p * vocab;
+    for (const { first, targets } of spans) {
+      for (let j = 0; j < targets.length; j++) {
+        const o = (first + j) * vocab;
         let ia = 0;
         let ib = 0;
         let sum = 0;
@@ -139,6 +151,11 @@ export class Agreement {
         if (!(rel <= this.worst)) this.worst = rel;
         if (ia === ib) this.agree++;
         this.positions++;
+        // −log softmax(got)[target], stabilized by got's max.
+        const top = got[o + ib]!;
+        let z = 0;
+        for (let i = 0; i < vocab; i++) z += Math.exp(got[o + i]! - top);
+        this.nll += top + Math.log(z) - got[o + targets[j]!]!;
       }
     }
   }
@@ -161,6 +178,14 @@ async function heldParagraphs(data: string, tokenizer: Tokenizer, maxTokens: num
   });
 }
 
+/** A sentence piece's decoder targets: its ids after bos, then eos (position i predicts token i + 1). */
+function shifted(piece: Int32Array, eosId: number): Int32Array {
+  const t = new Int32Array(piece.length);
+  t.set(piece.subarray(1));
+  t[piece.length - 1] = eosId;
+  return t;
+}
+
 const ranges = (n: number, size: number) => Array.from({ length: Math.ceil(n / size) }, (_, k) => [k * size, Math.min(n, (k + 1) * size)] as const);
 
 async function optSubject(dir: string, data: string, limit: number | undefined, batchSize: number): Promise<Subject<OPT>> {
@@ -177,7 +202,7 @@ async function optSubject(dir: string, data: string, limit: number | undefined, 
     load: (dtype) => OPT.load(dir, { dtype, tokenizer }),
     evaluate: async (m) => {
       const e = await m.evaluate(held);
-      return { ppl: e.ppl, tokens: e.tokens };
+      return { ppl: e.ppl, tokens: e.tokens, positionNll: e.loss * e.tokens };
     },
     logits: async (m, k) => {
       const [from, to] = chunks[k]!;
@@ -186,7 +211,7 @@ async function optSubject(dir: string, data: string, limit: number | undefined, 
       const t = dims[1];
       // forward() left-pads: row b's token j sits at t − length + j. The logits at token j − 1
       // predict token j; evaluate() scores j = firstEnd .. length − 1.
-      const spans: Spans = chunk.map((r, b) => [b * t + (t - r.ids.length) + r.firstEnd - 1, r.ids.length - r.firstEnd]);
+      const spans: Spans = chunk.map((r, b) => ({ first: b * t + (t - r.ids.length) + r.firstEnd - 1, targets: r.ids.subarray(r.firstEnd) }));
       return { logits, vocab: dims[2], spans };
     },
   };
@@ -195,7 +220,7 @@ async function optSubject(dir: string, data: string, limit: number | undefined, 
 async function sllmSubject(dir: string, data: string, limit: number | undefined, batchSize: number): Promise<Subject<SLLM>> {
   const probe = await SLLM.load(dir);
   const tokenizer = probe.tokenizer;
-  const { maxTokens, hidden } = probe.config.svae;
+  const { maxTokens, hidden, eosId } = probe.config.svae;
   probe.dispose();
   const held = await heldParagraphs(data, tokenizer, maxTokens, limit);
   const paragraphs = Array.from({ length: held.size }, (_, p) => held.get(p));
@@ -205,7 +230,8 @@ async function sllmSubject(dir: string, data: string, limit: number | undefined,
     load: (dtype) => SLLM.load(dir, { dtype }),
     evaluate: async (m) => {
       const e = await m.evaluate(held);
-      return { ppl: e.ppl, tokens: e.tokens };
+      // The decoder's part of the PPL (content + each sentence's eos); the stop flags are not logits positions.
+      return { ppl: e.ppl, tokens: e.tokens, positionNll: e.nll.content + e.nll.eos };
     },
     logits: async (m, k) => {
       const [from, to] = chunks[k]!;
@@ -239,7 +265,7 @@ async function sllmSubject(dir: string, data: string, limit: number | undefined,
         try {
           const [, l, v] = out.shape as [number, number, number];
           // Sentence i's positions 0 .. length − 1 predict its content and its eos.
-          return { logits: (await out.toArray()) as Float32Array, vocab: v, spans: targets.map((x, i) => [i * l, x.length]) };
+          return { logits: (await out.toArray()) as Float32Array, vocab: v, spans: targets.map((x, i) => ({ first: i * l, targets: shifted(x, eosId) })) };
         } finally {
           out.dispose();
         }
@@ -253,7 +279,7 @@ async function sllmSubject(dir: string, data: string, limit: number | undefined,
 async function svaeSubject(dir: string, data: string, limit: number | undefined, batchSize: number): Promise<Subject<SentenceVAE>> {
   const probe = await SentenceVAE.load(dir);
   const tokenizer = probe.tokenizer;
-  const { maxTokens } = probe.config;
+  const { maxTokens, eosId } = probe.config;
   probe.dispose();
   // As examples/train-svae-brown.ts: the validation split at fraction 0.02 (every piece unless limited).
   const held = await SentenceDataset.fromCorpus(data, tokenizer, { validationFraction: 0.02, maxTokens, split: 'validation', ...(limit === undefined ? {} : { limit }) });
@@ -266,7 +292,7 @@ async function svaeSubject(dir: string, data: string, limit: number | undefined,
     load: (dtype) => SentenceVAE.load(dir, { dtype: dtype as 'float32' | 'bfloat16' | 'float16' }),
     evaluate: async (m) => {
       const e = await m.evaluate(pieces, { exactMatch: false });
-      return { ppl: e.ppl, tokens: e.tokens };
+      return { ppl: e.ppl, tokens: e.tokens, positionNll: Math.log(e.ppl) * e.tokens };
     },
     logits: async (m, k) => {
       const [from, to] = chunks[k]!;
@@ -276,7 +302,7 @@ async function svaeSubject(dir: string, data: string, limit: number | undefined,
         const out = await m.logits(chunk, vectors);
         try {
           const [, l, v] = out.shape as [number, number, number];
-          return { logits: (await out.toArray()) as Float32Array, vocab: v, spans: chunk.map((x, i) => [i * l, x.length]) };
+          return { logits: (await out.toArray()) as Float32Array, vocab: v, spans: chunk.map((x, i) => ({ first: i * l, targets: shifted(x, eosId) })) };
         } finally {
           out.dispose();
         }
@@ -291,7 +317,7 @@ async function measure<M extends { dispose(): void }>(s: Subject<M>, dtypes: rea
   const usable = dtypes.filter((d) => s.dtypes.includes(d));
   const loaded = new Map<InferenceDType, M>();
   const seconds = new Map<InferenceDType, number>(usable.map((d) => [d, 0]));
-  const evals = new Map<InferenceDType, { ppl: number; tokens: number }>();
+  const evals = new Map<InferenceDType, { ppl: number; tokens: number; positionNll: number }>();
   const agreements = new Map(usable.map((d) => [d, new Agreement()]));
   const timed = async <T>(dtype: InferenceDType, work: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -314,9 +340,11 @@ async function measure<M extends { dispose(): void }>(s: Subject<M>, dtypes: rea
       const a = await timed('float32', () => s.logits(ref, k));
       // float32 against itself: the counting run on identical logits (agreement must be exactly 1).
       agreements.get('float32')!.add(a.logits, a.logits, a.vocab, a.spans);
+      const positions = a.spans.reduce((n, x) => n + x.targets.length, 0);
       for (const [dtype, m] of loaded) {
         if (dtype === 'float32') continue;
         const b = await timed(dtype, () => s.logits(m, k));
+        if (b.vocab !== a.vocab || b.spans.reduce((n, x) => n + x.targets.length, 0) !== positions) throw new Error(`${s.model} ${dtype}: batch ${k} has other positions than float32's`);
         agreements.get(dtype)!.add(a.logits, b.logits, a.vocab, a.spans);
       }
     }
@@ -331,14 +359,15 @@ async function measure<M extends { dispose(): void }>(s: Subject<M>, dtypes: rea
     if (!e || !g) {
       return {
         model: s.model, dir: s.dir, dtype, supported: false, note: `${s.model} has no ${dtype} inference (its dtypes: ${s.dtypes.join(', ')})`,
-        ppl: Number.NaN, pplRatio: Number.NaN, tokens: 0, agree: 0, positions: 0, agreement: Number.NaN, worstRelLogit: Number.NaN, bar, pass: null, seconds: 0,
+        ppl: Number.NaN, pplRatio: Number.NaN, tokens: 0, agree: 0, positions: 0, agreement: Number.NaN, worstRelLogit: Number.NaN,
+        logitNll: Number.NaN, evalNll: Number.NaN, bar, pass: null, seconds: 0,
       };
     }
     const pplRatio = e.ppl / base.ppl;
     const agreement = g.agree / g.positions;
     return {
       model: s.model, dir: s.dir, dtype, supported: true, ppl: e.ppl, pplRatio, tokens: e.tokens,
-      agree: g.agree, positions: g.positions, agreement, worstRelLogit: g.worst, bar,
+      agree: g.agree, positions: g.positions, agreement, worstRelLogit: g.worst, logitNll: g.nll, evalNll: e.positionNll, bar,
       pass: bar === null ? null : Math.abs(pplRatio - 1) <= bar.ppl && agreement >= bar.agreement,
       seconds: seconds.get(dtype)!,
     };
@@ -398,5 +427,8 @@ export function renderAccuracy(r: AccuracyResult): string {
     }
     lines.push(`| ${x.model} | ${x.dtype} | ${x.ppl.toFixed(3)} | ${x.pplRatio.toFixed(4)} | ${pct(x.agreement)} (${x.agree}/${x.positions}) | ${x.positions} | ${x.worstRelLogit.toFixed(3)} | ${x.bar ? `±${pct(x.bar.ppl, 0)}, ≥ ${pct(x.bar.agreement, 0)}` : 'reference'} | ${x.pass === null ? '—' : x.pass ? 'pass' : '**fail**'} |`);
   }
+  const supported = r.rows.filter((x) => x.supported);
+  const gap = Math.max(...supported.map((x) => Math.abs(x.logitNll - x.evalNll) / x.evalNll));
+  lines.push('', `Positions check: the NLL of the compared logits matches evaluate()'s over the same positions within ${gap.toExponential(1)} (relative, worst row).`);
   return lines.join('\n');
 }
