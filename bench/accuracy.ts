@@ -195,7 +195,8 @@ async function optSubject(dir: string, data: string, limit: number | undefined, 
   const { bosId, eosId } = probe.config;
   probe.dispose();
   const held = await heldParagraphs(data, tokenizer, 64, limit);
-  const rows = Array.from({ length: held.size }, (_, p) => paragraphRow(held.get(p), bosId, eosId));
+  // Batched by length (less padding); agreement and NLL do not depend on the order.
+  const rows = Array.from({ length: held.size }, (_, p) => paragraphRow(held.get(p), bosId, eosId)).sort((a, b) => a.ids.length - b.ids.length);
   const chunks = ranges(rows.length, batchSize);
   return {
     model: 'OPT', dir, dtypes: inferenceDTypes, heldOut: held.size, batches: chunks.length,
@@ -223,7 +224,8 @@ async function sllmSubject(dir: string, data: string, limit: number | undefined,
   const { maxTokens, hidden, eosId } = probe.config.svae;
   probe.dispose();
   const held = await heldParagraphs(data, tokenizer, maxTokens, limit);
-  const paragraphs = Array.from({ length: held.size }, (_, p) => held.get(p));
+  const paragraphs = Array.from({ length: held.size }, (_, p) => held.get(p))
+    .sort((a, b) => a.length - b.length || Math.max(...a.map((x) => x.length)) - Math.max(...b.map((x) => x.length)));
   const chunks = ranges(paragraphs.length, batchSize);
   return {
     model: 'SLLM', dir, dtypes: inferenceDTypes, heldOut: held.size, batches: chunks.length,
@@ -283,7 +285,7 @@ async function svaeSubject(dir: string, data: string, limit: number | undefined,
   probe.dispose();
   // As examples/train-svae-brown.ts: the validation split at fraction 0.02 (every piece unless limited).
   const held = await SentenceDataset.fromCorpus(data, tokenizer, { validationFraction: 0.02, maxTokens, split: 'validation', ...(limit === undefined ? {} : { limit }) });
-  const pieces = Array.from({ length: held.size }, (_, i) => held.get(i));
+  const pieces = Array.from({ length: held.size }, (_, i) => held.get(i)).sort((a, b) => a.length - b.length);
   const chunks = ranges(pieces.length, batchSize * 16);
   return {
     model: 'SentenceVAE', dir, heldOut: held.size, batches: chunks.length,
