@@ -3,14 +3,17 @@
 // result and invariants that fail on a wrong count or a misaligned position (float32 against
 // itself exactly 100% and PPL ratio exactly 1; positions equal to the tokens evaluate() scores;
 // every dtype over the same positions and tokens). Random weights say nothing about the bars.
-import { mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 import test from 'ava';
 
 import { Agreement, type AccuracyResult, benchAccuracy, renderAccuracy } from '../../bench/accuracy.js';
 import { InvalidArgumentError, OPT, ParagraphDataset, SentenceVAE, SLLM, Tokenizer } from '../../lib/index.js';
+import { packageRoot } from '../../lib/native/loader.js';
 
 const limit = 5;
 
@@ -149,4 +152,17 @@ test('accuracy bench: no model folder, an empty folder name or an unknown dtype 
   await t.throwsAsync(benchAccuracy({}), { instanceOf: InvalidArgumentError, message: /Expected at least one model folder \(opt, sllm or svae\) for options/ });
   await t.throwsAsync(benchAccuracy({ svae: '' }), { instanceOf: InvalidArgumentError, message: /Expected a model folder for svae but received '' of type string/ });
   await t.throwsAsync(benchAccuracy({ svae: 'x', dtypes: ['float64' as never] }), { instanceOf: InvalidArgumentError, message: /for dtypes\[0\] but received 'float64'/ });
+});
+
+test('`bench accuracy` is registered: its --svae is a SentenceVAE folder (not the sllm bench\'s layer list), JSON written', async (t) => {
+  folders ??= tinyFolders();
+  const { svae } = await folders;
+  const out = join(mkdtempSync(join(tmpdir(), 'svae-accuracy-out-')), 'accuracy.json');
+  const { stdout } = await promisify(execFile)(process.execPath, [join(packageRoot, 'dist', 'bench', 'run.js'), 'accuracy', '--svae', svae, '--limit', '3', '--dtypes', 'bfloat16', '--out', out]);
+  t.regex(stdout, /\| SentenceVAE \| float32 \| [\d.]+ \| 1\.0000 \| 100\.00% /);
+  t.regex(stdout, /\| SentenceVAE \| bfloat16 \|/);
+  const json = JSON.parse(readFileSync(out, 'utf8')) as { results: { accuracy: AccuracyResult } };
+  t.deepEqual(json.results.accuracy.rows.map((x) => x.dtype), ['float32', 'bfloat16']);
+  t.is(json.results.accuracy.heldOut.SentenceVAE, 3);
+  t.is(json.results.accuracy.rows[0]!.dir, svae);
 });
