@@ -24,6 +24,7 @@
 import { type InferenceDType, OPT, ParagraphDataset, SentenceDataset, SentenceVAE, SLLM, Tensor, Tokenizer } from '../lib/index.js';
 import { paragraphRow } from '../lib/internal.js';
 import { inferenceDTypes } from '../lib/models/inferenceDType.js';
+import { ShapeError } from '../lib/errors/ShapeError.js';
 import { expectInteger, expectOptions, expectString, invalid } from '../lib/validate.js';
 
 export type AccuracyModel = 'OPT' | 'SLLM' | 'SentenceVAE';
@@ -125,7 +126,7 @@ export class Agreement {
   nll = 0;
 
   add(ref: Float32Array, got: Float32Array, vocab: number, spans: Spans): void {
-    if (ref.length !== got.length) throw new Error(`logits of ${got.length} values against float32's ${ref.length}`);
+    if (ref.length !== got.length) throw new ShapeError(`Expected logits of ${ref.length} values (as float32's) but received ${got.length}`);
     for (const { first, targets } of spans) {
       for (let j = 0; j < targets.length; j++) {
         const o = (first + j) * vocab;
@@ -346,7 +347,7 @@ async function measure<M extends { dispose(): void }>(s: Subject<M>, dtypes: rea
       for (const [dtype, m] of loaded) {
         if (dtype === 'float32') continue;
         const b = await timed(dtype, () => s.logits(m, k));
-        if (b.vocab !== a.vocab || b.spans.reduce((n, x) => n + x.targets.length, 0) !== positions) throw new Error(`${s.model} ${dtype}: batch ${k} has other positions than float32's`);
+        if (b.vocab !== a.vocab || b.spans.reduce((n, x) => n + x.targets.length, 0) !== positions) throw new ShapeError(`${s.model} ${dtype}: batch ${k} has other positions than float32's`);
         agreements.get(dtype)!.add(a.logits, b.logits, a.vocab, a.spans);
       }
     }
