@@ -2,12 +2,15 @@
  * `npm run bench [-- <names...>] [--quick] [--calls N] [--cycles N] [--repeats N] [--out file.json] [--shapes tiny,125m,350m,1.3b]
  * [--svae 1,2,4] [--batches 1,8] [--clients 1,4,16,64] [--dtypes float32,bfloat16,int8] [--sentences N] [--no-peer]`: runs the benchmarks, prints tables, writes JSON (default
  * bench/results/latest.json). Not part of `npm test`.
+ * `npm run bench -- accuracy --opt <dir> --sllm <dir> --svae <dir> [--data brown] [--limit N] [--dtypes bfloat16,int8]`: issue 13's
+ * accuracy bars on trained checkpoints (bench/accuracy.ts; there --svae is a SentenceVAE folder; JSON default bench/results/accuracy.json).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { info } from '../lib/index.js';
+import { info, type InferenceDType } from '../lib/index.js';
 import { packageRoot } from '../lib/native/loader.js';
+import { benchAccuracy, renderAccuracy } from './accuracy.js';
 import { benchDistributed, renderDistributed } from './distributed.js';
 import { benchOpt, renderOpt } from './opt.js';
 import { benchPeers, renderPeers } from './peers.js';
@@ -31,6 +34,10 @@ const soakCycles = flag('--cycles');
 const quick = args.includes('--quick');
 if (quick) args.splice(args.indexOf('--quick'), 1);
 const list = (name: string) => flag(name)?.split(',');
+// `accuracy` takes model folders: there --svae names a SentenceVAE folder, not the sllm bench's layer counts.
+const accuracyArgs = args.includes('accuracy')
+  ? { opt: flag('--opt'), sllm: flag('--sllm'), svae: flag('--svae'), data: flag('--data'), limit: flag('--limit') }
+  : undefined;
 const shapes = list('--shapes');
 const svaeLayers = list('--svae')?.map(Number);
 const batches = list('--batches')?.map(Number);
@@ -39,7 +46,7 @@ const dtypes = list('--dtypes');
 const sentences = flag('--sentences');
 const noPeer = args.includes('--no-peer');
 if (noPeer) args.splice(args.indexOf('--no-peer'), 1);
-const out = flag('--out') ?? join(packageRoot, 'bench', 'results', 'latest.json');
+const out = flag('--out') ?? join(packageRoot, 'bench', 'results', args.length === 1 && args[0] === 'accuracy' ? 'accuracy.json' : 'latest.json');
 mkdirSync(dirname(out), { recursive: true });
 const selected = args.length > 0 ? args : ['text-pipeline', 'svae', 'train-vs-pytorch', 'opt', 'sllm'];
 
@@ -95,6 +102,16 @@ const benches: Record<string, () => Promise<{ result: unknown; text: string }>> 
   distributed: async () => {
     const result = await benchDistributed({ quick, repeats: Math.min(repeats, 3) });
     return { result, text: renderDistributed(result) };
+  },
+  // bf16 / int8 vs float32 on trained checkpoints: held-out PPL and teacher-forced argmax agreement.
+  accuracy: async () => {
+    const a = accuracyArgs!;
+    const result = await benchAccuracy({
+      ...(a.opt === undefined ? {} : { opt: a.opt }), ...(a.sllm === undefined ? {} : { sllm: a.sllm }), ...(a.svae === undefined ? {} : { svae: a.svae }),
+      ...(a.data === undefined ? {} : { data: a.data }), ...(a.limit === undefined ? {} : { limit: Number(a.limit) }),
+      ...(dtypes ? { dtypes: dtypes as InferenceDType[] } : {}), log: (line) => console.log(line),
+    });
+    return { result, text: renderAccuracy(result) };
   },
   svae: async () => {
     const result = await benchSvae({ repeats: Math.min(repeats, 3), threads: info().threads });
