@@ -32,12 +32,19 @@ struct Bf16Gemv {
   int64_t out, in, nb;
 };
 
+// The activations are quantized once per call (linear.cc, prepare_q8) into the forms the paths
+// read: xq/xs for all; xa/xs8 for avx2 (sign trick: |x| × sign(w, x)); xu/xs8 for avx512
+// (offset trick: zmm has no vpsignb, so x + 128 is the unsigned operand of vpdpbusd and 128·Σw
+// is subtracted per block). Fields a path does not read may be null.
 struct Q8Gemv {
   const int8_t* w;     // [out, in]
   const float* ws;     // [out, blocks]
   const int8_t* xq;    // [nb, in] activations quantized per block
-  const uint8_t* xa;   // [nb, in] |xq| (the unsigned operand of the u8×s8 dot instructions)
+  const uint8_t* xa;   // [nb, in] |xq| (avx2: the unsigned operand of maddubs)
+  const uint8_t* xu;   // [nb, in] xq + 128 (avx512: the unsigned operand of vpdpbusd)
   const float* xs;     // [nb, blocks]
+  const float* xs8;    // [nb, blocks * 8] each block's scale repeated 8 times (avx512: one per
+                       // int32 lane of a block's partial sums: a ymm is one block, a zmm two)
   const float* bias;
   float* y;
   int64_t out, in, nb;

@@ -88,11 +88,14 @@ SVAE_AVX2 void q8_row(const Q8Gemv& a, int64_t r, int64_t j0) {
   for (int j = 0; j < NB; j++) acc[j] = _mm256_setzero_ps();
   for (int64_t b = 0; b < full; b++) {
     const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + b * kQ8Block));
+    const __m256 wsv = _mm256_broadcast_ss(ws + b);
     for (int j = 0; j < NB; j++) {
       const int64_t off = (j0 + j) * a.in + b * kQ8Block;
       const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.xq + off));
       const __m256i xa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.xa + off));
-      const __m256 scale = _mm256_set1_ps(ws[b] * a.xs[(j0 + j) * blocks + b]);
+      // The block's x scale comes pre-spread over 8 lanes (xs8): one vector multiply per
+      // column instead of a scalar multiply and a broadcast.
+      const __m256 scale = _mm256_mul_ps(wsv, _mm256_loadu_ps(a.xs8 + ((j0 + j) * blocks + b) * 8));
       acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32(wv, xq, xa)), scale, acc[j]);
     }
   }

@@ -20,13 +20,6 @@ namespace svae::kernels::avx512 {
 
 namespace {
 
-SVAE_AVX512 inline float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 SVAE_AVX512 inline __mmask16 tail16(int64_t n) { return static_cast<__mmask16>((1u << n) - 1); }
 SVAE_AVX512 inline __mmask32 tail32(int64_t n) { return n >= 32 ? ~0u : static_cast<__mmask32>((1u << n) - 1); }
 
@@ -117,38 +110,102 @@ SVAE_AVX512 void bf16_row(const Bf16Gemv& a, int64_t r, int64_t j0) {
   for (int j = 0; j < NB; j++) a.y[(j0 + j) * a.out + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[j], acc1[j])) + (a.bias ? a.bias[r] : 0.f);
 }
 
-// One block of 32 as 8 int32 lanes: vpdpbusd takes u8 × s8, so x's sign moves onto w.
-SVAE_AVX512 inline __m256i dot32(__m256i w, __m256i xq, __m256i xa) {
-  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), xa, _mm256_sign_epi8(w, xq));
+// int8 × int8 (VNNI). A zmm holds two blocks of 32 (int32 lanes 0–7: block b, 8–15: block
+// b+1). vpdpbusd multiplies u8 × s8 and sums four products per lane exactly in int32; the
+// activations come offset to u8 (xu = xq + 128, once per call), so Σ xu·w = Σ xq·w + 128·Σw,
+// and the accumulator of each weight vector starts at −128·Σw (one vpdpbusd of 0x80 × w,
+// shared by every activation row of the tile). Each lane's integer is then scaled by its
+// block's w_scale · x_scale and accumulated in float: per (row, column, 2 blocks) one vpdpbusd,
+// one convert, one multiply, one FMA. A tile is R weight rows × NB activation rows: each weight
+// vector loaded serves NB columns, each activation vector R rows (the batch 8/16 reuse).
+// |lane| ≤ 4 · 255 · 128 plus the correction: no int32 overflow for any block.
+
+// The two blocks' weight scales (ws[b], ws[b+1]) spread over lanes 0–7 and 8–15; `two` false
+// on a row's last, single block (ws[b+1] would be the next row's or past the buffer).
+SVAE_AVX512 inline __m512 scale_pair(const float* ws, bool two) {
+  const __m512i halves = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m128 p = _mm_maskz_loadu_ps(two ? 0x3 : 0x1, ws);
+  return _mm512_permutexvar_ps(halves, _mm512_castps128_ps512(p));
 }
 
-template <int NB>
-SVAE_AVX512 void q8_row(const Q8Gemv& a, int64_t r, int64_t j0) {
-  const int64_t blocks = q8_blocks(a.in), full = a.in / kQ8Block;
-  const int8_t* w = a.w + r * a.in;
-  const float* ws = a.ws + r * blocks;
-  __m256 acc[NB];
-  for (int j = 0; j < NB; j++) acc[j] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < full; b++) {
-    const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + b * kQ8Block));
+template <int R, int NB, bool Tail>
+SVAE_AVX512 inline void q8_step(const Q8Gemv& a, const int8_t* const* w, const float* const* ws, const uint8_t* const* xu,
+                                const float* const* xs8, int64_t k, int64_t b, int64_t blocks, __m512 (&acc)[R][NB]) {
+  // Tail: the last 1..63 bytes of the rows; masked loads read zeros past `in` for both w and
+  // xu, so those lanes add 0 · 0 − 128 · 0.
+  const __mmask64 m = Tail ? ((1ull << (a.in - k)) - 1) : ~0ull;
+  const bool two = !Tail || b + 1 < blocks;  // whole pairs always hold two blocks
+  const __mmask16 ms = two ? 0xffff : 0x00ff;
+  const __m512i k128 = _mm512_set1_epi8(static_cast<char>(0x80));
+#pragma GCC unroll 16
+  for (int i = 0; i < R; i++) {
+    const __m512i wv = Tail ? _mm512_maskz_loadu_epi8(m, w[i] + k) : _mm512_loadu_si512(w[i] + k);
+    const __m512i corr = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), k128, wv));
+    const __m512 wsv = scale_pair(ws[i] + b, two);
+#pragma GCC unroll 16
     for (int j = 0; j < NB; j++) {
-      const int64_t off = (j0 + j) * a.in + b * kQ8Block;
-      const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.xq + off));
-      const __m256i xa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.xa + off));
-      const __m256 scale = _mm256_set1_ps(ws[b] * a.xs[(j0 + j) * blocks + b]);
-      acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32(wv, xq, xa)), scale, acc[j]);
+      const __m512i xv = Tail ? _mm512_maskz_loadu_epi8(m, xu[j] + k) : _mm512_loadu_si512(xu[j] + k);
+      const __m512 xsv = Tail ? _mm512_maskz_loadu_ps(ms, xs8[j] + b * 8) : _mm512_loadu_ps(xs8[j] + b * 8);
+      const __m512i d = _mm512_dpbusd_epi32(corr, xv, wv);
+      acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(wsv, xsv), acc[i][j]);
     }
   }
-  for (int j = 0; j < NB; j++) {
-    float s = hsum256(acc[j]);
-    if (full < blocks) {  // a short last block
-      const int8_t* x = a.xq + (j0 + j) * a.in;
-      int32_t d = 0;
-      for (int64_t k = full * kQ8Block; k < a.in; k++) d += static_cast<int32_t>(w[k]) * static_cast<int32_t>(x[k]);
-      s += static_cast<float>(d) * (ws[full] * a.xs[(j0 + j) * blocks + full]);
+}
+
+template <int R, int NB>
+SVAE_AVX512 void q8_tile(const Q8Gemv& a, int64_t r, int64_t j0) {
+  const int64_t blocks = q8_blocks(a.in);
+  const int8_t* w[R];
+  const float* ws[R];
+  const uint8_t* xu[NB];
+  const float* xs8[NB];
+  __m512 acc[R][NB];
+#pragma GCC unroll 16
+  for (int i = 0; i < R; i++) w[i] = a.w + (r + i) * a.in, ws[i] = a.ws + (r + i) * blocks;
+#pragma GCC unroll 16
+  for (int j = 0; j < NB; j++) xu[j] = a.xu + (j0 + j) * a.in, xs8[j] = a.xs8 + (j0 + j) * blocks * 8;
+#pragma GCC unroll 16
+  for (int i = 0; i < R; i++)
+#pragma GCC unroll 16
+    for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_ps();
+  int64_t k = 0, b = 0;
+  for (; k + 64 <= a.in; k += 64, b += 2) q8_step<R, NB, false>(a, w, ws, xu, xs8, k, b, blocks, acc);
+  if (k < a.in) q8_step<R, NB, true>(a, w, ws, xu, xs8, k, b, blocks, acc);
+#pragma GCC unroll 16
+  for (int i = 0; i < R; i++)
+#pragma GCC unroll 16
+    for (int j = 0; j < NB; j++) a.y[(j0 + j) * a.out + r + i] = _mm512_reduce_add_ps(acc[i][j]) + (a.bias ? a.bias[r + i] : 0.f);
+}
+
+// Columns in groups of up to NBmax (the rest: one smaller group), for R rows at r.
+template <int R, int NBmax>
+SVAE_AVX512 void q8_cols(const Q8Gemv& a, int64_t r) {
+  for (int64_t j0 = 0; j0 < a.nb; j0 += NBmax) {
+    switch (a.nb - j0 >= NBmax ? NBmax : a.nb - j0) {
+      case 1: q8_tile<R, 1>(a, r, j0); break;
+      case 2: q8_tile<R, 2>(a, r, j0); break;
+      case 3: q8_tile<R, 3>(a, r, j0); break;
+      case 4: q8_tile<R, 4>(a, r, j0); break;
+      case 5: q8_tile<R, 5>(a, r, j0); break;
+      case 6: q8_tile<R, 6>(a, r, j0); break;
+      case 7: q8_tile<R, 7>(a, r, j0); break;
+      default: q8_tile<R, (NBmax >= 8 ? 8 : NBmax)>(a, r, j0); break;
     }
-    a.y[(j0 + j) * a.out + r] = s + (a.bias ? a.bias[r] : 0.f);
   }
+}
+
+// Tiles of R rows × NB columns with R · NB ≤ 16 accumulators (of 32 zmm registers): 4 rows ×
+// ≤ 4 columns up to 4 activation rows (batch 1: four weight streams in flight), else 2 rows ×
+// ≤ 8 columns (batch 8: each weight vector serves 8 columns; 16: two groups of 8, the weight
+// rows re-read from L1).
+SVAE_AVX512 void q8_rows(const Q8Gemv& a, int64_t r0, int64_t r1) {
+  int64_t r = r0;
+  if (a.nb <= 4) {
+    for (; r + 4 <= r1; r += 4) q8_cols<4, 4>(a, r);
+  } else {
+    for (; r + 2 <= r1; r += 2) q8_cols<2, 8>(a, r);
+  }
+  for (; r < r1; r++) q8_cols<1, 8>(a, r);
 }
 
 template <class Args, class Row1, class Row2, class Row3, class Row4>
@@ -169,7 +226,7 @@ SVAE_AVX512 void rows(const Args& a, int64_t r0, int64_t r1, Row1 one, Row2 two,
 
 SVAE_AVX512 void f32(const F32Gemv& a, int64_t r0, int64_t r1) { tiles<F32Gemv, F32Tile>(a, r0, r1); }
 SVAE_AVX512 void bf16(const Bf16Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, bf16_row<1>, bf16_row<2>, bf16_row<3>, bf16_row<4>); }
-SVAE_AVX512 void q8(const Q8Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, q8_row<1>, q8_row<2>, q8_row<3>, q8_row<4>); }
+SVAE_AVX512 void q8(const Q8Gemv& a, int64_t r0, int64_t r1) { q8_rows(a, r0, r1); }
 
 }  // namespace svae::kernels::avx512
 
