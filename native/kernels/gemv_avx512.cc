@@ -228,6 +228,32 @@ SVAE_AVX512 void f32(const F32Gemv& a, int64_t r0, int64_t r1) { tiles<F32Gemv, 
 SVAE_AVX512 void bf16(const Bf16Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, bf16_row<1>, bf16_row<2>, bf16_row<3>, bf16_row<4>); }
 SVAE_AVX512 void q8(const Q8Gemv& a, int64_t r0, int64_t r1) { q8_rows(a, r0, r1); }
 
+SVAE_AVX512 void quantize_u8(const float* x, int64_t n, uint8_t* xu, float* xs, float* xs8) {
+  const __m512 lo = _mm512_set1_ps(-127.f), hi = _mm512_set1_ps(127.f);
+  for (int64_t b = 0, k0 = 0; k0 < n; b++, k0 += kQ8Block) {
+    const int64_t len = n - k0 < kQ8Block ? n - k0 : kQ8Block;
+    const __mmask16 m0 = len >= 16 ? 0xffff : tail16(len), m1 = len > 16 ? (len >= 32 ? 0xffff : tail16(len - 16)) : 0;
+    const __m512 v0 = _mm512_maskz_loadu_ps(m0, x + k0), v1 = _mm512_maskz_loadu_ps(m1, x + k0 + 16);
+    // max_ps(|v|, acc) returns acc when |v| is NaN: NaNs are skipped, as std::max in quantize_q8.
+    const __m512 amax16 = _mm512_max_ps(_mm512_abs_ps(v1), _mm512_max_ps(_mm512_abs_ps(v0), _mm512_setzero_ps()));
+    const float amax = _mm512_reduce_max_ps(amax16);
+    const float s = amax / 127.f;
+    const float inv = s > 0 ? 1.f / s : 0.f;
+    xs[b] = s;
+    _mm256_storeu_ps(xs8 + b * 8, _mm256_set1_ps(s));
+    const __m512 vinv = _mm512_set1_ps(inv);
+    // Clamp, then round to nearest even (the same integers as nearbyint then clamp; a NaN
+    // product clamps to 127 in both), then narrow and offset to u8.
+    const __m512 c0 = _mm512_max_ps(_mm512_min_ps(_mm512_mul_ps(v0, vinv), hi), lo);
+    const __m512 c1 = _mm512_max_ps(_mm512_min_ps(_mm512_mul_ps(v1, vinv), hi), lo);
+    const __m128i q0 = _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_roundscale_ps(c0, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+    const __m128i q1 = _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_roundscale_ps(c1, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+    const __m128i off = _mm_set1_epi8(static_cast<char>(0x80));
+    _mm_mask_storeu_epi8(xu + k0, m0, _mm_xor_si128(q0, off));
+    if (m1) _mm_mask_storeu_epi8(xu + k0 + 16, m1, _mm_xor_si128(q1, off));
+  }
+}
+
 }  // namespace svae::kernels::avx512
 
 #else
@@ -236,6 +262,7 @@ namespace svae::kernels::avx512 {
 void f32(const F32Gemv& a, int64_t r0, int64_t r1) { portable::f32(a, r0, r1); }
 void bf16(const Bf16Gemv& a, int64_t r0, int64_t r1) { portable::bf16(a, r0, r1); }
 void q8(const Q8Gemv& a, int64_t r0, int64_t r1) { portable::q8(a, r0, r1); }
+void quantize_u8(const float*, int64_t, uint8_t*, float*, float*) {}  // never selected off x86
 }  // namespace svae::kernels::avx512
 
 #endif

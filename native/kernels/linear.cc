@@ -67,30 +67,32 @@ void tile(const at::Tensor& x2, const at::Tensor& w, const at::Tensor& scale, co
     default: {  // int8: activations quantized per block of 32, once per call
       const int64_t blocks = q8_blocks(in);
       at::Tensor xf = x2.to(at::kFloat).contiguous();
-      at::Tensor xq = at::empty({nb, in}, at::kChar), xs = at::empty({nb, blocks}, at::kFloat);
+      at::Tensor xs = at::empty({nb, blocks}, at::kFloat);
       // Only the operand forms the chosen path reads (gemv.h, Q8Gemv).
+      const bool vnni = path == Path::Avx512;
+      at::Tensor xq = vnni ? at::Tensor() : at::empty({nb, in}, at::kChar);
       at::Tensor xa = path == Path::Avx2 ? at::empty({nb, in}, at::kByte) : at::Tensor();
-      at::Tensor xu = path == Path::Avx512 ? at::empty({nb, in}, at::kByte) : at::Tensor();
-      at::Tensor xs8 = path == Path::Avx512 || path == Path::Avx2 ? at::empty({nb, blocks * 8}, at::kFloat) : at::Tensor();
+      at::Tensor xu = vnni ? at::empty({nb, in}, at::kByte) : at::Tensor();
+      at::Tensor xs8 = vnni || path == Path::Avx2 ? at::empty({nb, blocks * 8}, at::kFloat) : at::Tensor();
       for (int64_t j = 0; j < nb; j++) {
-        int8_t* q = xq.data_ptr<int8_t>() + j * in;
         float* s = xs.data_ptr<float>() + j * blocks;
+        float* s8 = xs8.defined() ? xs8.data_ptr<float>() + j * blocks * 8 : nullptr;
+        if (vnni) {
+          avx512::quantize_u8(xf.data_ptr<float>() + j * in, in, xu.data_ptr<uint8_t>() + j * in, s, s8);
+          continue;
+        }
+        int8_t* q = xq.data_ptr<int8_t>() + j * in;
         quantize_q8(xf.data_ptr<float>() + j * in, in, q, s);
         if (xa.defined()) {
           uint8_t* abs = xa.data_ptr<uint8_t>() + j * in;
           for (int64_t k = 0; k < in; k++) abs[k] = static_cast<uint8_t>(q[k] < 0 ? -q[k] : q[k]);
         }
-        if (xu.defined()) {
-          uint8_t* u = xu.data_ptr<uint8_t>() + j * in;
-          for (int64_t k = 0; k < in; k++) u[k] = static_cast<uint8_t>(q[k] + 128);
-        }
-        if (xs8.defined()) {
-          float* s8 = xs8.data_ptr<float>() + j * blocks * 8;
+        if (s8) {
           for (int64_t b = 0; b < blocks * 8; b++) s8[b] = s[b / 8];
         }
       }
       auto u8 = [](const at::Tensor& t) { return t.defined() ? t.data_ptr<uint8_t>() : nullptr; };
-      Q8Gemv a{w.data_ptr<int8_t>(), scale.data_ptr<float>(), xq.data_ptr<int8_t>(), u8(xa), u8(xu), xs.data_ptr<float>(),
+      Q8Gemv a{w.data_ptr<int8_t>(), scale.data_ptr<float>(), xq.defined() ? xq.data_ptr<int8_t>() : nullptr, u8(xa), u8(xu), xs.data_ptr<float>(),
                xs8.defined() ? xs8.data_ptr<float>() : nullptr, bias, y, out, in, nb};
       run_rows(a, pick<Q8Gemv>(path, portable::q8, avx2::q8, avx512::q8));
       return;
