@@ -129,48 +129,51 @@ SVAE_AVX512 inline __m512 scale_pair(const float* ws, bool two) {
 }
 
 template <int R, int NB, bool Tail>
-SVAE_AVX512 inline void q8_step(const Q8Gemv& a, const int8_t* const* w, const float* const* ws, const uint8_t* const* xu,
-                                const float* const* xs8, int64_t k, int64_t b, int64_t blocks, __m512 (&acc)[R][NB]) {
-  // Tail: the last 1..63 bytes of the rows; masked loads read zeros past `in` for both w and
-  // xu, so those lanes add 0 · 0 − 128 · 0.
+SVAE_AVX512 inline void q8_step(const Q8Gemv& a, const int8_t* const* w, const float* const* ws, const uint8_t* xp, const float* xps, int64_t k,
+                                int64_t b, int64_t blocks, __m512 (&acc)[R][NB]) {
+  // Tail: the last 1..63 weight bytes of the rows, masked (zeros past `in`); the packed
+  // activations are zero-padded there, so those lanes add 0 · u − 128 · 0 = 0.
   const __mmask64 m = Tail ? ((1ull << (a.in - k)) - 1) : ~0ull;
   const bool two = !Tail || b + 1 < blocks;  // whole pairs always hold two blocks
-  const __mmask16 ms = two ? 0xffff : 0x00ff;
   const __m512i k128 = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512i wv[R], corr[R];
+  __m512 wsv[R];
 #pragma GCC unroll 16
   for (int i = 0; i < R; i++) {
-    const __m512i wv = Tail ? _mm512_maskz_loadu_epi8(m, w[i] + k) : _mm512_loadu_si512(w[i] + k);
-    const __m512i corr = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), k128, wv));
-    const __m512 wsv = scale_pair(ws[i] + b, two);
+    wv[i] = Tail ? _mm512_maskz_loadu_epi8(m, w[i] + k) : _mm512_loadu_si512(w[i] + k);
+    corr[i] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), k128, wv[i]));
+    wsv[i] = scale_pair(ws[i] + b, two);
+  }
+  // Each activation vector and its scales are loaded once and serve the R rows.
 #pragma GCC unroll 16
-    for (int j = 0; j < NB; j++) {
-      const __m512i xv = Tail ? _mm512_maskz_loadu_epi8(m, xu[j] + k) : _mm512_loadu_si512(xu[j] + k);
-      const __m512 xsv = Tail ? _mm512_maskz_loadu_ps(ms, xs8[j] + b * 8) : _mm512_loadu_ps(xs8[j] + b * 8);
-      const __m512i d = _mm512_dpbusd_epi32(corr, xv, wv);
-      acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(wsv, xsv), acc[i][j]);
+  for (int j = 0; j < NB; j++) {
+    const __m512i xv = _mm512_loadu_si512(xp + j * 64);
+    const __m512 xsv = scale_pair(xps + j * 2, true);  // the padding scale is 0
+#pragma GCC unroll 16
+    for (int i = 0; i < R; i++) {
+      const __m512i d = _mm512_dpbusd_epi32(corr[i], xv, wv[i]);
+      acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(wsv[i], xsv), acc[i][j]);
     }
   }
 }
 
 template <int R, int NB>
 SVAE_AVX512 void q8_tile(const Q8Gemv& a, int64_t r, int64_t j0) {
-  const int64_t blocks = q8_blocks(a.in);
+  const int64_t blocks = q8_blocks(a.in), stride = a.nb * 64;
   const int8_t* w[R];
   const float* ws[R];
-  const uint8_t* xu[NB];
-  const float* xs8[NB];
   __m512 acc[R][NB];
 #pragma GCC unroll 16
   for (int i = 0; i < R; i++) w[i] = a.w + (r + i) * a.in, ws[i] = a.ws + (r + i) * blocks;
 #pragma GCC unroll 16
-  for (int j = 0; j < NB; j++) xu[j] = a.xu + (j0 + j) * a.in, xs8[j] = a.xs8 + (j0 + j) * blocks * 8;
-#pragma GCC unroll 16
   for (int i = 0; i < R; i++)
 #pragma GCC unroll 16
     for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_ps();
+  const uint8_t* xp = a.xp + j0 * 64;
+  const float* xps = a.xps + j0 * 2;
   int64_t k = 0, b = 0;
-  for (; k + 64 <= a.in; k += 64, b += 2) q8_step<R, NB, false>(a, w, ws, xu, xs8, k, b, blocks, acc);
-  if (k < a.in) q8_step<R, NB, true>(a, w, ws, xu, xs8, k, b, blocks, acc);
+  for (; k + 64 <= a.in; k += 64, b += 2, xp += stride, xps += 2 * a.nb) q8_step<R, NB, false>(a, w, ws, xp, xps, k, b, blocks, acc);
+  if (k < a.in) q8_step<R, NB, true>(a, w, ws, xp, xps, k, b, blocks, acc);
 #pragma GCC unroll 16
   for (int i = 0; i < R; i++)
 #pragma GCC unroll 16
@@ -181,27 +184,33 @@ SVAE_AVX512 void q8_tile(const Q8Gemv& a, int64_t r, int64_t j0) {
 template <int R, int NBmax>
 SVAE_AVX512 void q8_cols(const Q8Gemv& a, int64_t r) {
   for (int64_t j0 = 0; j0 < a.nb; j0 += NBmax) {
-    switch (a.nb - j0 >= NBmax ? NBmax : a.nb - j0) {
-      case 1: q8_tile<R, 1>(a, r, j0); break;
-      case 2: q8_tile<R, 2>(a, r, j0); break;
-      case 3: q8_tile<R, 3>(a, r, j0); break;
-      case 4: q8_tile<R, 4>(a, r, j0); break;
-      case 5: q8_tile<R, 5>(a, r, j0); break;
-      case 6: q8_tile<R, 6>(a, r, j0); break;
-      case 7: q8_tile<R, 7>(a, r, j0); break;
-      default: q8_tile<R, (NBmax >= 8 ? 8 : NBmax)>(a, r, j0); break;
+    const int64_t n = a.nb - j0 >= NBmax ? NBmax : a.nb - j0;
+    if constexpr (NBmax == 2) {
+      if (n == 1) q8_tile<R, 1>(a, r, j0);
+      else q8_tile<R, 2>(a, r, j0);
+    } else {
+      switch (n) {
+        case 1: q8_tile<R, 1>(a, r, j0); break;
+        case 2: q8_tile<R, 2>(a, r, j0); break;
+        case 3: q8_tile<R, 3>(a, r, j0); break;
+        case 4: q8_tile<R, 4>(a, r, j0); break;
+        case 5: q8_tile<R, 5>(a, r, j0); break;
+        case 6: q8_tile<R, 6>(a, r, j0); break;
+        case 7: q8_tile<R, 7>(a, r, j0); break;
+        default: q8_tile<R, 8>(a, r, j0); break;
+      }
     }
   }
 }
 
-// Tiles of R rows × NB columns with R · NB ≤ 16 accumulators (of 32 zmm registers): 4 rows ×
-// ≤ 4 columns up to 4 activation rows (batch 1: four weight streams in flight), else 2 rows ×
-// ≤ 8 columns (batch 8: each weight vector serves 8 columns; 16: two groups of 8, the weight
-// rows re-read from L1).
+// Tiles of R rows × NB columns: 4 × ≤2 up to 2 activation rows (batch 1: four weight streams
+// in flight), else 2 × ≤8 (batch 8: each weight vector serves 8 columns, each activation vector
+// 2 rows; 16: two groups of 8, the two weight rows re-read from L1). 2 × 8 keeps 16
+// accumulators + 6 row registers + 2 activation registers within the 32 zmm.
 SVAE_AVX512 void q8_rows(const Q8Gemv& a, int64_t r0, int64_t r1) {
   int64_t r = r0;
-  if (a.nb <= 4) {
-    for (; r + 4 <= r1; r += 4) q8_cols<4, 4>(a, r);
+  if (a.nb <= 2) {
+    for (; r + 4 <= r1; r += 4) q8_cols<4, 2>(a, r);
   } else {
     for (; r + 2 <= r1; r += 2) q8_cols<2, 8>(a, r);
   }
@@ -228,9 +237,12 @@ SVAE_AVX512 void f32(const F32Gemv& a, int64_t r0, int64_t r1) { tiles<F32Gemv, 
 SVAE_AVX512 void bf16(const Bf16Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, bf16_row<1>, bf16_row<2>, bf16_row<3>, bf16_row<4>); }
 SVAE_AVX512 void q8(const Q8Gemv& a, int64_t r0, int64_t r1) { q8_rows(a, r0, r1); }
 
-SVAE_AVX512 void quantize_u8(const float* x, int64_t n, uint8_t* xu, float* xs, float* xs8) {
+SVAE_AVX512 void quantize_u8(const float* x, int64_t n, uint8_t* xp, float* xps, int64_t nb) {
   const __m512 lo = _mm512_set1_ps(-127.f), hi = _mm512_set1_ps(127.f);
+  const __m128i off = _mm_set1_epi8(static_cast<char>(0x80));
+  const int64_t blocks = q8_blocks(n);
   for (int64_t b = 0, k0 = 0; k0 < n; b++, k0 += kQ8Block) {
+    uint8_t* u = xp + (b / 2) * nb * 64 + (b % 2) * 32;
     const int64_t len = n - k0 < kQ8Block ? n - k0 : kQ8Block;
     const __mmask16 m0 = len >= 16 ? 0xffff : tail16(len), m1 = len > 16 ? (len >= 32 ? 0xffff : tail16(len - 16)) : 0;
     const __m512 v0 = _mm512_maskz_loadu_ps(m0, x + k0), v1 = _mm512_maskz_loadu_ps(m1, x + k0 + 16);
@@ -239,18 +251,22 @@ SVAE_AVX512 void quantize_u8(const float* x, int64_t n, uint8_t* xu, float* xs, 
     const float amax = _mm512_reduce_max_ps(amax16);
     const float s = amax / 127.f;
     const float inv = s > 0 ? 1.f / s : 0.f;
-    xs[b] = s;
-    _mm256_storeu_ps(xs8 + b * 8, _mm256_set1_ps(s));
+    xps[(b / 2) * nb * 2 + b % 2] = s;
     const __m512 vinv = _mm512_set1_ps(inv);
     // Clamp, then round to nearest even (the same integers as nearbyint then clamp; a NaN
-    // product clamps to 127 in both), then narrow and offset to u8.
+    // product clamps to 127 in both), then narrow and offset to u8. Lanes past `n` are
+    // written as zeros (the kernel's padding).
     const __m512 c0 = _mm512_max_ps(_mm512_min_ps(_mm512_mul_ps(v0, vinv), hi), lo);
     const __m512 c1 = _mm512_max_ps(_mm512_min_ps(_mm512_mul_ps(v1, vinv), hi), lo);
     const __m128i q0 = _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_roundscale_ps(c0, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
     const __m128i q1 = _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(_mm512_roundscale_ps(c1, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
-    const __m128i off = _mm_set1_epi8(static_cast<char>(0x80));
-    _mm_mask_storeu_epi8(xu + k0, m0, _mm_xor_si128(q0, off));
-    if (m1) _mm_mask_storeu_epi8(xu + k0 + 16, m1, _mm_xor_si128(q1, off));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(u), _mm_maskz_mov_epi8(m0, _mm_xor_si128(q0, off)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(u + 16), _mm_maskz_mov_epi8(m1, _mm_xor_si128(q1, off)));
+  }
+  if (blocks % 2 == 1) {  // an odd last block: its pair's second half is padding (a zero scale:
+                          // an uninitialized one could be NaN, and NaN · 0 is NaN)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(xp + (blocks / 2) * nb * 64 + 32), _mm256_setzero_si256());
+    xps[(blocks / 2) * nb * 2 + 1] = 0.f;
   }
 }
 
@@ -262,7 +278,7 @@ namespace svae::kernels::avx512 {
 void f32(const F32Gemv& a, int64_t r0, int64_t r1) { portable::f32(a, r0, r1); }
 void bf16(const Bf16Gemv& a, int64_t r0, int64_t r1) { portable::bf16(a, r0, r1); }
 void q8(const Q8Gemv& a, int64_t r0, int64_t r1) { portable::q8(a, r0, r1); }
-void quantize_u8(const float*, int64_t, uint8_t*, float*, float*) {}  // never selected off x86
+void quantize_u8(const float*, int64_t, uint8_t*, float*, int64_t) {}  // never selected off x86
 }  // namespace svae::kernels::avx512
 
 #endif

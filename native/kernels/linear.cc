@@ -67,33 +67,31 @@ void tile(const at::Tensor& x2, const at::Tensor& w, const at::Tensor& scale, co
     default: {  // int8: activations quantized per block of 32, once per call
       const int64_t blocks = q8_blocks(in);
       at::Tensor xf = x2.to(at::kFloat).contiguous();
-      at::Tensor xs = at::empty({nb, blocks}, at::kFloat);
       // Only the operand forms the chosen path reads (gemv.h, Q8Gemv).
-      const bool vnni = path == Path::Avx512;
-      at::Tensor xq = vnni ? at::Tensor() : at::empty({nb, in}, at::kChar);
+      if (path == Path::Avx512) {
+        const int64_t pairs = (in + 63) / 64;
+        at::Tensor xp = at::empty({pairs * nb * 64}, at::kByte), xps = at::empty({pairs * nb * 2}, at::kFloat);
+        for (int64_t j = 0; j < nb; j++) avx512::quantize_u8(xf.data_ptr<float>() + j * in, in, xp.data_ptr<uint8_t>() + j * 64, xps.data_ptr<float>() + j * 2, nb);
+        Q8Gemv a{w.data_ptr<int8_t>(), scale.data_ptr<float>(), nullptr, nullptr, nullptr, nullptr, xp.data_ptr<uint8_t>(), xps.data_ptr<float>(), bias, y, out, in, nb};
+        run_rows(a, avx512::q8);
+        return;
+      }
+      at::Tensor xs = at::empty({nb, blocks}, at::kFloat), xq = at::empty({nb, in}, at::kChar);
       at::Tensor xa = path == Path::Avx2 ? at::empty({nb, in}, at::kByte) : at::Tensor();
-      at::Tensor xu = vnni ? at::empty({nb, in}, at::kByte) : at::Tensor();
-      at::Tensor xs8 = vnni || path == Path::Avx2 ? at::empty({nb, blocks * 8}, at::kFloat) : at::Tensor();
+      at::Tensor xs8 = path == Path::Avx2 ? at::empty({nb, blocks * 8}, at::kFloat) : at::Tensor();
       for (int64_t j = 0; j < nb; j++) {
         float* s = xs.data_ptr<float>() + j * blocks;
-        float* s8 = xs8.defined() ? xs8.data_ptr<float>() + j * blocks * 8 : nullptr;
-        if (vnni) {
-          avx512::quantize_u8(xf.data_ptr<float>() + j * in, in, xu.data_ptr<uint8_t>() + j * in, s, s8);
-          continue;
-        }
         int8_t* q = xq.data_ptr<int8_t>() + j * in;
         quantize_q8(xf.data_ptr<float>() + j * in, in, q, s);
         if (xa.defined()) {
           uint8_t* abs = xa.data_ptr<uint8_t>() + j * in;
           for (int64_t k = 0; k < in; k++) abs[k] = static_cast<uint8_t>(q[k] < 0 ? -q[k] : q[k]);
-        }
-        if (s8) {
+          float* s8 = xs8.data_ptr<float>() + j * blocks * 8;
           for (int64_t b = 0; b < blocks * 8; b++) s8[b] = s[b / 8];
         }
       }
-      auto u8 = [](const at::Tensor& t) { return t.defined() ? t.data_ptr<uint8_t>() : nullptr; };
-      Q8Gemv a{w.data_ptr<int8_t>(), scale.data_ptr<float>(), xq.defined() ? xq.data_ptr<int8_t>() : nullptr, u8(xa), u8(xu), xs.data_ptr<float>(),
-               xs8.defined() ? xs8.data_ptr<float>() : nullptr, bias, y, out, in, nb};
+      Q8Gemv a{w.data_ptr<int8_t>(), scale.data_ptr<float>(), xq.data_ptr<int8_t>(), xa.defined() ? xa.data_ptr<uint8_t>() : nullptr, xs.data_ptr<float>(),
+               xs8.defined() ? xs8.data_ptr<float>() : nullptr, nullptr, nullptr, bias, y, out, in, nb};
       run_rows(a, pick<Q8Gemv>(path, portable::q8, avx2::q8, avx512::q8));
       return;
     }

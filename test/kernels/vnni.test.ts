@@ -2,13 +2,14 @@
 // 32 with a float scale, as llama.cpp's q8_0 × q8_0; integer dot products per block scaled by
 // w_scale · x_scale) on every path this CPU runs: portable (the reference loop), avx2
 // (maddubs/madd, sign trick) and avx512 (VNNI vpdpbusd on zmm, activations offset to u8 by +128
-// and 128·Σw subtracted per block; tiles of 4 × ≤4 and 2 × ≤8 rows × columns).
+// and 128·Σw subtracted per block, packed per pair of blocks; tiles of 4 × ≤2 and 2 × ≤8
+// rows × columns).
 //
 // Shapes chosen for the avx512 kernel's edges: `in` a multiple of 64 (whole block pairs), an
 // odd number of whole blocks (the last pair is one block), a short last block alone or after a
 // whole one, `in` < 32; odd output sizes (the 4- and 2-row tiles' remainders, thread chunks);
-// 1, 3, 8, 16 activation rows (plus 5 and 9: the 4-column/8-column tile boundaries) and 17
-// (two calls of at most 16 rows).
+// 1, 3, 8, 16 activation rows (plus 2, 5 and 9: the 4 × 2 / 2 × 8 tile boundaries and a
+// group of 8 plus one) and 17 (two calls of at most 16 rows).
 //
 // Tolerances (per output y = Σ_k ŵ_k x_k + b, ŵ the dequantized weights, x the float32
 // activations; S = Σ_k |ŵ_k x_k|):
@@ -77,7 +78,7 @@ async function linear(x: Tensor, w: Tensor, scale: Tensor, bias: Tensor | null, 
 }
 
 const shapes: Array<[number, number]> = [[1, 1], [3, 31], [7, 32], [5, 33], [13, 63], [9, 64], [33, 65], [11, 96], [65, 100], [31, 160], [129, 257], [37, 2080]];
-const rowCounts = [1, 3, 5, 8, 9, 16, 17];
+const rowCounts = [1, 2, 3, 5, 8, 9, 16, 17];
 
 test('int8 × int8 kernels on every path: vs LibTorch over the dequantized weights, and vs the portable path', async (t) => {
   const paths = simdPaths();
