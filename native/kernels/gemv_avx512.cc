@@ -1,9 +1,10 @@
 // AVX-512 kernels: F/BW/VL for fp32, BF16 (vdpbf16ps: two bf16 products per lane, accumulated in
 // float) for bf16 weights, VNNI (vpdpbusd: four u8 × s8 products per int32 lane) for int8.
 // Function-level target attributes keep the rest of the build on baseline flags; cpu_path.cc
-// calls these only when the CPU reports every one of those features. fp32: tiles of 4 rows × 4
-// columns; bf16 and int8: one row × 4 columns, as in gemv_avx2.cc (a 4 × 4 bf16 tile measured
-// slower here, on a loaded machine: to be re-measured quiet with `npm run bench -- kernels`).
+// calls these only when the CPU reports every one of those features. fp32 and bf16: tiles of
+// 4 rows × 4 columns; int8: u8 × s8 on full zmm vectors (two blocks each), tiles of 4 × 2 or
+// 2 × 8 (see q8_rows). Tile loops carry `#pragma GCC unroll`: without full unrolling (-O2, as
+// binding.gyp builds) the accumulator arrays live on the stack.
 #include "kernels/gemv.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -32,29 +33,41 @@ SVAE_AVX512 void f32_tile(const F32Gemv& a, int64_t r, int64_t j0) {
   const float* w[R];
   const float* x[NB];
   __m512 acc[R][NB];
+#pragma GCC unroll 16
   for (int i = 0; i < R; i++) w[i] = a.w + (r + i) * a.in;
+#pragma GCC unroll 16
   for (int j = 0; j < NB; j++) x[j] = a.x + (j0 + j) * a.in;
+#pragma GCC unroll 16
   for (int i = 0; i < R; i++)
+#pragma GCC unroll 16
     for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_ps();
   int64_t k = 0;
   for (; k + 16 <= a.in; k += 16) {
     __m512 xv[NB];
+#pragma GCC unroll 16
     for (int j = 0; j < NB; j++) xv[j] = _mm512_loadu_ps(x[j] + k);
+#pragma GCC unroll 16
     for (int i = 0; i < R; i++) {
       const __m512 wv = _mm512_loadu_ps(w[i] + k);
+#pragma GCC unroll 16
       for (int j = 0; j < NB; j++) acc[i][j] = _mm512_fmadd_ps(wv, xv[j], acc[i][j]);
     }
   }
   if (k < a.in) {  // the rest, masked: lanes past `in` load as zero
     const __mmask16 m = tail16(a.in - k);
     __m512 xv[NB];
+#pragma GCC unroll 16
     for (int j = 0; j < NB; j++) xv[j] = _mm512_maskz_loadu_ps(m, x[j] + k);
+#pragma GCC unroll 16
     for (int i = 0; i < R; i++) {
       const __m512 wv = _mm512_maskz_loadu_ps(m, w[i] + k);
+#pragma GCC unroll 16
       for (int j = 0; j < NB; j++) acc[i][j] = _mm512_fmadd_ps(wv, xv[j], acc[i][j]);
     }
   }
+#pragma GCC unroll 16
   for (int i = 0; i < R; i++)
+#pragma GCC unroll 16
     for (int j = 0; j < NB; j++) a.y[(j0 + j) * a.out + r + i] = _mm512_reduce_add_ps(acc[i][j]) + (a.bias ? a.bias[r + i] : 0.f);
 }
 
@@ -88,26 +101,66 @@ struct F32Tile {
   SVAE_AVX512 static void run(const F32Gemv& a, int64_t r, int64_t j0) { f32_tile<R, NB>(a, r, j0); }
 };
 
-template <int NB>
-SVAE_AVX512 void bf16_row(const Bf16Gemv& a, int64_t r, int64_t j0) {
-  const uint16_t* w = a.w + r * a.in;
+// bf16 (vdpbf16ps: pairs of bf16 products accumulated in float), several rows: a tile of R = 4
+// output rows × NB ≤ 4 activation rows keeps R · NB partial sums in registers; each weight
+// vector loaded serves NB activation rows and each activation vector 4 output rows (the
+// one-row kernel this replaced re-loaded every activation vector for every output row;
+// single-thread CPU time on the shared machine, same binary, alternating: 1.15–1.2× at batch
+// 1, 1.8–2.6× at 8 and 16). One accumulator per (row, column), the same k order for any
+// grouping: a row's result does not depend on the batch it is in.
+template <int R, int NB>
+SVAE_AVX512 void bf16_tile(const Bf16Gemv& a, int64_t r, int64_t j0) {
+  const uint16_t* w[R];
   const uint16_t* x[NB];
-  __m512 acc0[NB], acc1[NB];
-  for (int j = 0; j < NB; j++) x[j] = a.xb + (j0 + j) * a.in, acc0[j] = _mm512_setzero_ps(), acc1[j] = _mm512_setzero_ps();
+  __m512 acc[R][NB];
+#pragma GCC unroll 16
+  for (int i = 0; i < R; i++) w[i] = a.w + (r + i) * a.in;
+#pragma GCC unroll 16
+  for (int j = 0; j < NB; j++) x[j] = a.xb + (j0 + j) * a.in;
+#pragma GCC unroll 16
+  for (int i = 0; i < R; i++)
+#pragma GCC unroll 16
+    for (int j = 0; j < NB; j++) acc[i][j] = _mm512_setzero_ps();
   int64_t k = 0;
-  for (; k + 64 <= a.in; k += 64) {
-    const __m512i w0 = _mm512_loadu_si512(w + k), w1 = _mm512_loadu_si512(w + k + 32);
-    for (int j = 0; j < NB; j++) {
-      acc0[j] = _mm512_dpbf16_ps(acc0[j], (__m512bh)w0, (__m512bh)_mm512_loadu_si512(x[j] + k));
-      acc1[j] = _mm512_dpbf16_ps(acc1[j], (__m512bh)w1, (__m512bh)_mm512_loadu_si512(x[j] + k + 32));
+  for (; k + 32 <= a.in; k += 32) {
+    __m512i xv[NB];
+#pragma GCC unroll 16
+    for (int j = 0; j < NB; j++) xv[j] = _mm512_loadu_si512(x[j] + k);
+#pragma GCC unroll 16
+    for (int i = 0; i < R; i++) {
+      const __m512i wv = _mm512_loadu_si512(w[i] + k);
+#pragma GCC unroll 16
+      for (int j = 0; j < NB; j++) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], (__m512bh)wv, (__m512bh)xv[j]);
     }
   }
-  for (; k < a.in; k += 32) {  // masked: zero bf16 pairs add nothing
+  if (k < a.in) {  // masked: zero bf16 pairs add nothing
     const __mmask32 m = tail32(a.in - k);
-    const __m512i w0 = _mm512_maskz_loadu_epi16(m, w + k);
-    for (int j = 0; j < NB; j++) acc0[j] = _mm512_dpbf16_ps(acc0[j], (__m512bh)w0, (__m512bh)_mm512_maskz_loadu_epi16(m, x[j] + k));
+    __m512i xv[NB];
+#pragma GCC unroll 16
+    for (int j = 0; j < NB; j++) xv[j] = _mm512_maskz_loadu_epi16(m, x[j] + k);
+#pragma GCC unroll 16
+    for (int i = 0; i < R; i++) {
+      const __m512i wv = _mm512_maskz_loadu_epi16(m, w[i] + k);
+#pragma GCC unroll 16
+      for (int j = 0; j < NB; j++) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], (__m512bh)wv, (__m512bh)xv[j]);
+    }
   }
-  for (int j = 0; j < NB; j++) a.y[(j0 + j) * a.out + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[j], acc1[j])) + (a.bias ? a.bias[r] : 0.f);
+#pragma GCC unroll 16
+  for (int i = 0; i < R; i++)
+#pragma GCC unroll 16
+    for (int j = 0; j < NB; j++) a.y[(j0 + j) * a.out + r + i] = _mm512_reduce_add_ps(acc[i][j]) + (a.bias ? a.bias[r + i] : 0.f);
+}
+
+template <int R>
+SVAE_AVX512 void bf16_cols(const Bf16Gemv& a, int64_t r) {
+  for (int64_t j0 = 0; j0 < a.nb; j0 += 4) {
+    switch (a.nb - j0 >= 4 ? 4 : a.nb - j0) {
+      case 1: bf16_tile<R, 1>(a, r, j0); break;
+      case 2: bf16_tile<R, 2>(a, r, j0); break;
+      case 3: bf16_tile<R, 3>(a, r, j0); break;
+      default: bf16_tile<R, 4>(a, r, j0); break;
+    }
+  }
 }
 
 // int8 × int8 (VNNI). A zmm holds two blocks of 32 (int32 lanes 0–7: block b, 8–15: block
@@ -217,24 +270,14 @@ SVAE_AVX512 void q8_rows(const Q8Gemv& a, int64_t r0, int64_t r1) {
   for (; r < r1; r++) q8_cols<1, 8>(a, r);
 }
 
-template <class Args, class Row1, class Row2, class Row3, class Row4>
-SVAE_AVX512 void rows(const Args& a, int64_t r0, int64_t r1, Row1 one, Row2 two, Row3 three, Row4 four) {
-  for (int64_t r = r0; r < r1; r++) {
-    for (int64_t j0 = 0; j0 < a.nb; j0 += 4) {
-      switch (a.nb - j0 >= 4 ? 4 : a.nb - j0) {
-        case 1: one(a, r, j0); break;
-        case 2: two(a, r, j0); break;
-        case 3: three(a, r, j0); break;
-        default: four(a, r, j0); break;
-      }
-    }
-  }
-}
-
 }  // namespace
 
 SVAE_AVX512 void f32(const F32Gemv& a, int64_t r0, int64_t r1) { tiles<F32Gemv, F32Tile>(a, r0, r1); }
-SVAE_AVX512 void bf16(const Bf16Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, bf16_row<1>, bf16_row<2>, bf16_row<3>, bf16_row<4>); }
+SVAE_AVX512 void bf16(const Bf16Gemv& a, int64_t r0, int64_t r1) {
+  int64_t r = r0;
+  for (; r + 4 <= r1; r += 4) bf16_cols<4>(a, r);
+  for (; r < r1; r++) bf16_cols<1>(a, r);
+}
 SVAE_AVX512 void q8(const Q8Gemv& a, int64_t r0, int64_t r1) { q8_rows(a, r0, r1); }
 
 SVAE_AVX512 void quantize_u8(const float* x, int64_t n, uint8_t* xp, float* xps, int64_t nb) {
