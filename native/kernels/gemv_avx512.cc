@@ -233,37 +233,33 @@ SVAE_AVX512 void q8_tile(const Q8Gemv& a, int64_t r, int64_t j0) {
     for (int j = 0; j < NB; j++) a.y[(j0 + j) * a.out + r + i] = _mm512_reduce_add_ps(acc[i][j]) + (a.bias ? a.bias[r + i] : 0.f);
 }
 
+// n (≤ NB) columns at j0: the tile of exactly n columns.
+template <int R, int NB>
+SVAE_AVX512 void q8_tile_n(const Q8Gemv& a, int64_t r, int64_t j0, int64_t n) {
+  if constexpr (NB > 1) {
+    if (n < NB) return q8_tile_n<R, NB - 1>(a, r, j0, n);
+  }
+  q8_tile<R, NB>(a, r, j0);
+}
+
 // Columns in groups of up to NBmax (the rest: one smaller group), for R rows at r.
 template <int R, int NBmax>
 SVAE_AVX512 void q8_cols(const Q8Gemv& a, int64_t r) {
-  for (int64_t j0 = 0; j0 < a.nb; j0 += NBmax) {
-    const int64_t n = a.nb - j0 >= NBmax ? NBmax : a.nb - j0;
-    if constexpr (NBmax == 2) {
-      if (n == 1) q8_tile<R, 1>(a, r, j0);
-      else q8_tile<R, 2>(a, r, j0);
-    } else {
-      switch (n) {
-        case 1: q8_tile<R, 1>(a, r, j0); break;
-        case 2: q8_tile<R, 2>(a, r, j0); break;
-        case 3: q8_tile<R, 3>(a, r, j0); break;
-        case 4: q8_tile<R, 4>(a, r, j0); break;
-        case 5: q8_tile<R, 5>(a, r, j0); break;
-        case 6: q8_tile<R, 6>(a, r, j0); break;
-        case 7: q8_tile<R, 7>(a, r, j0); break;
-        default: q8_tile<R, 8>(a, r, j0); break;
-      }
-    }
-  }
+  for (int64_t j0 = 0; j0 < a.nb; j0 += NBmax) q8_tile_n<R, NBmax>(a, r, j0, a.nb - j0 >= NBmax ? NBmax : a.nb - j0);
 }
 
-// Tiles of R rows × NB columns: 4 × ≤2 up to 2 activation rows (batch 1: four weight streams
-// in flight), else 2 × ≤8 (batch 8: each weight vector serves 8 columns, each activation vector
-// 2 rows; 16: two groups of 8, the two weight rows re-read from L1). 2 × 8 keeps 16
-// accumulators + 6 row registers + 2 activation registers within the 32 zmm.
+// Tiles of R rows × NB columns (R · NB ≤ 16 accumulators + 3R row registers + 2 activation
+// registers within the 32 zmm): 4 × ≤ 2 up to 2 activation rows (batch 1: four weight streams
+// in flight); 2 × ≤ 8 for 3–8 (batch 8: each weight vector serves 8 columns, each activation
+// vector 2 rows); beyond 8, 4 × 4 once the packed activations (nb · in · 9/8 bytes) outgrow
+// half of L1 — every tile re-reads all of them, and 4-row tiles halve that traffic (batch 16 ×
+// 2048: 10–20% less single-thread time than 2 × 8 on the shared machine; equal at 768).
 SVAE_AVX512 void q8_rows(const Q8Gemv& a, int64_t r0, int64_t r1) {
   int64_t r = r0;
   if (a.nb <= 2) {
     for (; r + 4 <= r1; r += 4) q8_cols<4, 2>(a, r);
+  } else if (a.nb > 8 && a.nb * a.in * 9 / 8 > 24 * 1024) {
+    for (; r + 4 <= r1; r += 4) q8_cols<4, 4>(a, r);
   } else {
     for (; r + 2 <= r1; r += 2) q8_cols<2, 8>(a, r);
   }

@@ -2,14 +2,15 @@
 // 32 with a float scale, as llama.cpp's q8_0 × q8_0; integer dot products per block scaled by
 // w_scale · x_scale) on every path this CPU runs: portable (the reference loop), avx2
 // (maddubs/madd, sign trick) and avx512 (VNNI vpdpbusd on zmm, activations offset to u8 by +128
-// and 128·Σw subtracted per block, packed per pair of blocks; tiles of 4 × ≤2 and 2 × ≤8
-// rows × columns).
+// and 128·Σw subtracted per block, packed per pair of blocks; tiles of 4 × ≤2, 2 × ≤8 and, for
+// more than 8 activation rows of a wide layer, 4 × 4 rows × columns).
 //
 // Shapes chosen for the avx512 kernel's edges: `in` a multiple of 64 (whole block pairs), an
 // odd number of whole blocks (the last pair is one block), a short last block alone or after a
 // whole one, `in` < 32; odd output sizes (the 4- and 2-row tiles' remainders, thread chunks);
 // 1, 3, 8, 16 activation rows (plus 2, 5 and 9: the 4 × 2 / 2 × 8 tile boundaries and a
-// group of 8 plus one) and 17 (two calls of at most 16 rows).
+// group of 8 plus one) and 17 (two calls of at most 16 rows); 16 and 17 rows of the 2080-wide
+// layer run the 4 × 4 tiles.
 //
 // Tolerances (per output y = Σ_k ŵ_k x_k + b, ŵ the dequantized weights, x the float32
 // activations; S = Σ_k |ŵ_k x_k|):
