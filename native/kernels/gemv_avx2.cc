@@ -111,6 +111,50 @@ SVAE_AVX2 void q8_row(const Q8Gemv& a, int64_t r, int64_t j0) {
   }
 }
 
+// Two output rows × NB activation rows: each activation block (xq, |xq|, its scales) loaded
+// once serves both rows. 16 ymm: 2·NB accumulators + 2 weight + 2 scale registers + 3 for the
+// activation block (NB ≤ 3 keeps them all in registers).
+template <int NB>
+SVAE_AVX2 void q8_pair(const Q8Gemv& a, int64_t r, int64_t j0) {
+  const int64_t blocks = q8_blocks(a.in), full = a.in / kQ8Block;
+  const int8_t* w0 = a.w + r * a.in;
+  const int8_t* w1 = w0 + a.in;
+  const float* ws0 = a.ws + r * blocks;
+  const float* ws1 = ws0 + blocks;
+  __m256 acc0[NB], acc1[NB];
+#pragma GCC unroll 8
+  for (int j = 0; j < NB; j++) acc0[j] = _mm256_setzero_ps(), acc1[j] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < full; b++) {
+    const __m256i wv0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w0 + b * kQ8Block));
+    const __m256i wv1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w1 + b * kQ8Block));
+    const __m256 s0 = _mm256_broadcast_ss(ws0 + b), s1 = _mm256_broadcast_ss(ws1 + b);
+#pragma GCC unroll 8
+    for (int j = 0; j < NB; j++) {
+      const int64_t off = (j0 + j) * a.in + b * kQ8Block;
+      const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.xq + off));
+      const __m256i xa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.xa + off));
+      const __m256 xs = _mm256_loadu_ps(a.xs8 + ((j0 + j) * blocks + b) * 8);
+      acc0[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32(wv0, xq, xa)), _mm256_mul_ps(s0, xs), acc0[j]);
+      acc1[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32(wv1, xq, xa)), _mm256_mul_ps(s1, xs), acc1[j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < NB; j++) {
+    float s[2] = {hsum(acc0[j]), hsum(acc1[j])};
+    if (full < blocks) {  // a short last block
+      const int8_t* x = a.xq + (j0 + j) * a.in;
+      for (int i = 0; i < 2; i++) {
+        const int8_t* w = i == 0 ? w0 : w1;
+        int32_t d = 0;
+        for (int64_t k = full * kQ8Block; k < a.in; k++) d += static_cast<int32_t>(w[k]) * static_cast<int32_t>(x[k]);
+        s[i] += static_cast<float>(d) * ((i == 0 ? ws0 : ws1)[full] * a.xs[(j0 + j) * blocks + full]);
+      }
+    }
+    a.y[(j0 + j) * a.out + r] = s[0] + (a.bias ? a.bias[r] : 0.f);
+    a.y[(j0 + j) * a.out + r + 1] = s[1] + (a.bias ? a.bias[r + 1] : 0.f);
+  }
+}
+
 template <class Args, class Row1, class Row2, class Row3, class Row4>
 SVAE_AVX2 void rows(const Args& a, int64_t r0, int64_t r1, Row1 one, Row2 two, Row3 three, Row4 four) {
   for (int64_t r = r0; r < r1; r++) {
@@ -129,7 +173,22 @@ SVAE_AVX2 void rows(const Args& a, int64_t r0, int64_t r1, Row1 one, Row2 two, R
 
 SVAE_AVX2 void f32(const F32Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, f32_row<1>, f32_row<2>, f32_row<3>, f32_row<4>); }
 SVAE_AVX2 void bf16(const Bf16Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, bf16_row<1>, bf16_row<2>, bf16_row<3>, bf16_row<4>); }
-SVAE_AVX2 void q8(const Q8Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, q8_row<1>, q8_row<2>, q8_row<3>, q8_row<4>); }
+// int8: pairs of output rows × ≤ 3 columns (single-thread CPU time on the shared machine,
+// alternating with the one-row kernel: 0.93–1.22× at batch 1, 1.1–1.4× at 4–16), the odd
+// last row one at a time.
+SVAE_AVX2 void q8(const Q8Gemv& a, int64_t r0, int64_t r1) {
+  int64_t r = r0;
+  for (; r + 2 <= r1; r += 2) {
+    for (int64_t j0 = 0; j0 < a.nb; j0 += 3) {
+      switch (a.nb - j0 >= 3 ? 3 : a.nb - j0) {
+        case 1: q8_pair<1>(a, r, j0); break;
+        case 2: q8_pair<2>(a, r, j0); break;
+        default: q8_pair<3>(a, r, j0); break;
+      }
+    }
+  }
+  if (r < r1) rows(a, r, r1, q8_row<1>, q8_row<2>, q8_row<3>, q8_row<4>);
+}
 
 }  // namespace svae::kernels::avx2
 
