@@ -58,9 +58,11 @@ void tile(const at::Tensor& x2, const at::Tensor& w, const at::Tensor& scale, co
     }
     case at::kBFloat16: {
       at::Tensor xb = x2.to(at::kBFloat16).contiguous();
-      at::Tensor xf = x2.to(at::kFloat).contiguous();
+      // The float copy only for the paths that read it (avx512 takes bf16 pairs): at 16 rows of
+      // 2048+ it is a LibTorch conversion large enough to run a parallel region.
+      at::Tensor xf = path == Path::Avx512 ? at::Tensor() : x2.to(at::kFloat).contiguous();
       Bf16Gemv a{reinterpret_cast<const uint16_t*>(w.data_ptr<at::BFloat16>()), reinterpret_cast<const uint16_t*>(xb.data_ptr<at::BFloat16>()),
-                 xf.data_ptr<float>(), bias, y, out, in, nb};
+                 xf.defined() ? xf.data_ptr<float>() : nullptr, bias, y, out, in, nb};
       run_rows(a, pick<Bf16Gemv>(path, portable::bf16, avx2::bf16, avx512::bf16));
       return;
     }
@@ -123,6 +125,17 @@ at::Tensor gemv(const at::Tensor& x, const at::Tensor& w_in, const at::Tensor& s
   std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
   shape.back() = out;
   y = y.view(shape);
+  if (out_type == at::kBFloat16) {
+    // A plain loop instead of y.to(): LibTorch's conversion runs a parallel region above 32,768
+    // elements, and right after our own at::parallel_for that region cost 2-7 ms at [16, 3072]
+    // on the shared 2-core machine (the kernel itself: ~0.2 ms). c10::BFloat16(float) rounds to
+    // nearest even, as .to() does.
+    at::Tensor yb = at::empty(y.sizes(), at::kBFloat16);
+    const float* src = y.data_ptr<float>();
+    at::BFloat16* dst = yb.data_ptr<at::BFloat16>();
+    for (int64_t i = 0, n = y.numel(); i < n; i++) dst[i] = at::BFloat16(src[i]);
+    return yb;
+  }
   return out_type == at::kFloat ? y : y.to(out_type);
 }
 
