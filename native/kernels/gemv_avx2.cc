@@ -173,10 +173,12 @@ SVAE_AVX2 void rows(const Args& a, int64_t r0, int64_t r1, Row1 one, Row2 two, R
 
 SVAE_AVX2 void f32(const F32Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, f32_row<1>, f32_row<2>, f32_row<3>, f32_row<4>); }
 SVAE_AVX2 void bf16(const Bf16Gemv& a, int64_t r0, int64_t r1) { rows(a, r0, r1, bf16_row<1>, bf16_row<2>, bf16_row<3>, bf16_row<4>); }
-// int8: pairs of output rows × ≤ 3 columns (single-thread CPU time on the shared machine,
-// alternating with the one-row kernel: 0.93–1.22× at batch 1, 1.1–1.4× at 4–16), the odd
-// last row one at a time.
+// int8: up to 3 activation rows one output row at a time (one weight stream per thread: from
+// DRAM, one thread, 128 MB, shared machine: batch 1 ~23 GB/s against ~11 for row pairs); from
+// 4 rows on, pairs of output rows × ≤ 3 columns, each activation block serving both rows
+// (batch 5–16 from DRAM: 1.15–1.4× the one-row kernel; equal at 4), the odd last row alone.
 SVAE_AVX2 void q8(const Q8Gemv& a, int64_t r0, int64_t r1) {
+  if (a.nb <= 3) return rows(a, r0, r1, q8_row<1>, q8_row<2>, q8_row<3>, q8_row<4>);
   int64_t r = r0;
   for (; r + 2 <= r1; r += 2) {
     for (int64_t j0 = 0; j0 < a.nb; j0 += 3) {
