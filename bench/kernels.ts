@@ -13,7 +13,7 @@ import { fmt, spread, table } from './stats.js';
 
 const k = () => addon().kernels;
 
-export async function benchKernels(options: { shapes?: Array<[number, number]>; batches?: number[]; repeats?: number; calls?: number; threads: number }) {
+export async function benchKernels(options: { shapes?: Array<[number, number]>; batches?: number[]; dtypes?: string[]; repeats?: number; calls?: number; threads: number }) {
   const shapes = options.shapes ?? [[50272, 768], [3072, 768], [768, 3072], [8192, 2048]];
   const batches = options.batches ?? [1, 8, 16];
   const repeats = options.repeats ?? 5;
@@ -31,6 +31,7 @@ export async function benchKernels(options: { shapes?: Array<[number, number]>; 
     const q = await callAsync(() => k().quantize(w32.native));
     weights.int8 = { w: q.weight, scale: q.scale, bytes: out * inn + 4 * out * Math.ceil(inn / 32) };
     for (const [dtype, { w, scale, bytes }] of Object.entries(weights)) {
+      if (options.dtypes && !options.dtypes.includes(dtype)) continue;
       for (const batch of batches) {
         const x32 = await Tensor.from(new Float32Array(batch * inn).map((_, i) => Math.sin(i)), { shape: [batch, inn] });
         const x = dtype === 'bfloat16' ? await x32.to('cpu', 'bfloat16') : x32;

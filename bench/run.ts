@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- <names...>] [--quick] [--calls N] [--cycles N] [--repeats N] [--out file.json] [--shapes tiny,125m,350m,1.3b]
- * [--svae 1,2,4] [--batches 1,8] [--clients 1,4,16,64] [--dtypes float32,bfloat16,int8] [--sentences N] [--no-peer]`: runs the benchmarks, prints tables, writes JSON (default
+ * [--svae 1,2,4] [--batches 1,8] [--clients 1,4,16,64] [--dtypes float32,bfloat16,int8] [--sentences N] [--no-peer]
+ * [--kernel-shapes 8192x2048,3072x768]`: runs the benchmarks, prints tables, writes JSON (default
  * bench/results/latest.json). Not part of `npm test`.
  * `npm run bench -- accuracy --opt <dir> --sllm <dir> --svae <dir> [--data brown] [--limit N] [--dtypes bfloat16,int8]`: issue 13's
  * accuracy bars on trained checkpoints (bench/accuracy.ts; there --svae is a SentenceVAE folder; JSON default bench/results/accuracy.json).
@@ -44,6 +45,8 @@ const batches = list('--batches')?.map(Number);
 const clients = list('--clients')?.map(Number);
 const dtypes = list('--dtypes');
 const sentences = flag('--sentences');
+// kernels: weight shapes out×in (default: the four of bench/kernels.ts).
+const kernelShapes = list('--kernel-shapes')?.map((x) => x.split('x').map(Number) as [number, number]);
 const noPeer = args.includes('--no-peer');
 if (noPeer) args.splice(args.indexOf('--no-peer'), 1);
 const out = flag('--out') ?? join(packageRoot, 'bench', 'results', args.length === 1 && args[0] === 'accuracy' ? 'accuracy.json' : 'latest.json');
@@ -96,7 +99,10 @@ const benches: Record<string, () => Promise<{ result: unknown; text: string }>> 
   },
   // One linear at decode sizes: every dtype x kernel path (LibTorch = 'off').
   kernels: async () => {
-    const result = await benchKernels({ threads: info().threads, repeats: Math.min(repeats, 5), ...(batches ? { batches } : {}), ...(quick ? { shapes: [[3072, 768]], calls: 3 } : {}) });
+    const result = await benchKernels({
+      threads: info().threads, repeats: Math.min(repeats, 5), ...(batches ? { batches } : {}), ...(dtypes ? { dtypes } : {}),
+      ...(quick ? { shapes: [[3072, 768]], calls: 3 } : {}), ...(kernelShapes ? { shapes: kernelShapes } : {}),
+    });
     return { result, text: renderKernels(result) };
   },
   distributed: async () => {

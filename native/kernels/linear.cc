@@ -58,23 +58,42 @@ void tile(const at::Tensor& x2, const at::Tensor& w, const at::Tensor& scale, co
     }
     case at::kBFloat16: {
       at::Tensor xb = x2.to(at::kBFloat16).contiguous();
-      at::Tensor xf = x2.to(at::kFloat).contiguous();
+      // The float copy only for the paths that read it (avx512 takes bf16 pairs): at 16 rows of
+      // 2048+ it is a LibTorch conversion large enough to run a parallel region.
+      at::Tensor xf = path == Path::Avx512 ? at::Tensor() : x2.to(at::kFloat).contiguous();
       Bf16Gemv a{reinterpret_cast<const uint16_t*>(w.data_ptr<at::BFloat16>()), reinterpret_cast<const uint16_t*>(xb.data_ptr<at::BFloat16>()),
-                 xf.data_ptr<float>(), bias, y, out, in, nb};
+                 xf.defined() ? xf.data_ptr<float>() : nullptr, bias, y, out, in, nb};
       run_rows(a, pick<Bf16Gemv>(path, portable::bf16, avx2::bf16, avx512::bf16));
       return;
     }
     default: {  // int8: activations quantized per block of 32, once per call
-      at::Tensor xf = x2.to(at::kFloat).contiguous();
       const int64_t blocks = q8_blocks(in);
-      at::Tensor xq = at::empty({nb, in}, at::kChar), xa = at::empty({nb, in}, at::kByte), xs = at::empty({nb, blocks}, at::kFloat);
-      for (int64_t j = 0; j < nb; j++) {
-        int8_t* q = xq.data_ptr<int8_t>() + j * in;
-        quantize_q8(xf.data_ptr<float>() + j * in, in, q, xs.data_ptr<float>() + j * blocks);
-        uint8_t* abs = xa.data_ptr<uint8_t>() + j * in;
-        for (int64_t k = 0; k < in; k++) abs[k] = static_cast<uint8_t>(q[k] < 0 ? -q[k] : q[k]);
+      at::Tensor xf = x2.to(at::kFloat).contiguous();
+      // Only the operand forms the chosen path reads (gemv.h, Q8Gemv).
+      if (path == Path::Avx512) {
+        const int64_t pairs = (in + 63) / 64;
+        at::Tensor xp = at::empty({pairs * nb * 64}, at::kByte), xps = at::empty({pairs * nb * 2}, at::kFloat);
+        for (int64_t j = 0; j < nb; j++) avx512::quantize_u8(xf.data_ptr<float>() + j * in, in, xp.data_ptr<uint8_t>() + j * 64, xps.data_ptr<float>() + j * 2, nb);
+        Q8Gemv a{w.data_ptr<int8_t>(), scale.data_ptr<float>(), nullptr, nullptr, nullptr, nullptr, xp.data_ptr<uint8_t>(), xps.data_ptr<float>(), bias, y, out, in, nb};
+        run_rows(a, avx512::q8);
+        return;
       }
-      Q8Gemv a{w.data_ptr<int8_t>(), scale.data_ptr<float>(), xq.data_ptr<int8_t>(), xa.data_ptr<uint8_t>(), xs.data_ptr<float>(), bias, y, out, in, nb};
+      at::Tensor xs = at::empty({nb, blocks}, at::kFloat), xq = at::empty({nb, in}, at::kChar);
+      at::Tensor xa = path == Path::Avx2 ? at::empty({nb, in}, at::kByte) : at::Tensor();
+      at::Tensor xs8 = path == Path::Avx2 ? at::empty({nb, blocks * 8}, at::kFloat) : at::Tensor();
+      for (int64_t j = 0; j < nb; j++) {
+        float* s = xs.data_ptr<float>() + j * blocks;
+        int8_t* q = xq.data_ptr<int8_t>() + j * in;
+        quantize_q8(xf.data_ptr<float>() + j * in, in, q, s);
+        if (xa.defined()) {
+          uint8_t* abs = xa.data_ptr<uint8_t>() + j * in;
+          for (int64_t k = 0; k < in; k++) abs[k] = static_cast<uint8_t>(q[k] < 0 ? -q[k] : q[k]);
+          float* s8 = xs8.data_ptr<float>() + j * blocks * 8;
+          for (int64_t b = 0; b < blocks * 8; b++) s8[b] = s[b / 8];
+        }
+      }
+      Q8Gemv a{w.data_ptr<int8_t>(), scale.data_ptr<float>(), xq.data_ptr<int8_t>(), xa.defined() ? xa.data_ptr<uint8_t>() : nullptr, xs.data_ptr<float>(),
+               xs8.defined() ? xs8.data_ptr<float>() : nullptr, nullptr, nullptr, bias, y, out, in, nb};
       run_rows(a, pick<Q8Gemv>(path, portable::q8, avx2::q8, avx512::q8));
       return;
     }
@@ -106,6 +125,17 @@ at::Tensor gemv(const at::Tensor& x, const at::Tensor& w_in, const at::Tensor& s
   std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
   shape.back() = out;
   y = y.view(shape);
+  if (out_type == at::kBFloat16) {
+    // A plain loop instead of y.to(): LibTorch's conversion runs a parallel region above 32,768
+    // elements, and right after our own at::parallel_for that region cost 2-7 ms at [16, 3072]
+    // on the shared 2-core machine (the kernel itself: ~0.2 ms). c10::BFloat16(float) rounds to
+    // nearest even, as .to() does.
+    at::Tensor yb = at::empty(y.sizes(), at::kBFloat16);
+    const float* src = y.data_ptr<float>();
+    at::BFloat16* dst = yb.data_ptr<at::BFloat16>();
+    for (int64_t i = 0, n = y.numel(); i < n; i++) dst[i] = at::BFloat16(src[i]);
+    return yb;
+  }
   return out_type == at::kFloat ? y : y.to(out_type);
 }
 
