@@ -19,7 +19,7 @@ const mut = (name) => `dist/test/mutation/${name}.test.js`;
 export const modules = {
   'lib/text': { globs: ['lib/text/**/*.ts'], tests: ['dist/test/text/*.test.js', units, 'dist/test/hardening/mutation-text.test.js', mut('text')] },
   'lib/io': { globs: ['lib/io/**/*.ts'], tests: ['dist/test/io/*.test.js', units, 'dist/test/hardening/mutation-io.test.js', 'dist/test/hardening/zip-crc.test.js', mut('safetensors'), mut('zip'), mut('json'), mut('torch-checkpoint')] },
-  'lib/data': { globs: ['lib/data/**/*.ts'], tests: ['dist/test/data/*.test.js', 'dist/test/hardening/mutation-data.test.js', mut('data')] },
+  'lib/data': { globs: ['lib/data/**/*.ts'], tests: ['dist/test/data/*.test.js', 'dist/test/hardening/mutation-data.test.js', mut('data'), mut('packed'), mut('token-rows'), mut('sentence-dataset'), mut('paragraph-dataset')] },
   'lib/train/schedule.ts': { globs: ['lib/train/schedule.ts'], tests: ['dist/test/train/schedule.test.js', 'dist/test/hardening/mutation-schedule.test.js'] },
   'lib/models/sampling.ts': { globs: ['lib/models/sampling.ts'], tests: [units] },
   'lib/validate.ts': { globs: ['lib/validate.ts'], tests: ['dist/test/foundation/errors.test.js', 'dist/test/hardening/mutation-validate.test.js'] },
@@ -38,6 +38,10 @@ export const files = {
   'lib/text/ids.ts': ['dist/test/hardening/fuzz-helpers.test.js'],
   'lib/text/pieces.ts': ['dist/test/text/batch.test.js', 'dist/test/hardening/fuzz-helpers.test.js', mut('pieces')],
   'lib/data/rng.ts': ['dist/test/hardening/fuzz-helpers.test.js', 'dist/test/text/batch.test.js', mut('rng')],
+  'lib/data/packed.ts': [mut('packed')],
+  'lib/data/tokenRows.ts': [mut('token-rows')],
+  'lib/data/SentenceDataset.ts': [mut('sentence-dataset')],
+  'lib/data/ParagraphDataset.ts': [mut('paragraph-dataset')],
 };
 for (const [file, tests] of Object.entries(files)) modules[file] = { globs: [file], tests };
 
