@@ -101,6 +101,7 @@ test('fromParagraphs / fromCorpus / get / batches: which argument an error names
   await t.throwsAsync(ParagraphDataset.fromParagraphs(['a', 'b', any(null)], tok), bad(/^Expected paragraph \(a string or \{ text \}\) for paragraphs\[2\] but received null/));
   await t.throwsAsync(ParagraphDataset.fromCorpus('brown', any(undefined)), bad(/^Expected Tokenizer for tokenizer but received/));
   await t.throwsAsync(ParagraphDataset.fromCorpus('brown', tok, any(1)), bad(/^Expected options object for options but received 1/));
+  await t.throwsAsync(ParagraphDataset.fromCorpus('brown', any(undefined), any(1)), bad(/^Expected Tokenizer for tokenizer but received/), 'the tokenizer is checked first');
   t.true((await ParagraphDataset.fromParagraphs(["A b."], tok, { maxTokens: 2, maxSentences: 1, minSentences: 1 })).size >= 1);
   const ds = await ParagraphDataset.fromParagraphs(await firstBrown(6), tok);
   t.true(ds.size > 2);

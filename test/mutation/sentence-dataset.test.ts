@@ -98,6 +98,24 @@ test('limit: exactly that many pieces, and the paragraphs after it are not read'
   t.is((await SentenceDataset.fromParagraphs(brown, tok, { limit: 0 })).size, 0);
 });
 
+test('limit: paragraphs are tokenized chunkParagraphs at a time, and reading stops at the end of the chunk that reached the limit', async (t) => {
+  const tok = await Tokenizer.builtin('gpt2-opt-4k');
+  const brown = await firstBrown(20);
+  const counts = await Promise.all(brown.map(async (p) => (await expected(tok, [p], 64)).length));
+  const upTo = (k: number) => counts.slice(0, k).reduce((a, b) => a + b, 0);
+  t.true(counts.slice(0, 8).every((c) => c > 0));
+  const limit = upTo(2) + 1; // reached by paragraph 3: the chunk of 2 that holds it ends at paragraph 4
+  for (const [chunk, stop] of [[2, 4], [3, 3], [1, 3], [4, 4]] as const) {
+    const { iterable, state } = counted(brown);
+    const ds = await SentenceDataset.fromParagraphs(iterable, tok, { limit, chunkParagraphs: chunk });
+    t.is(ds.size, limit);
+    t.is(state.taken, stop, `chunks of ${chunk}: read ${state.taken} paragraphs`);
+  }
+  const { iterable, state } = counted(brown);
+  await SentenceDataset.fromParagraphs(iterable, tok, { limit: upTo(5) });
+  t.is(state.taken, brown.length, 'the default chunk (2,048 paragraphs) holds them all');
+});
+
 test('fromParagraphs / fromCorpus / get / batches: which argument an error names', async (t) => {
   const tok = await Tokenizer.builtin('gpt2-opt-4k');
   const bad = (message: string | RegExp) => ({ instanceOf: InvalidArgumentError, message });
@@ -109,6 +127,7 @@ test('fromParagraphs / fromCorpus / get / batches: which argument an error names
   await t.throwsAsync(SentenceDataset.fromParagraphs(['a', any(3)], tok), bad(/^Expected paragraph \(a string or \{ text \}\) for paragraphs\[1\] but received 3/));
   await t.throwsAsync(SentenceDataset.fromCorpus('brown', any(null)), bad(/^Expected Tokenizer for tokenizer but received null/));
   await t.throwsAsync(SentenceDataset.fromCorpus('brown', tok, any('train')), bad(/^Expected options object for options but received/));
+  await t.throwsAsync(SentenceDataset.fromCorpus('brown', any(null), any('train')), bad(/^Expected Tokenizer for tokenizer but received null/), 'the tokenizer is checked first');
   const ds = await SentenceDataset.fromParagraphs(await firstBrown(2), tok);
   t.true((await SentenceDataset.fromParagraphs(['a'], tok, { maxTokens: 2 })).size === 1);
   for (const i of [-1, ds.size, 0.5, any('0')]) t.throws(() => ds.get(i), bad(new RegExp(`^Expected an index in \\[0, ${ds.size}\\) for index but received`)));
