@@ -19,7 +19,7 @@ const mut = (name) => `dist/test/mutation/${name}.test.js`;
 export const modules = {
   'lib/text': { globs: ['lib/text/**/*.ts'], tests: ['dist/test/text/*.test.js', units, 'dist/test/hardening/mutation-text.test.js', mut('text'), mut('tokenizer'), mut('batch')] },
   'lib/io': { globs: ['lib/io/**/*.ts'], tests: ['dist/test/io/*.test.js', units, 'dist/test/hardening/mutation-io.test.js', 'dist/test/hardening/zip-crc.test.js', mut('safetensors'), mut('zip'), mut('json'), mut('torch-checkpoint')] },
-  'lib/data': { globs: ['lib/data/**/*.ts'], tests: ['dist/test/data/*.test.js', 'dist/test/hardening/mutation-data.test.js', mut('data'), mut('packed'), mut('token-rows'), mut('sentence-dataset'), mut('paragraph-dataset'), mut('position'), mut('corpus'), mut('lines')] },
+  'lib/data': { globs: ['lib/data/**/*.ts'], tests: ['dist/test/data/*.test.js', 'dist/test/hardening/mutation-data.test.js', mut('data'), mut('packed'), mut('token-rows'), mut('sentence-dataset'), mut('paragraph-dataset'), mut('position'), mut('corpus'), mut('lines'), mut('brown')] },
   'lib/train/schedule.ts': { globs: ['lib/train/schedule.ts'], tests: ['dist/test/train/schedule.test.js', 'dist/test/hardening/mutation-schedule.test.js'] },
   'lib/models/sampling.ts': { globs: ['lib/models/sampling.ts'], tests: [units] },
   'lib/validate.ts': { globs: ['lib/validate.ts'], tests: ['dist/test/foundation/errors.test.js', 'dist/test/hardening/mutation-validate.test.js'] },
@@ -47,6 +47,7 @@ export const files = {
   'lib/data/position.ts': [mut('position')],
   'lib/data/corpus.ts': [mut('corpus')],
   'lib/data/lines.ts': [mut('lines')],
+  'lib/data/brown.ts': [mut('brown')],
 };
 for (const [file, tests] of Object.entries(files)) modules[file] = { globs: [file], tests };
 
