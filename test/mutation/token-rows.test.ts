@@ -38,6 +38,8 @@ test('paragraphRow / padRows: special ids over the whole int32 range, and not be
   t.throws(() => paragraphRow([[2, 5]], max + 1, 3), { instanceOf: InvalidArgumentError, message: /for bosId but received 2147483648/ });
   t.throws(() => paragraphRow([[2, 5]], 0, min - 1), { instanceOf: InvalidArgumentError, message: `Expected integer between ${min} and ${max} for eosId but received ${min - 1} of type number` });
   t.throws(() => paragraphRow([[2, 5]], 0, max + 1), { instanceOf: InvalidArgumentError, message: /for eosId but received 2147483648/ });
+  t.throws(() => paragraphRow(any('pieces'), 0, 1), { instanceOf: InvalidArgumentError, message: /^Expected array of id arrays for pieces but received/ });
+  t.throws(() => paragraphRow([[2, 5], any(7)], 0, 1), { instanceOf: InvalidArgumentError, message: /for pieces\[1\] but received 7/ });
   t.throws(() => paragraphRow([[2, 5], [2], new Int32Array(0)], 0, 1), { instanceOf: InvalidArgumentError, message: /^Expected array of ids with bos first \(at least 1 id\) for pieces\[2\] but received/ });
   t.deepEqual(Array.from(padRows([new Int32Array([1])], min).ids), [1]);
   t.deepEqual(Array.from(padRows([new Int32Array([1]), new Int32Array(0)], max).ids), [1, max]);
