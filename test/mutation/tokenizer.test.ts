@@ -178,3 +178,52 @@ test('copyFilesTo: the tokenizer files that exist, into another folder; the same
   await again.copyFilesTo(copy);
   t.deepEqual(readdirSync(copy), ['tokenizer.json']);
 });
+
+test('vocab.json + merges.txt: <s>, <pad>, </s> and <unk> are whole tokens even when the config names other special tokens', async (t) => {
+  const vocab = { a: 0, b: 1, ab: 2, '<s>': 3, '<pad>': 4, '</s>': 5, '<unk>': 6, '<x>': 7 };
+  const x = { bos_token: '<x>', eos_token: '<x>', pad_token: '<x>', unk_token: '<x>' };
+  const tok = await Tokenizer.fromPretrained(folder({ 'vocab.json': JSON.stringify(vocab), 'merges.txt': '#version: 0.2\na b\n', 'special_tokens_map.json': JSON.stringify(x) }));
+  t.deepEqual(tok.special, { bos: 7, eos: 7, pad: 7, unk: 6 });
+  t.deepEqual(Array.from(await tok.encode('<s>ab<pad></s><unk><x>', { addBos: false })), [3, 2, 4, 5, 6, 7]);
+});
+
+test('errors of fromPretrained carry the path they name', async (t) => {
+  const path = (e: unknown) => (e as { path?: string }).path;
+  const broken = folder({ 'tokenizer.json': '{"version": "1.0", "model": ' });
+  const e1 = await t.throwsAsync(Tokenizer.fromPretrained(broken), { instanceOf: FormatError, message: new RegExp(`^${join(broken, 'tokenizer.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} could not be loaded: .+`) });
+  t.is(path(e1), join(broken, 'tokenizer.json'));
+  const pair = folder({ 'vocab.json': JSON.stringify({ a: 0 }), 'merges.txt': '#version: 0.2\na b\n' });
+  t.is(path(await t.throwsAsync(Tokenizer.fromPretrained(pair), { instanceOf: FormatError })), pair);
+  const empty = folder({});
+  t.is(path(await t.throwsAsync(Tokenizer.fromPretrained(empty), { instanceOf: FormatError })), empty);
+  const mergesOnly = folder({ 'merges.txt': '#version: 0.2\na b\n' });
+  await t.throwsAsync(Tokenizer.fromPretrained(mergesOnly), { instanceOf: FormatError, message: `Expected tokenizer.json, or vocab.json and merges.txt, in ${mergesOnly} but found neither` });
+  t.false(Tokenizer.hasFiles(mergesOnly));
+  const noEos = folder({ 'tokenizer.json': tokenizerJson(), 'special_tokens_map.json': JSON.stringify({ eos_token: '<nope>' }) });
+  t.is(path(await t.throwsAsync(Tokenizer.fromPretrained(noEos), { instanceOf: FormatError })), noEos);
+});
+
+test('vocabSize counts added tokens outside the model vocabulary; encodeUncached adds no special tokens even with a post-processor', async (t) => {
+  const json = JSON.parse(tokenizerJson()) as { added_tokens: object[]; post_processor: unknown };
+  json.added_tokens.push({ id: 4096, content: '<extra>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  json.post_processor = {
+    type: 'TemplateProcessing',
+    single: [{ SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+    pair: [{ SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+    special_tokens: { '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } },
+  };
+  const tok = await Tokenizer.fromPretrained(folder({ 'tokenizer.json': JSON.stringify(json) }));
+  const plain = await Tokenizer.builtin('gpt2-opt-4k');
+  t.is(tok.vocabSize, 4097);
+  t.is(await tok.decode([4096], { skipSpecialTokens: false }), '<extra>');
+  const texts = await firstBrown(2);
+  t.deepEqual(await tok.encodeUncached(texts), await plain.encodeUncached(texts));
+  t.deepEqual(await tok.encodeBatch(texts, { addBos: false }), await plain.encodeUncached(texts));
+});
+
+test('copyFilesTo the folder it was loaded from leaves the files whole', async (t) => {
+  const copy = folder({ 'tokenizer.json': tokenizerJson() });
+  const tok = await Tokenizer.fromPretrained(copy);
+  await tok.copyFilesTo(copy);
+  t.is(readFileSync(join(copy, 'tokenizer.json'), 'utf8'), tokenizerJson());
+});
