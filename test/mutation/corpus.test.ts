@@ -157,3 +157,20 @@ test('filterSplit: one split of the paragraphs in order; its arguments checked b
   }
   await t.throwsAsync(collect(filterSplit(broken(), 'train', { validationFraction: 0 })), bad(/for paragraphs\[1\] but received/));
 });
+
+test('folders are read in JavaScript string order, not the file system\'s; blank lines at the end make no paragraph; errors carry their path', async (t) => {
+  const [a, b] = await firstBrown(2);
+  const dir = tmp();
+  // UTF-16 order puts the emoji (a surrogate pair) before U+FF5A; UTF-8 byte order (libuv's scandir sort) after it.
+  writeFileSync(join(dir, '\uff5a.txt'), `${a}\n\n \n\n`);
+  writeFileSync(join(dir, '\u{1F642}.txt'), `${b}\n`);
+  t.deepEqual((await collect(readCorpus(dir))).map((p) => p.text), [b, a]);
+  const missing = join(dir, 'nothing');
+  const e1 = await t.throwsAsync(collect(readCorpus(missing)), { instanceOf: FormatError });
+  t.is((e1 as FormatError & { path?: string }).path, missing);
+  const empty = join(dir, 'empty');
+  mkdirSync(empty);
+  const e2 = await t.throwsAsync(checkCorpus(empty), { instanceOf: FormatError });
+  t.is((e2 as FormatError & { path?: string }).path, empty);
+  t.throws(() => paragraphText(Object.assign(() => 0, { text: 'a' }), 'paragraphs[0]'), bad(/^Expected paragraph \(a string or \{ text \}\) for paragraphs\[0\] but received a function/));
+});
