@@ -83,3 +83,21 @@ test('chunkBytes in [1, 2^30]; path a string; a missing file or a folder is a Fo
   mkdirSync(dir);
   await t.throwsAsync(read(dir), { instanceOf: FormatError, message: new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) });
 });
+
+test('invalid UTF-8 after a first empty line is reported on its own line', async (t) => {
+  const file = join(tmp(), 'empty-first.txt');
+  writeFileSync(file, Buffer.concat([Buffer.from('\nok\n'), Buffer.from([0xff]), Buffer.from('\n')]));
+  await t.throwsAsync(read(file), { instanceOf: FormatError, message: `${file}:3: invalid UTF-8` });
+  const second = join(tmp(), 'empty-first-2.txt');
+  writeFileSync(second, Buffer.concat([Buffer.from('\n'), Buffer.from([0xff])]));
+  await t.throwsAsync(read(second), { instanceOf: FormatError, message: `${second}:2: invalid UTF-8` });
+});
+
+test('a read error in the middle of the stream is a FormatError naming the file (Linux: /proc/self/mem reads EIO)', async (t) => {
+  if (process.platform !== 'linux') {
+    t.pass('needs /proc/self/mem');
+    return;
+  }
+  const error = await t.throwsAsync(read('/proc/self/mem'), { instanceOf: FormatError, message: '/proc/self/mem: EIO: i/o error, read' });
+  t.is((error as FormatError & { path?: string }).path, '/proc/self/mem');
+});
