@@ -17,7 +17,7 @@ const units = 'dist/test/hardening/mutation-units.test.js';
 const mut = (name) => `dist/test/mutation/${name}.test.js`;
 /** Each module: what Stryker mutates and the (fast, model-free) tests that must catch it. */
 export const modules = {
-  'lib/text': { globs: ['lib/text/**/*.ts'], tests: ['dist/test/text/*.test.js', units, 'dist/test/hardening/mutation-text.test.js', mut('text'), mut('tokenizer'), mut('batch'), mut('stop-text'), mut('pretoken-cache')] },
+  'lib/text': { globs: ['lib/text/**/*.ts'], tests: ['dist/test/text/*.test.js', units, 'dist/test/hardening/mutation-text.test.js', mut('text'), mut('tokenizer'), mut('batch'), mut('stop-text'), mut('pretoken-cache'), mut('hf-tokenizer-async')] },
   'lib/io': { globs: ['lib/io/**/*.ts'], tests: ['dist/test/io/*.test.js', units, 'dist/test/hardening/mutation-io.test.js', 'dist/test/hardening/zip-crc.test.js', mut('safetensors'), mut('zip'), mut('json'), mut('torch-checkpoint'), mut('hub-pure')] },
   'lib/data': { globs: ['lib/data/**/*.ts'], tests: ['dist/test/data/*.test.js', 'dist/test/hardening/mutation-data.test.js', mut('data'), mut('packed'), mut('token-rows'), mut('sentence-dataset'), mut('paragraph-dataset'), mut('position'), mut('corpus'), mut('lines'), mut('brown')] },
   'lib/train/schedule.ts': { globs: ['lib/train/schedule.ts'], tests: ['dist/test/train/schedule.test.js', 'dist/test/hardening/mutation-schedule.test.js'] },
@@ -48,6 +48,8 @@ export const files = {
   'lib/text/stopText.ts': ['dist/test/serve/engine-stoptext.test.js', mut('stop-text')],
   'lib/text/PretokenCache.ts': [mut('pretoken-cache')],
   'lib/text/byteLevelJson.ts': [mut('tokenizer')],
+  'lib/text/hfTokenizerAsync.ts': [mut('hf-tokenizer-async')],
+  'lib/text/tokenizerWorker.ts': [mut('hf-tokenizer-async')],
   'lib/data/tokenRows.ts': [mut('token-rows')],
   'lib/data/SentenceDataset.ts': [mut('sentence-dataset')],
   'lib/data/ParagraphDataset.ts': [mut('paragraph-dataset')],
