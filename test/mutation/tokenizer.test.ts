@@ -194,6 +194,12 @@ test('errors of fromPretrained carry the path they name', async (t) => {
   t.is(path(e1), join(broken, 'tokenizer.json'));
   const pair = folder({ 'vocab.json': JSON.stringify({ a: 0 }), 'merges.txt': '#version: 0.2\na b\n' });
   t.is(path(await t.throwsAsync(Tokenizer.fromPretrained(pair), { instanceOf: FormatError })), pair);
+  // A file the binding itself refuses (after the worker parsed it): the message and path of fromPretrained's own FormatError.
+  const json = JSON.parse(tokenizerJson()) as { model: Record<string, unknown> };
+  json.model.dropout = 'high';
+  const refused = folder({ 'tokenizer.json': JSON.stringify(json) });
+  const e2 = await t.throwsAsync(Tokenizer.fromPretrained(refused), { instanceOf: FormatError, message: new RegExp(`^${join(refused, 'tokenizer.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} could not be loaded: .+`) });
+  t.is(path(e2), join(refused, 'tokenizer.json'));
   const empty = folder({});
   t.is(path(await t.throwsAsync(Tokenizer.fromPretrained(empty), { instanceOf: FormatError })), empty);
   const mergesOnly = folder({ 'merges.txt': '#version: 0.2\na b\n' });
