@@ -10,6 +10,7 @@ import test from 'ava';
 
 import { brownDir, brownParagraphs, brownSentences, detokenizeBrown, readBrown } from '../../lib/data/brown.js';
 import { readPlainText, type Paragraph } from '../../lib/data/corpus.js';
+import { firstBrown } from './brownText.js';
 import { InvalidArgumentError } from '../../lib/errors/InvalidArgumentError.js';
 import { segment } from '../../lib/text/segment.js';
 import { Tokenizer } from '../../lib/text/Tokenizer.js';
@@ -36,7 +37,8 @@ test('readBrown: the tagged blocks of the corpus files, detokenized, joined by o
   const files = readdirSync(dir).filter((f) => /^c[a-r]\d\d$/.test(f)).sort();
   t.is(files.length, 500);
   const want: Paragraph[] = [];
-  for (const name of files.slice(0, 2)) {
+  // Through ca32: ca19 has a line of only whitespace (a paragraph break), ca32 ends without a blank line.
+  for (const name of files.slice(0, 32)) {
     for await (const p of readPlainText(join(dir, name))) {
       want.push({ text: p.text.split('\n').map(detokenizeBrown).join(' '), source: { path: `brown/${name}`, line: p.source.line } });
     }
@@ -50,6 +52,8 @@ test('readBrown: the tagged blocks of the corpus files, detokenized, joined by o
   t.deepEqual(got[0]!.source, { path: 'brown/ca01', line: 3 });
   t.true(got[0]!.text.startsWith('The Fulton County Grand Jury said Friday'));
   t.true(want.some((p) => p.text.includes('" ') && p.source.path === 'brown/ca02'));
+  t.is(want.at(-1)!.source.path, 'brown/ca32');
+  t.true(want.every((p) => p.text.length > 0 && !p.text.startsWith(' ') && !p.text.endsWith(' ')));
 });
 
 test('brownSentences: the first segments of at most maxTokens tokens, in corpus order; arguments named', async (t) => {
@@ -86,6 +90,13 @@ test('brownParagraphs: 3..4 segments of at most 60 characters by default, in cor
   t.deepEqual(await brownParagraphs(3, { minSentences: 1, maxSentences: 2, maxChars: 80 }), await pick(3, 1, 2, 80));
   t.deepEqual(await brownParagraphs(2, { minSentences: 3, maxSentences: 3, maxChars: 61 }), await pick(2, 3, 3, 61));
   t.deepEqual(await brownParagraphs(0), []);
+  // maxChars is inclusive: the first paragraph qualifies with its longest segment's length, not one less.
+  const [first] = await firstBrown(1);
+  const segs = segment(first!);
+  const longest = Math.max(...segs.map((x) => x.length));
+  const exact = { minSentences: segs.length, maxSentences: segs.length, maxChars: longest };
+  t.deepEqual(await brownParagraphs(1, exact), [first]);
+  t.notDeepEqual(await brownParagraphs(1, { ...exact, maxChars: longest - 1 }), [first]);
   await t.throwsAsync(brownParagraphs(-1), bad('Expected integer >= 0 for count but received -1 of type number'));
   await t.throwsAsync(brownParagraphs(1, any(2)), bad(/^Expected options object for options but received 2/));
   await t.throwsAsync(brownParagraphs(1, { minSentences: -1 }), bad(/for minSentences but received -1/));
