@@ -4,6 +4,7 @@
  * (added-token text, recent Unicode letters, every kind of whitespace), with a cache small enough
  * to be emptied between calls; and which tokenizer.json pipelines it supports.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import test from 'ava';
@@ -38,6 +39,21 @@ test('cached ids equal the binding\'s on Brown paragraphs and tricky text, with 
   }
   const noAdded = new PretokenCache(hf, []);
   t.notDeepEqual(rows(await noAdded.encodeBatch(['a</s>b'])), await reference(hf, ['a</s>b']), 'without the added tokens, their text is split like any text');
+});
+
+test('no special tokens from a post-processor, in the cached pieces or in the texts sent to the binding', async (t) => {
+  const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  json.post_processor = {
+    type: 'TemplateProcessing',
+    single: [{ SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+    pair: [{ SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+    special_tokens: { '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } },
+  };
+  const hf = HfTokenizer.fromString(JSON.stringify(json));
+  const texts = [...(await firstBrown(5)), 'a</s>b', '\u{323b0} ext H'];
+  const want = await reference(hf, texts);
+  t.true(want.every((r) => r[0] !== 2));
+  t.deepEqual(rows(await new PretokenCache(hf, ['<s>', '<pad>', '</s>', '<unk>']).encodeBatch(texts)), want);
 });
 
 test('supports: only the plain ByteLevel BPE pipeline', (t) => {
