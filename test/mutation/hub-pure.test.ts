@@ -22,7 +22,7 @@ test('parseModelId: ORG/NAME, a bare NAME, @revision; every name rule', (t) => {
   t.deepEqual(parseModelId('gpt2'), { repo: 'gpt2', revision: undefined });
   t.deepEqual(parseModelId('a.b_c/D-9@v1.0/rc'), { repo: 'a.b_c/D-9', revision: 'v1.0/rc' });
   t.deepEqual(parseModelId(`${'a'.repeat(96)}/x`), { repo: `${'a'.repeat(96)}/x`, revision: undefined });
-  for (const id of ['a/b/c', '-a/b', 'a./b', 'a/.b', 'a/b-', 'a--b/c', 'a/b..c', 'a b/c', '', 'a/', '/b', `${'a'.repeat(97)}/x`, 'a/b!', 'é/b']) {
+  for (const id of ['org/ab--c', 'org/ab..c', 'a/b/c', '-a/b', 'a./b', 'a/.b', 'a/b-', 'a--b/c', 'a/b..c', 'a b/c', '', 'a/', '/b', `${'a'.repeat(97)}/x`, 'a/b!', 'é/b']) {
     t.throws(() => parseModelId(id), bad(`${idWhat} for id but received '${id.length > 60 ? `${id.slice(0, 57)}...` : id}' of type string`), id);
   }
   t.throws(() => parseModelId(5, 'model'), bad(`${idWhat} for model but received 5 of type number`));
