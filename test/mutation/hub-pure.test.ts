@@ -51,6 +51,7 @@ test('checkRevision: a path under refs/, nothing that escapes it', (t) => {
 test('selectFiles: weights by preference, tokenizer.json else vocab + merges, the extras; what is missing, by kind', (t) => {
   const all = new Set(['config.json', 'model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json', 'tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'README.md']);
   t.deepEqual(selectFiles(all, 'OPT'), { files: ['config.json', 'model.safetensors.index.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'], index: 'model.safetensors.index.json', missing: [] });
+  t.deepEqual(selectFiles(all, 'SentenceVAE').files, ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']);
   t.deepEqual(selectFiles(all, 'SLLM'), { files: ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'], index: undefined, missing: [] });
   const bin = new Set(['config.json', 'pytorch_model.bin', 'vocab.json', 'merges.txt']);
   t.deepEqual(selectFiles(bin, 'OPT'), { files: ['config.json', 'pytorch_model.bin', 'vocab.json', 'merges.txt'], index: undefined, missing: [] });
