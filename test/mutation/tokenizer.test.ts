@@ -233,3 +233,17 @@ test('copyFilesTo the folder it was loaded from leaves the files whole', async (
   await tok.copyFilesTo(copy);
   t.is(readFileSync(join(copy, 'tokenizer.json'), 'utf8'), tokenizerJson());
 });
+
+test('vocab.json + merges.txt of the shipped vocabulary: the same tokenizer as its tokenizer.json, on Brown text, special tokens and spaces', async (t) => {
+  const source = JSON.parse(tokenizerJson()) as { model: { vocab: Record<string, number>; merges: string[] } };
+  const dir = folder({ 'vocab.json': JSON.stringify(source.model.vocab), 'merges.txt': `#version: 0.2\n${source.model.merges.join('\n')}\n` });
+  const pair = await Tokenizer.fromPretrained(dir);
+  const builtin = await Tokenizer.builtin('gpt2-opt-4k');
+  const texts = [...(await firstBrown(6)), 'a </s> b', 'x</s>  y <pad>z', '  two  spaces ', 'Hello', "it's 12,345 don't"];
+  t.deepEqual(await pair.encodeUncached(texts), await builtin.encodeUncached(texts));
+  t.deepEqual(await pair.encodeBatch(texts), await builtin.encodeBatch(texts));
+  const ids = await builtin.encodeBatch(texts);
+  t.deepEqual(await pair.decodeBatch(ids), await builtin.decodeBatch(ids));
+  t.deepEqual(await pair.decodeBatch(ids, { skipSpecialTokens: false }), await builtin.decodeBatch(ids, { skipSpecialTokens: false }));
+  t.is(await pair.decode(await pair.encode('a </s> b')), 'a  b');
+});
