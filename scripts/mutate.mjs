@@ -17,9 +17,9 @@ const units = 'dist/test/hardening/mutation-units.test.js';
 const mut = (name) => `dist/test/mutation/${name}.test.js`;
 /** Each module: what Stryker mutates and the (fast, model-free) tests that must catch it. */
 export const modules = {
-  'lib/text': { globs: ['lib/text/**/*.ts'], tests: ['dist/test/text/*.test.js', units, 'dist/test/hardening/mutation-text.test.js', mut('text')] },
-  'lib/io': { globs: ['lib/io/**/*.ts'], tests: ['dist/test/io/*.test.js', units, 'dist/test/hardening/mutation-io.test.js', 'dist/test/hardening/zip-crc.test.js', mut('safetensors'), mut('zip'), mut('json'), mut('torch-checkpoint')] },
-  'lib/data': { globs: ['lib/data/**/*.ts'], tests: ['dist/test/data/*.test.js', 'dist/test/hardening/mutation-data.test.js', mut('data')] },
+  'lib/text': { globs: ['lib/text/**/*.ts'], tests: ['dist/test/text/*.test.js', units, 'dist/test/hardening/mutation-text.test.js', mut('text'), mut('tokenizer'), mut('batch'), mut('stop-text'), mut('pretoken-cache'), mut('hf-tokenizer-async')] },
+  'lib/io': { globs: ['lib/io/**/*.ts'], tests: ['dist/test/io/*.test.js', units, 'dist/test/hardening/mutation-io.test.js', 'dist/test/hardening/zip-crc.test.js', mut('safetensors'), mut('zip'), mut('json'), mut('torch-checkpoint'), mut('hub-pure'), mut('hub-progress')] },
+  'lib/data': { globs: ['lib/data/**/*.ts'], tests: ['dist/test/data/*.test.js', 'dist/test/hardening/mutation-data.test.js', mut('data'), mut('packed'), mut('token-rows'), mut('sentence-dataset'), mut('paragraph-dataset'), mut('position'), mut('corpus'), mut('lines'), mut('brown')] },
   'lib/train/schedule.ts': { globs: ['lib/train/schedule.ts'], tests: ['dist/test/train/schedule.test.js', 'dist/test/hardening/mutation-schedule.test.js'] },
   'lib/models/sampling.ts': { globs: ['lib/models/sampling.ts'], tests: [units] },
   'lib/validate.ts': { globs: ['lib/validate.ts'], tests: ['dist/test/foundation/errors.test.js', 'dist/test/hardening/mutation-validate.test.js'] },
@@ -35,9 +35,28 @@ export const files = {
   'lib/io/zip.ts': [mut('zip')],
   'lib/io/json.ts': [mut('json')],
   'lib/io/torchCheckpoint.ts': [mut('torch-checkpoint')],
+  'lib/io/hub/repoId.ts': [mut('hub-pure')],
+  'lib/io/hub/select.ts': [mut('hub-pure')],
+  'lib/io/hub/options.ts': [mut('hub-pure')],
+  'lib/io/hub/progress.ts': ['dist/test/hub/progress.test.js', mut('hub-progress')],
   'lib/text/ids.ts': ['dist/test/hardening/fuzz-helpers.test.js'],
   'lib/text/pieces.ts': ['dist/test/text/batch.test.js', 'dist/test/hardening/fuzz-helpers.test.js', mut('pieces')],
   'lib/data/rng.ts': ['dist/test/hardening/fuzz-helpers.test.js', 'dist/test/text/batch.test.js', mut('rng')],
+  'lib/data/packed.ts': [mut('packed')],
+  'lib/text/Tokenizer.ts': [mut('tokenizer')],
+  'lib/text/batch.ts': ['dist/test/text/batch.test.js', mut('batch')],
+  'lib/text/stopText.ts': ['dist/test/serve/engine-stoptext.test.js', mut('stop-text')],
+  'lib/text/PretokenCache.ts': [mut('pretoken-cache')],
+  'lib/text/byteLevelJson.ts': [mut('tokenizer')],
+  'lib/text/hfTokenizerAsync.ts': [mut('hf-tokenizer-async')],
+  'lib/text/tokenizerWorker.ts': [mut('hf-tokenizer-async')],
+  'lib/data/tokenRows.ts': [mut('token-rows')],
+  'lib/data/SentenceDataset.ts': [mut('sentence-dataset')],
+  'lib/data/ParagraphDataset.ts': [mut('paragraph-dataset')],
+  'lib/data/position.ts': [mut('position')],
+  'lib/data/corpus.ts': [mut('corpus')],
+  'lib/data/lines.ts': [mut('lines')],
+  'lib/data/brown.ts': [mut('brown')],
 };
 for (const [file, tests] of Object.entries(files)) modules[file] = { globs: [file], tests };
 

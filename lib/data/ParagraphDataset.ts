@@ -36,7 +36,7 @@ export type ParagraphBatches = CursorBatches<IndexedParagraphBatch>;
  */
 export class ParagraphDataset {
   readonly #sentences: PackedSequences;
-  readonly #starts: number[] = [0]; // paragraph p = sentences starts[p] .. starts[p+1]
+  readonly #starts: number[]; // paragraph p = sentences starts[p] .. starts[p+1] (set by the constructor)
   readonly padId: number;
 
   private constructor(sentences: PackedSequences, starts: number[], tokenizer: Tokenizer) {

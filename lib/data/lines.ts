@@ -8,7 +8,10 @@ export interface Line {
   line: number;
 }
 
-const strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a U+FEFF that starts a decoded block. Without it every decode() call dropped
+// one, so a line starting with U+FEFF lost it only when it happened to start a read chunk (the
+// lines then depended on chunkBytes); the file's own BOM is dropped once, below.
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Finds the first line of `bytes` that is not valid UTF-8 (for the error message). */
 function firstBadLine(bytes: Buffer): { offset: number; column: number } {
