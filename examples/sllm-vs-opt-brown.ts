@@ -160,6 +160,7 @@ for (const variant of ['sllm', 'sllm-ce']) {
 }
 
 // Curves on one wall-time axis: held-out PPL (same tokens) and training loss of every run.
+await mkdir(docs, { recursive: true }); // --docs may name a folder that does not exist yet
 const colors: Record<string, string> = { opt: '#1f77b4', sllm: '#d62728', 'sllm-ce': '#2ca02c' };
 const panels = { eval: [] as Series[], train: [] as Series[] };
 for (const name of only) {
@@ -180,7 +181,6 @@ const report = {
   libtorch: info().libtorchVersion, minutes, recipe, schedule: scheduleKind, stopLoss, controls: { opt: controls, sllm: sllmControls },
   shape, svaeShape, heldOutParagraphs: held.size, runs: summaries,
 };
-await mkdir(docs, { recursive: true });
 await writeFile(join(docs, 'sllm-brown.json'), `${JSON.stringify(report, null, 2)}\n`);
 const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`);
 console.log('\n| model | parameters | updates | held-out PPL (same tokens) | content-token PPL | stop accuracy | base rate | stop precision | stop recall |');

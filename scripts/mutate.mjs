@@ -18,7 +18,7 @@ const mut = (name) => `dist/test/mutation/${name}.test.js`;
 /** Each module: what Stryker mutates and the (fast, model-free) tests that must catch it. */
 export const modules = {
   'lib/text': { globs: ['lib/text/**/*.ts'], tests: ['dist/test/text/*.test.js', units, 'dist/test/hardening/mutation-text.test.js', mut('text'), mut('tokenizer'), mut('batch'), mut('stop-text'), mut('pretoken-cache'), mut('hf-tokenizer-async')] },
-  'lib/io': { globs: ['lib/io/**/*.ts'], tests: ['dist/test/io/*.test.js', units, 'dist/test/hardening/mutation-io.test.js', 'dist/test/hardening/zip-crc.test.js', mut('safetensors'), mut('zip'), mut('json'), mut('torch-checkpoint'), mut('hub-pure'), mut('hub-progress')] },
+  'lib/io': { globs: ['lib/io/**/*.ts'], tests: ['dist/test/io/*.test.js', units, 'dist/test/hardening/mutation-io.test.js', 'dist/test/hardening/zip-crc.test.js', mut('safetensors'), mut('zip'), mut('json'), mut('torch-checkpoint'), mut('hub-pure'), mut('hub-options'), mut('hub-progress')] },
   'lib/data': { globs: ['lib/data/**/*.ts'], tests: ['dist/test/data/*.test.js', 'dist/test/hardening/mutation-data.test.js', mut('data'), mut('packed'), mut('token-rows'), mut('sentence-dataset'), mut('paragraph-dataset'), mut('position'), mut('corpus'), mut('lines'), mut('brown')] },
   'lib/train/schedule.ts': { globs: ['lib/train/schedule.ts'], tests: ['dist/test/train/schedule.test.js', 'dist/test/hardening/mutation-schedule.test.js'] },
   'lib/models/sampling.ts': { globs: ['lib/models/sampling.ts'], tests: [units] },
@@ -37,7 +37,7 @@ export const files = {
   'lib/io/torchCheckpoint.ts': [mut('torch-checkpoint')],
   'lib/io/hub/repoId.ts': [mut('hub-pure')],
   'lib/io/hub/select.ts': [mut('hub-pure')],
-  'lib/io/hub/options.ts': [mut('hub-pure')],
+  'lib/io/hub/options.ts': [mut('hub-pure'), mut('hub-options')],
   'lib/io/hub/progress.ts': ['dist/test/hub/progress.test.js', mut('hub-progress')],
   'lib/text/ids.ts': ['dist/test/hardening/fuzz-helpers.test.js'],
   'lib/text/pieces.ts': ['dist/test/text/batch.test.js', 'dist/test/hardening/fuzz-helpers.test.js', mut('pieces')],

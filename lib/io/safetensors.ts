@@ -67,7 +67,9 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
     const raw = Buffer.alloc(headerBytes);
     await file.read(raw, 0, headerBytes, 8);
     try {
-      json = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      // ignoreBOM: a leading U+FEFF stays in the text and JSON.parse refuses it, as the reference
+      // reader (serde_json) does; without it the decoder dropped it silently.
+      json = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(raw);
     } catch {
       bad(path, 'the header is not valid UTF-8');
     }
