@@ -65,7 +65,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     out.Set("openmp", at::hasOpenMP());
     out.Set("mkl", at::hasMKL());
     out.Set("mkldnn", at::hasMKLDNN());
-    out.Set("threads", at::get_num_threads());
+    out.Set("threads", configured_threads());
     out.Set("interopThreads", at::get_num_interop_threads());
 
     Napi::Array devices = Napi::Array::New(env);

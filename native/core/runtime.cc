@@ -14,8 +14,10 @@ std::atomic<int> g_threads{0};
 
 void set_threads(int count) {
   if (count < 1) fail(ErrorCode::InvalidArgument, "Expected a positive thread count but received " + std::to_string(count));
+  // Only recorded here: the compute thread applies it before its next call (apply_threads), and
+  // applying it on the main thread cost the event loop ~5 ms (at::set_num_threads builds
+  // LibTorch's thread pool: perf, the first model load).
   g_threads.store(count);
-  at::set_num_threads(count);
 }
 
 int configured_threads() {

@@ -15,10 +15,10 @@
  * - the first load of a fresh process ≤ 250 ms (dlopen on a worker thread; measured 4-110 ms);
  * - OPT.dispose / SLLM.dispose ≤ 100 ms (the memory is freed on the compute thread; measured
  *   0-2 ms; freeing it on the main thread took 100-180 ms at opt-125m's size on a quiet machine);
- * - OPT.load / SLLM.fromOpt / SLLM.load ≤ 1500 ms, a guard against multi-second blocks only: what
- *   remains there is the free of the single largest loaded tensor (154 MB) on the main thread,
- *   25-70 ms at load ~17 and up to ~850 ms at load ~28 (the kernel's page freeing competes for the
- *   cores); removing it needs the native change described in docs/architecture.md. The old code
+ * - OPT.load / SLLM.fromOpt / SLLM.load ≤ 1500 ms, a guard against multi-second blocks only: on a
+ *   crowded machine the busy time also counts the main thread's preemption while it runs (the
+ *   quiet-machine stretches, 1-10 ms since every tensor free and the tokenizer's duplicates left
+ *   the main thread, are in docs/architecture.md "Loading off the event loop"). The old code
  *   fails the tokenizer and first-load bounds by 15-30×; these three it exceeded only under load.
  * The quiet-machine numbers come from `node dist/bench/event-loop.js --shape 125m`.
  */
