@@ -4,6 +4,8 @@
  * before it prints anything or loads a model.
  */
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
+import type { InferenceDType } from '../models/inferenceDType.js';
+import { resolveDevice } from '../runtime.js';
 import type { Device } from '../tensor/Tensor.js';
 import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.js';
 
@@ -52,6 +54,21 @@ export function deviceFlag(f: Flags, name = 'device'): Device | undefined {
 }
 
 export const dtypes = ['float32', 'bfloat16', 'float16'] as const;
+
+/** --dtype of the commands that only run a model (generate, serve). */
+export const inferenceDtypes = ['auto', 'float32', 'bfloat16', 'float16', 'int8'] as const;
+
+/**
+ * --dtype of generate and serve. 'auto', the default, is int8 on the CPU — the fastest precision
+ * whose accuracy is within issue 13's bars on the trained Brown models (docs/benchmarks.md,
+ * "Accuracy") — and float32 on CUDA (int8 is a CPU path). Training commands keep float32: int8
+ * weights cannot train.
+ */
+export function inferenceDtypeFlag(f: Flags, device: Device): InferenceDType {
+  const v = oneOfFlag(f, 'dtype', inferenceDtypes) ?? 'auto';
+  if (v !== 'auto') return v;
+  return resolveDevice(device) === 'cpu' ? 'int8' : 'float32';
+}
 export const ampModes = ['off', 'bf16', 'fp16'] as const;
 
 /** --temperature, --top-k, --top-p, --seed, --sample: the sampling flags shared by generate and reconstruct. */

@@ -4,7 +4,7 @@ import { OPT } from '../models/OPT.js';
 import { SLLM } from '../models/SLLM.js';
 import { invalid } from '../validate.js';
 import { parseFlags } from './args.js';
-import { deviceFlag, dtypes, intFlag, oneOfFlag, positiveFlag, requiredFlag, samplingFlagKinds, samplingFlags } from './flags.js';
+import { deviceFlag, inferenceDtypeFlag, intFlag, positiveFlag, requiredFlag, samplingFlagKinds, samplingFlags } from './flags.js';
 import { rejectSentenceVae } from './modelFolder.js';
 import { localFolder } from './localFolder.js';
 
@@ -26,7 +26,7 @@ export const generateUsage = `Usage: sentencevae generate --model <dir> --prompt
   --no-repeat-sentences  SLLM: never repeat a sentence of the context
   --stop <text>          end at this string (cut before it)
   --device <cpu|cuda|cuda:N|auto> (default: cpu)
-  --dtype <float32|bfloat16|float16> (default: float32)
+  --dtype <auto|float32|bfloat16|float16|int8> (default: auto = int8 on the CPU, float32 on CUDA)
 
 A SentenceVAE folder does not generate: use \`sentencevae reconstruct\` or \`encode\` with it.
 Ctrl-C stops after the current step (exit code 130).`;
@@ -59,7 +59,8 @@ export async function generate(argv: readonly string[]): Promise<number> {
     ...(noRepeatNgramSize !== undefined ? { noRepeatNgramSize } : {}),
     ...(typeof f.stop === 'string' ? { stop: f.stop } : {}),
   };
-  const placement = { device: deviceFlag(f) ?? 'cpu', dtype: oneOfFlag(f, 'dtype', dtypes) ?? 'float32' };
+  const device = deviceFlag(f) ?? 'cpu';
+  const placement = { device, dtype: inferenceDtypeFlag(f, device) };
   const model = await localFolder(modelFlag, 'model');
   rejectSentenceVae(model, 'generate');
   const sllm = SLLM.isSllmFolder(model);

@@ -7,7 +7,7 @@ import { SLLM } from '../models/SLLM.js';
 import { Engine } from '../serve/index.js';
 import { createServer } from '../serve/http/index.js';
 import { parseFlags } from './args.js';
-import { deviceFlag, dtypes, intFlag, numFlag, oneOfFlag } from './flags.js';
+import { deviceFlag, inferenceDtypeFlag, intFlag, numFlag } from './flags.js';
 import { rejectSentenceVae } from './modelFolder.js';
 import { hubRepoName, localFolder } from './localFolder.js';
 
@@ -25,7 +25,7 @@ export const serveUsage = `Usage: sentencevae serve --model <dir> [flags]
   --timeout-ms N         end a request this long after it arrived, queue included (default: none)
   --grace-ms N           on SIGTERM/SIGINT, how long in-flight requests may finish (default: 10000)
   --device <cpu|cuda|cuda:N|auto> (default: cpu)
-  --dtype <float32|bfloat16|float16> (default: float32)
+  --dtype <auto|float32|bfloat16|float16|int8> (default: auto = int8 on the CPU, float32 on CUDA)
 
 Endpoints: POST /v1/completions, POST /v1/chat/completions, GET /v1/models, GET /health, GET /metrics.
 SIGTERM or SIGINT: new requests get 503, in-flight ones finish (or are cut after --grace-ms), exit 0;
@@ -50,7 +50,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
   numFlag(f, 'timeout-ms', 1, 2 ** 31 - 1);
   numFlag(f, 'grace-ms', 0);
   const apiKey = (f['api-key'] as string | undefined) ?? process.env.SENTENCEVAE_API_KEY;
-  const placement = { device: deviceFlag(f) ?? 'cpu', dtype: oneOfFlag(f, 'dtype', dtypes) ?? 'float32' };
+  const device = deviceFlag(f) ?? 'cpu';
+  const placement = { device, dtype: inferenceDtypeFlag(f, device) };
   // A snapshot folder is named by a commit hash: an hf: model is named after its repository.
   const repoName = hubRepoName(f.model, 'model');
   const dir = await localFolder(f.model, 'model');
@@ -89,7 +90,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     });
     const address = await server.listen({ host: (f.host as string | undefined) ?? '127.0.0.1', port: (f.port as number | undefined) ?? 8080 });
     const s = engine.stats();
-    console.log(`sentencevae serve: ${modelName} (${s.kind}, ${s.slots} slots, queue ${s.maxQueue}) listening on ${address}`);
+    console.log(`sentencevae serve: ${modelName} (${s.kind}, ${model.dtype} on ${model.device}, ${s.slots} slots, queue ${s.maxQueue}) listening on ${address}`);
     const signal = await stop;
     console.log(`sentencevae serve: ${signal}: draining (busy ${engine.stats().busySlots}, queued ${engine.stats().queued})`);
     await server.close();
