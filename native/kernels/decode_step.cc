@@ -257,9 +257,13 @@ at::Tensor layer_step(const PreparedLayer& p, const at::Tensor& x_in, at::Tensor
             float s = 0;
             if (bf16) {
               const at::BFloat16* kr = reinterpret_cast<const at::BFloat16*>(kc) + base + j * hd;
+              // omp simd: lets the compiler split the float sum over vector lanes (without it
+              // the reduction is one serial add chain, ~4% of a 1.3b int8 step in the profile).
+#pragma omp simd reduction(+ : s)
               for (int64_t e = 0; e < hd; e++) s += qv[e] * static_cast<float>(kr[e]);
             } else {
               const float* kr = reinterpret_cast<const float*>(kc) + base + j * hd;
+#pragma omp simd reduction(+ : s)
               for (int64_t e = 0; e < hd; e++) s += qv[e] * kr[e];
             }
             // As LibTorch's (and Hugging Face OPT's) bfloat16 matmul: the score stored in bfloat16
