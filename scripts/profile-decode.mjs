@@ -3,6 +3,7 @@
 // profiler (perf record -g -p <pid>) sees (almost) only decode steps.
 //   node scripts/profile-decode.mjs --shape 1.3b --dtype int8 --tokens 64 [--batch 1] [--threads 2]
 // Prints "ready <pid>" on stderr when the warm-up is done, and the tok/s at the end.
+// --scaling R: R rounds alternating batch 1, 8 and 16 (fused step on), medians and b8 / b1, b16 / b1.
 // --compare R: instead, R alternating rounds of the fused decode step (kernels.setFused(true))
 // and the LibTorch step (false) in this one process; prints both medians and their ratio.
 import { OPT, Tokenizer, setThreads } from '../dist/lib/index.js';
@@ -23,15 +24,22 @@ const tokenizer = await Tokenizer.builtin('gpt2-opt');
 const opt = await OPT.create(config, { tokenizer, seed: 1, dtype });
 const prompt = [2, ...Array.from({ length: 15 }, (_, i) => 1000 + 37 * i)];
 const inputIds = Array.from({ length: batch }, () => prompt);
-const rate = async () => {
+const rate = async (b = batch) => {
+  const ids = Array.from({ length: b }, () => prompt);
   const t0 = performance.now();
-  await opt.decodeSteps({ inputIds }, { maxNewTokens: tokens, ignoreEos: true });
-  return (batch * tokens) / ((performance.now() - t0) / 1000);
+  await opt.decodeSteps({ inputIds: ids }, { maxNewTokens: tokens, ignoreEos: true });
+  return (b * tokens) / ((performance.now() - t0) / 1000);
 };
+const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 await opt.decodeSteps({ inputIds }, { maxNewTokens: 4, ignoreEos: true });
 const label = `${shape} ${dtype} b${batch}${arg('threads') ? ` ${arg('threads')} thread(s)` : ''}`;
-if (compare > 0) {
-  const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const scaling = Number(arg('scaling', '0'));
+if (scaling > 0) {
+  const rates = { 1: [], 8: [], 16: [] };
+  for (let r = 0; r < scaling; r++) for (const b of [1, 8, 16]) rates[b].push(await rate(b));
+  const [m1, m8, m16] = [med(rates[1]), med(rates[8]), med(rates[16])];
+  console.log(`${shape} ${dtype} fused=${callSync(() => addon().kernels.fused())}: b1 ${m1.toFixed(1)}, b8 ${m8.toFixed(1)}, b16 ${m16.toFixed(1)} tok/s; b8 / b1 ${(m8 / m1).toFixed(2)}x, b16 / b1 ${(m16 / m1).toFixed(2)}x (medians of ${scaling} alternating rounds; prefill of 16 included)`);
+} else if (compare > 0) {
   const fused = [], plain = [];
   for (let r = 0; r < compare; r++) {
     callSync(() => addon().kernels.setFused(true));
