@@ -86,7 +86,7 @@ std::vector<std::pair<const void*, int64_t>> key_of(const LayerSource& s) {
     add_key(key, l->scale);
     add_key(key, l->bias);
   }
-  for (const at::Tensor* t : {&s.norm1_w, &s.norm1_b, &s.norm2_w, &s.norm2_b}) add_key(key, *t);
+  for (const at::Tensor* t : {&s.norm1_w, &s.norm1_b, &s.norm2_w, &s.norm2_b, &s.normx_w, &s.normx_b}) add_key(key, *t);
   return key;
 }
 
@@ -163,13 +163,14 @@ void prepare(PreparedLayer& p, const LayerSource& s) {
   const int64_t h = s.q.w.size(1);
   p.n1w = float_param(s.norm1_w, h, 1.0f), p.n1b = float_param(s.norm1_b, h, 0.0f);
   p.n2w = float_param(s.norm2_w, h, 1.0f), p.n2b = float_param(s.norm2_b, h, 0.0f);
+  p.nxw = float_param(s.normx_w, h, 1.0f), p.nxb = float_param(s.normx_b, h, 0.0f);
   p.heads = s.heads, p.eps = s.eps, p.pre_norm = s.pre_norm, p.gelu = s.gelu;
   p.key = std::move(key);
   p.ready = true;
 }
 
 at::Tensor layer_step(const PreparedLayer& p, const at::Tensor& x_in, at::Tensor& k_cache, at::Tensor& v_cache, int64_t past, const at::Tensor& mask_in,
-                      Path path) {
+                      Path path, const at::Tensor& cross) {
   const at::Tensor x = x_in.contiguous();
   const int64_t B = x.size(0), T = x.size(1), H = x.size(2), n = B * T;
   const int64_t heads = p.heads, hd = H / heads, cap = k_cache.size(2), S = past + T, F = p.fc1.w.size(0);
@@ -310,6 +311,24 @@ at::Tensor layer_step(const PreparedLayer& p, const at::Tensor& x_in, at::Tensor
     for (int64_t r = 0; r < n; r++) layer_norm(hbuf.data() + r * H, H, n1w, n1b, p.eps, a.data() + r * H);
     round_to(a.data(), n * H, bf16);
     std::swap(hbuf, a);  // hbuf: the normalized residual stream
+  }
+
+  // ---- the SentenceVAE decoder's cross-attention constant: + cross (then LN, post-LN) ----
+  if (cross.defined()) {
+    if (cross.numel() != B * H) fail(ErrorCode::Shape, "Expected a cross-attention constant [" + std::to_string(B) + ", 1, " + std::to_string(H) + "] but received " + c10::str(cross.sizes()));
+    std::vector<float> c(B * H);
+    load(cross.to(d).contiguous(), c.data());
+    for (int64_t r = 0; r < n; r++) {
+      for (int64_t i = 0; i < H; i++) hbuf[r * H + i] += c[(r / T) * H + i];
+    }
+    round_to(hbuf.data(), n * H, bf16);
+    if (!p.pre_norm) {
+      const float* nxw = p.nxw.data_ptr<float>();
+      const float* nxb = p.nxb.data_ptr<float>();
+      for (int64_t r = 0; r < n; r++) layer_norm(hbuf.data() + r * H, H, nxw, nxb, p.eps, a.data() + r * H);
+      round_to(a.data(), n * H, bf16);
+      std::swap(hbuf, a);
+    }
   }
 
   // ---- FFN: LN (pre-LN), fc1 + bias + activation, fc2 + bias, + residual ----

@@ -39,6 +39,9 @@ struct LinearRef {
 struct LayerSource {
   LinearRef q, k, v, out, fc1, fc2;
   at::Tensor norm1_w, norm1_b, norm2_w, norm2_b;  // self_attn_layer_norm, final_layer_norm
+  // The SentenceVAE's decoder blocks: a per-row constant `cross` (layer_step's argument) is added
+  // after the self-attention residual; post-LN blocks then normalize with this (undefined for OPT).
+  at::Tensor normx_w, normx_b;                    // encoder_attn_layer_norm
   int64_t heads = 1;
   double eps = 1e-5;
   bool pre_norm = true;
@@ -51,7 +54,7 @@ struct LayerSource {
 // reloading between generations never leaves a stale copy.
 struct PreparedLayer {
   LinearRef q, k, v, out, fc1, fc2;       // w / scale contiguous; bias float32 [out] (zeros if none)
-  at::Tensor n1w, n1b, n2w, n2b;          // float32 [H]
+  at::Tensor n1w, n1b, n2w, n2b, nxw, nxb;  // float32 [H] (nx*: post-LN blocks with cross only)
   int64_t heads = 1;
   double eps = 1e-5;
   bool pre_norm = true, gelu = false;
@@ -69,8 +72,9 @@ void prepare(PreparedLayer& p, const LayerSource& s);
 // The fused step: x [B, t, H] (the model dtype), k/v caches [B, heads, capacity, head_dim] with
 // `past` valid positions (the new keys/values are written at past .. past + t - 1), `mask`
 // additive float broadcastable to [B, 1, t, past + t] or undefined. Returns [B, t, H] in x's
-// dtype. The caller advances the cache length.
+// dtype. `cross` (the SentenceVAE decoder's cross-attention constant, [B, 1, H] of x's dtype) is
+// added after the self-attention residual when defined. The caller advances the cache length.
 at::Tensor layer_step(const PreparedLayer& p, const at::Tensor& x, at::Tensor& k_cache, at::Tensor& v_cache, int64_t past,
-                      const at::Tensor& mask, Path path);
+                      const at::Tensor& mask, Path path, const at::Tensor& cross = {});
 
 }  // namespace svae::kernels
