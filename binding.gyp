@@ -17,8 +17,9 @@
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++1y", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-sign-compare",
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-sign-compare", "-fopenmp",
                     "<!@(node scripts/gyp-torch.mjs cflags)"],
+      "ldflags": ["-fopenmp"],
       "libraries": ["<!@(node scripts/gyp-torch.mjs libraries)"]
     }
   ]

@@ -73,6 +73,11 @@ export interface NativeKernels {
   linear(x: NativeTensor, weight: NativeTensor, scale: NativeTensor | null, bias: NativeTensor | null, path: NativeKernelPath): Promise<NativeTensor>;
   quantize(weight: NativeTensor): Promise<{ weight: NativeTensor; scale: NativeTensor }>;
   dequantize(weight: NativeTensor, scale: NativeTensor): Promise<NativeTensor>;
+  /** The fused decode step of OPT layers (native/kernels/decode_step.h) on or off for the whole process (SENTENCEVAE_FUSED=0 starts it off). */
+  setFused(on: boolean): void;
+  fused(): boolean;
+  /** How many threads one parallel loop of the addon's own kernels runs on (1 when built without OpenMP), next to the configured count. */
+  parallelThreads(): Promise<{ configured: number; used: number }>;
   /** Best of `repeats` multithreaded streaming reads of a `megabytes` buffer. */
   readBandwidth(megabytes: number, repeats: number): Promise<{ readGBs: number; seconds: number; threads: number }>;
 }

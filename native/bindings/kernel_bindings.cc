@@ -10,6 +10,7 @@
 #include "bindings/trainable_bindings.h"
 #include "kernels/bandwidth.h"
 #include "kernels/cpu_path.h"
+#include "kernels/decode_step.h"
 #include "kernels/linear.h"
 #include "kernels/quantize.h"
 
@@ -57,6 +58,43 @@ Napi::Value SetPath(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     kernels::set_path(args::string(info, 0, "path"));
     return info.Env().Undefined();
+  });
+}
+
+// setFused(on): the fused decode step of the OPT layers (kernels/decode_step.h) on or off for
+// every model in the process; fused() -> whether it is on.
+Napi::Value SetFused(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsBoolean()) fail(ErrorCode::InvalidArgument, "Expected a boolean for on but received " + args::describe(info.Length() > 0 ? info[0] : info.Env().Undefined()));
+    kernels::set_fused(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
+  });
+}
+Napi::Value Fused(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), kernels::fused_enabled()); });
+}
+
+// parallelThreads() -> Promise<{ configured, used }>: how many threads one at::parallel_for of
+// the addon's own code runs on, on the compute thread (1 when the addon is built without OpenMP,
+// whatever the configured count).
+Napi::Value ParallelThreads(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    return run_async(info.Env(), "svae.kernels.parallelThreads", []() -> Finish {
+      const int configured = at::get_num_threads();
+      std::vector<int> seen(static_cast<size_t>(std::max(configured, 1)), 0);
+      at::parallel_for(0, configured, 1, [&](int64_t a, int64_t b) {
+        const int id = at::get_thread_num();
+        if (id >= 0 && id < static_cast<int>(seen.size())) seen[static_cast<size_t>(id)] = 1;
+      });
+      int used = 0;
+      for (int s : seen) used += s;
+      return [configured, used](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("configured", configured);
+        o.Set("used", used);
+        return o;
+      };
+    });
   });
 }
 
@@ -151,6 +189,9 @@ void InitKernels(Napi::Env env, Napi::Object exports) {
   k.Set("paths", Napi::Function::New<Paths>(env, "paths"));
   k.Set("setPath", Napi::Function::New<SetPath>(env, "setPath"));
   k.Set("linear", Napi::Function::New<Linear>(env, "linear"));
+  k.Set("setFused", Napi::Function::New<SetFused>(env, "setFused"));
+  k.Set("fused", Napi::Function::New<Fused>(env, "fused"));
+  k.Set("parallelThreads", Napi::Function::New<ParallelThreads>(env, "parallelThreads"));
   k.Set("quantize", Napi::Function::New<Quantize>(env, "quantize"));
   k.Set("dequantize", Napi::Function::New<Dequantize>(env, "dequantize"));
   k.Set("readBandwidth", Napi::Function::New<ReadBandwidth>(env, "readBandwidth"));

@@ -6,6 +6,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace svae::kernels {
@@ -15,11 +16,6 @@ namespace {
 // Rows per thread chunk at least this many: below it, waking a second thread costs more than
 // the rows (an output row of a 768-wide fp32 layer is 3 KiB of weights).
 constexpr int64_t kGrain = 32;
-
-template <class Args>
-void run_rows(const Args& a, void (*fn)(const Args&, int64_t, int64_t)) {
-  at::parallel_for(0, a.out, kGrain, [&](int64_t r0, int64_t r1) { fn(a, r0, r1); });
-}
 
 template <class Args>
 using RowFn = void (*)(const Args&, int64_t, int64_t);
@@ -46,14 +42,35 @@ void check(const at::Tensor& x, const at::Tensor& w, const at::Tensor& scale, co
   }
 }
 
-// One tile of at most kMaxKernelRows activation rows (x2 [n, in], contiguous) -> y [n, out] float.
-void tile(const at::Tensor& x2, const at::Tensor& w, const at::Tensor& scale, const float* bias, float* y, Path path) {
-  const int64_t nb = x2.size(0), in = w.size(1), out = w.size(0);
-  switch (w.scalar_type()) {
+// Runs `fn` over the rows of several weights as ONE parallel region: the combined row range
+// [0, Σ out) is split over the threads and each chunk is mapped to the parts it covers (q/k/v:
+// one fork-join instead of three).
+template <class Args>
+void run_parts(const std::vector<Args>& args, RowFn<Args> fn) {
+  int64_t total = 0;
+  for (const Args& a : args) total += a.out;
+  at::parallel_for(0, total, kGrain, [&](int64_t r0, int64_t r1) {
+    int64_t off = 0;
+    for (const Args& a : args) {
+      const int64_t lo = std::max(r0, off), hi = std::min(r1, off + a.out);
+      if (lo < hi) fn(a, lo - off, hi - off);
+      off += a.out;
+    }
+  });
+}
+
+// One tile of at most kMaxKernelRows activation rows (x2 [n, in], contiguous) times every part's
+// weight -> each part's y [n, out] float. The activations are converted / quantized once for all
+// parts. All parts share the weight dtype and `in`.
+void tile_parts(const at::Tensor& x2, const std::vector<GemvPart>& parts, Path path) {
+  const at::Tensor& w0 = *parts[0].w;
+  const int64_t nb = x2.size(0), in = w0.size(1);
+  switch (w0.scalar_type()) {
     case at::kFloat: {
       at::Tensor xf = x2.to(at::kFloat).contiguous();
-      F32Gemv a{w.data_ptr<float>(), xf.data_ptr<float>(), bias, y, out, in, nb};
-      run_rows(a, pick<F32Gemv>(path, portable::f32, avx2::f32, avx512::f32));
+      std::vector<F32Gemv> args;
+      for (const GemvPart& p : parts) args.push_back(F32Gemv{p.w->data_ptr<float>(), xf.data_ptr<float>(), p.bias, p.y, p.w->size(0), in, nb});
+      run_parts(args, pick<F32Gemv>(path, portable::f32, avx2::f32, avx512::f32));
       return;
     }
     case at::kBFloat16: {
@@ -61,21 +78,28 @@ void tile(const at::Tensor& x2, const at::Tensor& w, const at::Tensor& scale, co
       // The float copy only for the paths that read it (avx512 takes bf16 pairs): at 16 rows of
       // 2048+ it is a LibTorch conversion large enough to run a parallel region.
       at::Tensor xf = path == Path::Avx512 ? at::Tensor() : x2.to(at::kFloat).contiguous();
-      Bf16Gemv a{reinterpret_cast<const uint16_t*>(w.data_ptr<at::BFloat16>()), reinterpret_cast<const uint16_t*>(xb.data_ptr<at::BFloat16>()),
-                 xf.defined() ? xf.data_ptr<float>() : nullptr, bias, y, out, in, nb};
-      run_rows(a, pick<Bf16Gemv>(path, portable::bf16, avx2::bf16, avx512::bf16));
+      std::vector<Bf16Gemv> args;
+      for (const GemvPart& p : parts) {
+        args.push_back(Bf16Gemv{reinterpret_cast<const uint16_t*>(p.w->data_ptr<at::BFloat16>()), reinterpret_cast<const uint16_t*>(xb.data_ptr<at::BFloat16>()),
+                                xf.defined() ? xf.data_ptr<float>() : nullptr, p.bias, p.y, p.w->size(0), in, nb});
+      }
+      run_parts(args, pick<Bf16Gemv>(path, portable::bf16, avx2::bf16, avx512::bf16));
       return;
     }
     default: {  // int8: activations quantized per block of 32, once per call
       const int64_t blocks = q8_blocks(in);
       at::Tensor xf = x2.to(at::kFloat).contiguous();
+      std::vector<Q8Gemv> args;
       // Only the operand forms the chosen path reads (gemv.h, Q8Gemv).
       if (path == Path::Avx512) {
         const int64_t pairs = (in + 63) / 64;
         at::Tensor xp = at::empty({pairs * nb * 64}, at::kByte), xps = at::empty({pairs * nb * 2}, at::kFloat);
         for (int64_t j = 0; j < nb; j++) avx512::quantize_u8(xf.data_ptr<float>() + j * in, in, xp.data_ptr<uint8_t>() + j * 64, xps.data_ptr<float>() + j * 2, nb);
-        Q8Gemv a{w.data_ptr<int8_t>(), scale.data_ptr<float>(), nullptr, nullptr, nullptr, nullptr, xp.data_ptr<uint8_t>(), xps.data_ptr<float>(), bias, y, out, in, nb};
-        run_rows(a, avx512::q8);
+        for (const GemvPart& p : parts) {
+          args.push_back(Q8Gemv{p.w->data_ptr<int8_t>(), p.scale->data_ptr<float>(), nullptr, nullptr, nullptr, nullptr, xp.data_ptr<uint8_t>(), xps.data_ptr<float>(), p.bias, p.y,
+                                p.w->size(0), in, nb});
+        }
+        run_parts(args, avx512::q8);
         return;
       }
       at::Tensor xs = at::empty({nb, blocks}, at::kFloat), xq = at::empty({nb, in}, at::kChar);
@@ -92,12 +116,19 @@ void tile(const at::Tensor& x2, const at::Tensor& w, const at::Tensor& scale, co
           for (int64_t b = 0; b < blocks * 8; b++) s8[b] = s[b / 8];
         }
       }
-      Q8Gemv a{w.data_ptr<int8_t>(), scale.data_ptr<float>(), xq.data_ptr<int8_t>(), xa.defined() ? xa.data_ptr<uint8_t>() : nullptr, xs.data_ptr<float>(),
-               xs8.defined() ? xs8.data_ptr<float>() : nullptr, nullptr, nullptr, bias, y, out, in, nb};
-      run_rows(a, pick<Q8Gemv>(path, portable::q8, avx2::q8, avx512::q8));
+      for (const GemvPart& p : parts) {
+        args.push_back(Q8Gemv{p.w->data_ptr<int8_t>(), p.scale->data_ptr<float>(), xq.data_ptr<int8_t>(), xa.defined() ? xa.data_ptr<uint8_t>() : nullptr, xs.data_ptr<float>(),
+                              xs8.defined() ? xs8.data_ptr<float>() : nullptr, nullptr, nullptr, p.bias, p.y, p.w->size(0), in, nb});
+      }
+      run_parts(args, pick<Q8Gemv>(path, portable::q8, avx2::q8, avx512::q8));
       return;
     }
   }
+}
+
+// One tile of at most kMaxKernelRows activation rows (x2 [n, in], contiguous) -> y [n, out] float.
+void tile(const at::Tensor& x2, const at::Tensor& w, const at::Tensor& scale, const float* bias, float* y, Path path) {
+  tile_parts(x2, {GemvPart{&w, &scale, bias, y}}, path);
 }
 
 }  // namespace
@@ -137,6 +168,24 @@ at::Tensor gemv(const at::Tensor& x, const at::Tensor& w_in, const at::Tensor& s
     return yb;
   }
   return out_type == at::kFloat ? y : y.to(out_type);
+}
+
+void gemv_rows(const at::Tensor& x2, const at::Tensor& w, const at::Tensor& scale, const float* bias, float* y, Path path) {
+  const int64_t rows = x2.size(0), out = w.size(0);
+  for (int64_t r0 = 0; r0 < rows; r0 += kMaxKernelRows) {
+    const int64_t n = std::min(kMaxKernelRows, rows - r0);
+    tile(x2.narrow(0, r0, n), w, scale, bias, y + r0 * out, path);
+  }
+}
+
+void gemv_multi(const at::Tensor& x2, const std::vector<GemvPart>& parts, Path path) {
+  const int64_t rows = x2.size(0);
+  std::vector<GemvPart> tiles(parts);
+  for (int64_t r0 = 0; r0 < rows; r0 += kMaxKernelRows) {
+    const int64_t n = std::min(kMaxKernelRows, rows - r0);
+    for (size_t i = 0; i < parts.size(); i++) tiles[i].y = parts[i].y + r0 * parts[i].w->size(0);
+    tile_parts(x2.narrow(0, r0, n), tiles, path);
+  }
 }
 
 at::Tensor project(const at::Tensor& x, const at::Tensor& w, const at::Tensor& scale, const at::Tensor& bias) {

@@ -81,7 +81,32 @@ torch::Tensor DecoderBlockImpl::forward_shortcut(const torch::Tensor& x, const t
       [&](const torch::Tensor& n) { return cross.expand_as(n); });
 }
 
+kernels::LayerSource DecoderBlockImpl::fused_source() {
+  auto ref = [](const torch::nn::Linear& m) {
+    const at::Tensor& w = m->weight;
+    return kernels::LinearRef{w, w.scalar_type() == at::kChar ? kernels::weight_scale(*m) : at::Tensor(), m->bias};
+  };
+  kernels::LayerSource s;
+  s.q = ref(self_attn->q_proj), s.k = ref(self_attn->k_proj), s.v = ref(self_attn->v_proj), s.out = ref(self_attn->out_proj);
+  s.fc1 = ref(ffn->fc1), s.fc2 = ref(ffn->fc2);
+  s.norm1_w = self_attn_layer_norm->weight, s.norm1_b = self_attn_layer_norm->bias;
+  s.norm2_w = final_layer_norm->weight, s.norm2_b = final_layer_norm->bias;
+  s.normx_w = encoder_attn_layer_norm->weight, s.normx_b = encoder_attn_layer_norm->bias;
+  s.heads = self_attn->heads, s.eps = self_attn_layer_norm->options.eps(), s.pre_norm = pre_norm, s.gelu = ffn->gelu;
+  return s;
+}
+
 torch::Tensor DecoderBlockImpl::forward_cached(const torch::Tensor& x, KVCache& cache, const torch::Tensor& cross, const torch::Tensor& mask) {
+  // A decode step on the CPU in inference: the fused step (dropout is off outside training).
+  if (!is_training() && x.dim() == 3 && (!cross.defined() || (cross.numel() == x.size(0) * x.size(2) && cross.scalar_type() == x.scalar_type()))) {
+    kernels::LayerSource s = fused_source();
+    if (kernels::eligible(s, x, cache.k, cache.v)) {
+      kernels::prepare(fused_, s);
+      torch::Tensor y = kernels::layer_step(fused_, x, cache.k, cache.v, cache.length, mask, kernels::active_path(), cross);
+      cache.length += x.size(1);
+      return y;
+    }
+  }
   return run(
       x, [&](const torch::Tensor& n) { return self_attn->forward_cached(n, cache, mask); },
       [&](const torch::Tensor& n) { return cross.expand_as(n); });

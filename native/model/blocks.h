@@ -4,6 +4,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "kernels/decode_step.h"
 #include "model/attention.h"
 
 #include <string>
@@ -63,6 +64,9 @@ class DecoderBlockImpl : public torch::nn::Module {
  private:
   template <class SelfAttention, class Cross>
   torch::Tensor run(const torch::Tensor& x, SelfAttention&& self, Cross&& cross);
+  // The fused CPU decode step (kernels/decode_step.h), prepared on the first eligible step.
+  kernels::LayerSource fused_source();
+  kernels::PreparedLayer fused_;
 };
 TORCH_MODULE(DecoderBlock);
 

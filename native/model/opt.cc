@@ -26,8 +26,33 @@ OptLayerImpl::OptLayerImpl(const OptConfig& c) : pre_norm(c.pre_norm), dropout(c
   final_layer_norm = register_module("final_layer_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden}).eps(1e-5)));
 }
 
+kernels::LayerSource OptLayerImpl::fused_source() {
+  auto ref = [](const torch::nn::Linear& m) {
+    const at::Tensor& w = m->weight;
+    return kernels::LinearRef{w, w.scalar_type() == at::kChar ? kernels::weight_scale(*m) : at::Tensor(), m->bias};
+  };
+  kernels::LayerSource s;
+  s.q = ref(self_attn->q_proj), s.k = ref(self_attn->k_proj), s.v = ref(self_attn->v_proj), s.out = ref(self_attn->out_proj);
+  s.fc1 = ref(fc1), s.fc2 = ref(fc2);
+  s.norm1_w = self_attn_layer_norm->weight, s.norm1_b = self_attn_layer_norm->bias;
+  s.norm2_w = final_layer_norm->weight, s.norm2_b = final_layer_norm->bias;
+  s.heads = self_attn->heads, s.eps = self_attn_layer_norm->options.eps(), s.pre_norm = pre_norm, s.gelu = false;
+  return s;
+}
+
 torch::Tensor OptLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mask, KVCache* cache) {
   const bool t = is_training();
+  // A decode step (few new rows, inference, CPU): the fused kernel step instead of ~15 LibTorch
+  // ops. Dropout is off outside training, so the two paths compute the same function.
+  if (cache && !t) {
+    kernels::LayerSource s = fused_source();
+    if (kernels::eligible(s, x, cache->k, cache->v)) {
+      kernels::prepare(fused_, s);
+      torch::Tensor y = kernels::layer_step(fused_, x, cache->k, cache->v, cache->length, mask, kernels::active_path());
+      cache->length += x.size(1);
+      return y;
+    }
+  }
   auto attend = [&](const torch::Tensor& h) {
     return svae::dropout(cache ? self_attn->forward_cached(h, *cache, mask) : self_attn(h, h, mask), dropout, t);
   };

@@ -4,6 +4,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "kernels/decode_step.h"
 #include "model/attention.h"
 #include "model/sentence_vae.h"  // LossResult, focal_loss
 
@@ -50,6 +51,12 @@ class OptLayerImpl : public torch::nn::Module {
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
   bool pre_norm;
   double dropout, activation_dropout;
+
+ private:
+  // The fused CPU decode step (kernels/decode_step.h): this layer's parameters as it reads them,
+  // prepared on the first eligible step and refreshed when a parameter changes.
+  kernels::LayerSource fused_source();
+  kernels::PreparedLayer fused_;
 };
 TORCH_MODULE(OptLayer);
 
