@@ -1,6 +1,7 @@
 #include "kernels/decode_step.h"
 
 #include "core/errors.h"
+#include "kernels/attention.h"
 #include "kernels/gemv.h"
 #include "kernels/linear.h"
 
@@ -246,53 +247,20 @@ at::Tensor layer_step(const PreparedLayer& p, const at::Tensor& x_in, at::Tensor
     // A chunk of at least ~64k multiply-adds: below that a second thread costs more than it saves.
     const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, S * hd * T * 2));
     at::parallel_for(0, B * heads, grain, [&](int64_t p0, int64_t p1) {
-      std::vector<float> scores(S), kv(S * hd), acc(hd);
+      std::vector<float> scores(S);
       for (int64_t pi = p0; pi < p1; pi++) {
         const int64_t b = pi / heads, hh = pi % heads;
-        // This head's keys / values as floats (read once for all T new rows).
-        const int64_t base = slot(b, hh, 0);
-        for (int64_t t = 0; t < T; t++) {
-          const float* qv = q.data() + (b * T + t) * H + hh * hd;
-          float mx = -std::numeric_limits<float>::infinity();
-          for (int64_t j = 0; j < S; j++) {
-            float s = 0;
-            if (bf16) {
-              const at::BFloat16* kr = reinterpret_cast<const at::BFloat16*>(kc) + base + j * hd;
-              // omp simd: lets the compiler split the float sum over vector lanes (without it
-              // the reduction is one serial add chain, ~4% of a 1.3b int8 step in the profile).
-#pragma omp simd reduction(+ : s)
-              for (int64_t e = 0; e < hd; e++) s += qv[e] * static_cast<float>(kr[e]);
-            } else {
-              const float* kr = reinterpret_cast<const float*>(kc) + base + j * hd;
-#pragma omp simd reduction(+ : s)
-              for (int64_t e = 0; e < hd; e++) s += qv[e] * kr[e];
-            }
-            // As LibTorch's (and Hugging Face OPT's) bfloat16 matmul: the score stored in bfloat16
-            // before the float32 mask and softmax.
-            if (bf16) s = static_cast<float>(c10::BFloat16(s));
-            if (mp) s += mp[b * ms_b + t * ms_t + j * ms_s];
-            scores[j] = s;
-            mx = std::max(mx, s);
-          }
-          float sum = 0;
-          for (int64_t j = 0; j < S; j++) {
-            scores[j] = std::exp(scores[j] - mx);
-            sum += scores[j];
-          }
-          const float inv = 1.0f / sum;
-          std::fill(acc.begin(), acc.end(), 0.0f);
-          for (int64_t j = 0; j < S; j++) {
-            // bfloat16: the probabilities cast back to the model dtype before probs · v (as OPT).
-            const float w = bf16 ? static_cast<float>(c10::BFloat16(scores[j] * inv)) : scores[j] * inv;
-            if (bf16) {
-              const at::BFloat16* vr = reinterpret_cast<const at::BFloat16*>(vc) + base + j * hd;
-              for (int64_t e = 0; e < hd; e++) acc[e] += w * static_cast<float>(vr[e]);
-            } else {
-              const float* vr = reinterpret_cast<const float*>(vc) + base + j * hd;
-              for (int64_t e = 0; e < hd; e++) acc[e] += w * vr[e];
-            }
-          }
-          std::memcpy(o.data() + (b * T + t) * H + hh * hd, acc.data(), hd * sizeof(float));
+        AttendArgs args;
+        args.q = q.data() + b * T * H + hh * hd, args.q_stride = H;
+        args.k = kc + slot(b, hh, 0) * esz, args.v = vc + slot(b, hh, 0) * esz, args.bf16 = bf16;
+        args.T = T, args.S = S, args.hd = hd;
+        args.mask = mp ? mp + b * ms_b : nullptr, args.mask_t = ms_t, args.mask_s = ms_s;
+        args.out = o.data() + b * T * H + hh * hd, args.out_stride = H;
+        args.scores = scores.data();
+        if (path == Path::Avx512) {
+          avx512::attend(args);
+        } else {
+          portable::attend(args);
         }
       }
     });
