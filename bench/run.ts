@@ -2,7 +2,7 @@
  * `npm run bench [-- <names...>] [--quick] [--calls N] [--cycles N] [--repeats N] [--out file.json] [--shapes tiny,125m,350m,1.3b]
  * [--svae 1,2,4] [--batches 1,8] [--clients 1,4,16,64] [--dtypes float32,bfloat16,int8] [--sentences N] [--no-peer]
  * [--kernel-shapes 8192x2048,3072x768]`: runs the benchmarks, prints tables, writes JSON (default
- * bench/results/latest.json). Not part of `npm test`.
+ * bench/results/latest.json). Not part of `npm test`. `serve` runs its models in the first of --dtypes (default float32).
  * `npm run bench -- accuracy --opt <dir> --sllm <dir> --svae <dir> [--data brown] [--limit N] [--dtypes bfloat16,int8]`: issue 13's
  * accuracy bars on trained checkpoints (bench/accuracy.ts; there --svae is a SentenceVAE folder; JSON default bench/results/accuracy.json).
  */
@@ -82,7 +82,7 @@ const benches: Record<string, () => Promise<{ result: unknown; text: string }>> 
     return { result, text: renderSllm(result) };
   },
   serve: async () => {
-    const result = await benchServe({ ...(shapes ? { shapes } : {}), ...(clients ? { clients } : {}), repeats: Math.min(repeats, 2) });
+    const result = await benchServe({ ...(shapes ? { shapes } : {}), ...(clients ? { clients } : {}), repeats: Math.min(repeats, 2), ...(dtypes ? { dtype: dtypes[0] as InferenceDType } : {}) });
     return { result, text: renderServe(result) };
   },
   soak: async () => {

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 
-import { brownSentences, createServer, OPT, SLLM, Tokenizer } from '../lib/index.js';
+import { brownSentences, createServer, type InferenceDType, OPT, SLLM, Tokenizer } from '../lib/index.js';
 import { Engine } from '../lib/serve/index.js';
 import type { StepInfo } from '../lib/serve/types.js';
 import { tableShapes } from './sllm.js';
@@ -75,7 +75,8 @@ async function load(url: string, engine: Engine, body: object, clients: number, 
   };
 }
 
-export async function benchServe(options: { shapes?: string[]; clients?: number[]; repeats?: number; sentences?: number }): Promise<{ name: 'serve'; rows: ServeBenchRow[]; lengths: number[]; repeats: number }> {
+export async function benchServe(options: { shapes?: string[]; clients?: number[]; repeats?: number; sentences?: number; dtype?: InferenceDType }): Promise<{ name: 'serve'; rows: ServeBenchRow[]; lengths: number[]; repeats: number; dtype: InferenceDType }> {
+  const dtype = options.dtype ?? 'float32';
   const clientsList = options.clients ?? [1, 4, 16, 64];
   const repeats = options.repeats ?? 2;
   const sentences = options.sentences ?? 8;
@@ -92,8 +93,8 @@ export async function benchServe(options: { shapes?: string[]; clients?: number[
     if (!config) throw new Error(`unknown shape '${shape}'; known: ${Object.keys(tableShapes).join(', ')}`);
     const kinds = ['sllm', 'opt'] as const;
     const models = {
-      sllm: await SLLM.create({ svae: { preset: 'SVAE-768-H1', hidden: config.hidden, heads: config.heads, ffn: 2 * config.hidden, layers: 1, dropout: 0 }, llm: config, tokenizer, seed: 1 }),
-      opt: await OPT.create(config, { tokenizer, seed: 1 }),
+      sllm: await SLLM.create({ svae: { preset: 'SVAE-768-H1', hidden: config.hidden, heads: config.heads, ffn: 2 * config.hidden, layers: 1, dropout: 0 }, llm: config, tokenizer, seed: 1, dtype }),
+      opt: await OPT.create(config, { tokenizer, seed: 1, dtype }),
     };
     const bodies = {
       sllm: { model: 'sllm', prompt, max_tokens: total, temperature: 0, ignore_eos: true, sentence_tokens: lengths, max_sentences: sentences },
@@ -142,7 +143,7 @@ export async function benchServe(options: { shapes?: string[]; clients?: number[
       models[kind].dispose();
     }
   }
-  return { name: 'serve', rows, lengths, repeats };
+  return { name: 'serve', rows, lengths, repeats, dtype };
 }
 
 export function renderServe(r: Awaited<ReturnType<typeof benchServe>>): string {
@@ -164,7 +165,7 @@ export function renderServe(r: Awaited<ReturnType<typeof benchServe>>): string {
     }
   }
   return [
-    `Serving under load: random weights, float32, greedy, ${r.lengths.length} sentences of ${r.lengths.join(', ')} tokens per request (OPT: the same token count, eos ignored), streamed over loopback; median (min–max) of ${r.repeats} repeats per level`,
+    `Serving under load: random weights, ${r.dtype ?? 'float32'}, greedy, ${r.lengths.length} sentences of ${r.lengths.join(', ')} tokens per request (OPT: the same token count, eos ignored), streamed over loopback; median (min–max) of ${r.repeats} repeats per level`,
     table(
       ['shape', 'model', 'clients', 'requests', 'output tokens/s', 'vs one at a time', 'SLLM/OPT', 'first output p50 / p95 ms', 'latency p50 / p95 ms', 'slots busy mean / max', 'event-loop lag p99 ms', 'errors', 'one at a time: tok/s; first ms; latency ms'],
       out,

@@ -76,6 +76,8 @@ export interface NativeKernels {
   /** The fused decode step of OPT layers (native/kernels/decode_step.h) on or off for the whole process (SENTENCEVAE_FUSED=0 starts it off). */
   setFused(on: boolean): void;
   fused(): boolean;
+  /** Layer steps run fused so far: by the batched decode step and by the serving engine's per-row step. */
+  fusedSteps(): { batched: number; rows: number };
   /** How many threads one parallel loop of the addon's own kernels runs on (1 when built without OpenMP), next to the configured count. */
   parallelThreads(): Promise<{ configured: number; used: number }>;
   /** Best of `repeats` multithreaded streaming reads of a `megabytes` buffer. */

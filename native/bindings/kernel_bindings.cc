@@ -73,6 +73,17 @@ Napi::Value SetFused(const Napi::CallbackInfo& info) {
 Napi::Value Fused(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value { return Napi::Boolean::New(info.Env(), kernels::fused_enabled()); });
 }
+// fusedSteps() -> { batched, rows }: layer steps run fused so far by the batched decode step and
+// by the serving engine's per-row step (tests check which path a model took).
+Napi::Value FusedSteps(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value {
+    const kernels::FusedCounts c = kernels::fused_counts();
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("batched", Napi::Number::New(info.Env(), static_cast<double>(c.batched)));
+    o.Set("rows", Napi::Number::New(info.Env(), static_cast<double>(c.rows)));
+    return o;
+  });
+}
 
 // parallelThreads() -> Promise<{ configured, used }>: how many threads one at::parallel_for of
 // the addon's own code runs on, on the compute thread (1 when the addon is built without OpenMP,
@@ -191,6 +202,7 @@ void InitKernels(Napi::Env env, Napi::Object exports) {
   k.Set("linear", Napi::Function::New<Linear>(env, "linear"));
   k.Set("setFused", Napi::Function::New<SetFused>(env, "setFused"));
   k.Set("fused", Napi::Function::New<Fused>(env, "fused"));
+  k.Set("fusedSteps", Napi::Function::New<FusedSteps>(env, "fusedSteps"));
   k.Set("parallelThreads", Napi::Function::New<ParallelThreads>(env, "parallelThreads"));
   k.Set("quantize", Napi::Function::New<Quantize>(env, "quantize"));
   k.Set("dequantize", Napi::Function::New<Dequantize>(env, "dequantize"));

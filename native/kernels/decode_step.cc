@@ -21,6 +21,8 @@ namespace {
 
 // -1: the environment not read yet; 0 off; 1 on.
 std::atomic<int> fused_state{-1};
+// Layer steps taken fused, per entry point (tests check which path a model really took).
+std::atomic<int64_t> batched_steps{0}, rows_steps{0};
 
 // Values rounded to the model dtype in place, as storing them in a tensor of that dtype does
 // (bfloat16: round to nearest even, c10::BFloat16's conversion, the one .to() uses).
@@ -170,29 +172,36 @@ void prepare(PreparedLayer& p, const LayerSource& s) {
   p.ready = true;
 }
 
-at::Tensor layer_step(const PreparedLayer& p, const at::Tensor& x_in, at::Tensor& k_cache, at::Tensor& v_cache, int64_t past, const at::Tensor& mask_in,
-                      Path path, const at::Tensor& cross) {
+namespace {
+
+// Where each batch row's cache lives: its keys / values [heads, capacity, head_dim] (the model
+// dtype, contiguous) with `past` valid positions. One shared [B, heads, capacity, head_dim]
+// tensor (layer_step) or one tensor per row (layer_step_rows: the serving engine's rows, each with
+// its own length).
+struct CacheRows {
+  std::vector<char*> k, v;
+  std::vector<int64_t> cap, past;
+};
+
+// The additive mask read in place with broadcast strides ([B|1, 1, T|1, S]); p null: none.
+struct MaskView {
+  const float* p = nullptr;
+  int64_t b = 0, t = 0, s = 0;
+};
+
+at::Tensor step_rows(const PreparedLayer& p, const at::Tensor& x_in, const CacheRows& rows, const MaskView& mv, Path path, const at::Tensor& cross) {
   const at::Tensor x = x_in.contiguous();
   const int64_t B = x.size(0), T = x.size(1), H = x.size(2), n = B * T;
-  const int64_t heads = p.heads, hd = H / heads, cap = k_cache.size(2), S = past + T, F = p.fc1.w.size(0);
-  if (S > cap) fail(ErrorCode::InvalidArgument, "KV cache full: capacity " + std::to_string(cap) + ", needed " + std::to_string(S));
+  const int64_t heads = p.heads, hd = H / heads, F = p.fc1.w.size(0);
+  int64_t S_max = 0;
+  for (int64_t b = 0; b < B; b++) {
+    const int64_t S = rows.past[b] + T;
+    if (S > rows.cap[b]) fail(ErrorCode::InvalidArgument, "KV cache full: capacity " + std::to_string(rows.cap[b]) + ", needed " + std::to_string(S));
+    S_max = std::max(S_max, S);
+  }
   const at::ScalarType d = x.scalar_type();
   const bool bf16 = d == at::kBFloat16;
   const at::ScalarType wt = p.q.w.scalar_type();
-
-  // The additive mask read in place with broadcast strides: [B|1, 1, T|1, S].
-  at::Tensor mask;
-  int64_t ms_b = 0, ms_t = 0, ms_s = 0;
-  if (mask_in.defined()) {
-    if (mask_in.dim() != 4 || mask_in.size(-1) != S) fail(ErrorCode::Shape, "Expected an additive mask [B, 1, t, " + std::to_string(S) + "] but received " + c10::str(mask_in.sizes()));
-    mask = mask_in.to(at::kFloat);
-    ms_b = mask.size(0) == 1 ? 0 : mask.stride(0);
-    ms_t = mask.size(2) == 1 ? 0 : mask.stride(2);
-    ms_s = mask.stride(3);
-    if ((mask.size(0) != 1 && mask.size(0) != B) || (mask.size(2) != 1 && mask.size(2) != T)) {
-      fail(ErrorCode::Shape, "Expected an additive mask [B, 1, t, " + std::to_string(S) + "] but received " + c10::str(mask_in.sizes()));
-    }
-  }
 
   // Float work buffers (rows of the step).
   std::vector<float> xf(n * H), a(n * H), q(n * H), k(n * H), v(n * H), o(n * H), hbuf(n * H), f(n * F);
@@ -227,34 +236,31 @@ at::Tensor layer_step(const PreparedLayer& p, const at::Tensor& x_in, at::Tensor
   round_to(q.data(), n * H, bf16);
 
   // ---- the new keys / values straight into the cache ----
-  const int64_t esz = k_cache.element_size();
-  char* kc = static_cast<char*>(k_cache.data_ptr());
-  char* vc = static_cast<char*>(v_cache.data_ptr());
-  auto slot = [&](int64_t b, int64_t hh, int64_t pos) { return ((b * heads + hh) * cap + pos) * hd; };
+  const int64_t esz = bf16 ? 2 : 4;
+  auto slot = [&](int64_t b, int64_t hh, int64_t pos) { return (hh * rows.cap[b] + pos) * hd * esz; };  // bytes from the row's base
   for (int64_t b = 0; b < B; b++) {
     for (int64_t t = 0; t < T; t++) {
       const int64_t r = b * T + t;
       for (int64_t hh = 0; hh < heads; hh++) {
-        store(k.data() + r * H + hh * hd, hd, kc + slot(b, hh, past + t) * esz, bf16);
-        store(v.data() + r * H + hh * hd, hd, vc + slot(b, hh, past + t) * esz, bf16);
+        store(k.data() + r * H + hh * hd, hd, rows.k[b] + slot(b, hh, rows.past[b] + t), bf16);
+        store(v.data() + r * H + hh * hd, hd, rows.v[b] + slot(b, hh, rows.past[b] + t), bf16);
       }
     }
   }
 
   // ---- attention over the cache: parallel over batch × heads ----
   {
-    const float* mp = mask.defined() ? mask.data_ptr<float>() : nullptr;
     // A chunk of at least ~64k multiply-adds: below that a second thread costs more than it saves.
-    const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, S * hd * T * 2));
+    const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, S_max * hd * T * 2));
     at::parallel_for(0, B * heads, grain, [&](int64_t p0, int64_t p1) {
-      std::vector<float> scores(S);
+      std::vector<float> scores(S_max);
       for (int64_t pi = p0; pi < p1; pi++) {
         const int64_t b = pi / heads, hh = pi % heads;
         AttendArgs args;
         args.q = q.data() + b * T * H + hh * hd, args.q_stride = H;
-        args.k = kc + slot(b, hh, 0) * esz, args.v = vc + slot(b, hh, 0) * esz, args.bf16 = bf16;
-        args.T = T, args.S = S, args.hd = hd;
-        args.mask = mp ? mp + b * ms_b : nullptr, args.mask_t = ms_t, args.mask_s = ms_s;
+        args.k = rows.k[b] + slot(b, hh, 0), args.v = rows.v[b] + slot(b, hh, 0), args.bf16 = bf16;
+        args.T = T, args.S = rows.past[b] + T, args.hd = hd;
+        args.mask = mv.p ? mv.p + b * mv.b : nullptr, args.mask_t = mv.t, args.mask_s = mv.s;
         args.out = o.data() + b * T * H + hh * hd, args.out_stride = H;
         args.scores = scores.data();
         if (path == Path::Avx512) {
@@ -334,5 +340,62 @@ at::Tensor layer_step(const PreparedLayer& p, const at::Tensor& x_in, at::Tensor
   store(o.data(), n * H, y.data_ptr(), bf16);
   return y;
 }
+
+}  // namespace
+
+at::Tensor layer_step(const PreparedLayer& p, const at::Tensor& x, at::Tensor& k_cache, at::Tensor& v_cache, int64_t past, const at::Tensor& mask_in,
+                      Path path, const at::Tensor& cross) {
+  const int64_t B = x.size(0), T = x.size(1), S = past + T;
+  const int64_t cap = k_cache.size(2), row_bytes = k_cache.size(1) * cap * k_cache.size(3) * k_cache.element_size();
+  CacheRows rows;
+  for (int64_t b = 0; b < B; b++) {
+    rows.k.push_back(static_cast<char*>(k_cache.data_ptr()) + b * row_bytes);
+    rows.v.push_back(static_cast<char*>(v_cache.data_ptr()) + b * row_bytes);
+    rows.cap.push_back(cap), rows.past.push_back(past);
+  }
+  at::Tensor mask;
+  MaskView mv;
+  if (mask_in.defined()) {
+    if (mask_in.dim() != 4 || mask_in.size(-1) != S) fail(ErrorCode::Shape, "Expected an additive mask [B, 1, t, " + std::to_string(S) + "] but received " + c10::str(mask_in.sizes()));
+    mask = mask_in.to(at::kFloat);
+    if ((mask.size(0) != 1 && mask.size(0) != B) || (mask.size(2) != 1 && mask.size(2) != T)) {
+      fail(ErrorCode::Shape, "Expected an additive mask [B, 1, t, " + std::to_string(S) + "] but received " + c10::str(mask_in.sizes()));
+    }
+    mv.p = mask.data_ptr<float>();
+    mv.b = mask.size(0) == 1 ? 0 : mask.stride(0);
+    mv.t = mask.size(2) == 1 ? 0 : mask.stride(2);
+    mv.s = mask.stride(3);
+  }
+  batched_steps.fetch_add(1, std::memory_order_relaxed);
+  return step_rows(p, x, rows, mv, path, cross);
+}
+
+bool eligible_rows(const LayerSource& s, const at::Tensor& x, const std::vector<RowCache>& caches) {
+  if (x.dim() != 3 || x.size(1) != 1 || static_cast<int64_t>(caches.size()) != x.size(0) || caches.empty()) return false;
+  // The first row's cache stands in for the shape / dtype checks of eligible(); then every row.
+  if (!eligible(s, x.narrow(0, 0, 1), caches[0].k, caches[0].v)) return false;
+  if (x.size(0) > kMaxFusedRows) return false;
+  for (const RowCache& c : caches) {
+    for (const at::Tensor* t : {&c.k, &c.v}) {
+      if (!t->defined() || t->dim() != 4 || t->size(0) != 1 || !t->device().is_cpu() || t->scalar_type() != x.scalar_type() || !t->is_contiguous()) return false;
+      if (t->size(1) != caches[0].k.size(1) || t->size(3) != caches[0].k.size(3)) return false;
+    }
+    if (c.v.size(2) != c.k.size(2) || c.past < 0) return false;
+  }
+  return true;
+}
+
+at::Tensor layer_step_rows(const PreparedLayer& p, const at::Tensor& x, const std::vector<RowCache>& caches, Path path) {
+  CacheRows rows;
+  for (const RowCache& c : caches) {
+    rows.k.push_back(static_cast<char*>(c.k.data_ptr()));
+    rows.v.push_back(static_cast<char*>(c.v.data_ptr()));
+    rows.cap.push_back(c.k.size(2)), rows.past.push_back(c.past);
+  }
+  rows_steps.fetch_add(1, std::memory_order_relaxed);
+  return step_rows(p, x, rows, MaskView{}, path, {});
+}
+
+FusedCounts fused_counts() { return {batched_steps.load(), rows_steps.load()}; }
 
 }  // namespace svae::kernels

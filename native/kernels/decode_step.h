@@ -77,4 +77,26 @@ void prepare(PreparedLayer& p, const LayerSource& s);
 at::Tensor layer_step(const PreparedLayer& p, const at::Tensor& x, at::Tensor& k_cache, at::Tensor& v_cache, int64_t past,
                       const at::Tensor& mask, Path path, const at::Tensor& cross = {});
 
+// One serving row's own cache for layer_step_rows: k / v [1, heads, capacity, head_dim] of x's
+// dtype (contiguous), `past` valid positions.
+struct RowCache {
+  at::Tensor k, v;
+  int64_t past = 0;
+};
+
+// eligible() for one new position per row, each row with its own cache (x [n, 1, H], n ≤
+// kMaxFusedRows, caches.size() == n).
+bool eligible_rows(const LayerSource& s, const at::Tensor& x, const std::vector<RowCache>& caches);
+
+// The fused step for the serving engine's rows (native/model/slots.cc): row r's new key / value
+// written at caches[r].past, its attention over exactly its own past + 1 positions (no mask, no
+// neighbour's width). Returns [n, 1, H]; the caller advances each row's cache length.
+at::Tensor layer_step_rows(const PreparedLayer& p, const at::Tensor& x, const std::vector<RowCache>& caches, Path path);
+
+// How many layer steps each entry point has run fused since the process started.
+struct FusedCounts {
+  int64_t batched = 0, rows = 0;
+};
+FusedCounts fused_counts();
+
 }  // namespace svae::kernels

@@ -64,6 +64,19 @@ torch::Tensor OptLayerImpl::forward(const torch::Tensor& x, const torch::Tensor&
   return final_layer_norm(h + ffn(h));
 }
 
+torch::Tensor OptLayerImpl::fused_rows_step(const torch::Tensor& x, const std::vector<KVCache*>& caches) {
+  if (is_training()) return {};
+  kernels::LayerSource s = fused_source();
+  std::vector<kernels::RowCache> rows;
+  rows.reserve(caches.size());
+  for (KVCache* c : caches) rows.push_back({c->k, c->v, c->length});
+  if (!kernels::eligible_rows(s, x, rows)) return {};
+  kernels::prepare(fused_, s);
+  torch::Tensor y = kernels::layer_step_rows(fused_, x, rows, kernels::active_path());
+  for (KVCache* c : caches) c->length += 1;
+  return y;
+}
+
 OptDecoderImpl::OptDecoderImpl(const OptConfig& c) : config(c) {
   c.validate();
   if (c.token_embedding) {

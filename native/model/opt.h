@@ -45,6 +45,10 @@ class OptLayerImpl : public torch::nn::Module {
   OptLayerImpl(const OptConfig& c);
   // mask: additive [B, 1, T, S]; cache: when given, keys/values are appended to it.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask, KVCache* cache);
+  // The serving engine's step (model/slots.cc): one new position per row x [n, 1, H], row r with
+  // its own cache *caches[r] (appended to, length advanced), fused on the CPU when eligible.
+  // Returns an undefined tensor (nothing done) when the fused step cannot take it.
+  torch::Tensor fused_rows_step(const torch::Tensor& x, const std::vector<KVCache*>& caches);
 
   Attention self_attn{nullptr};
   torch::nn::LayerNorm self_attn_layer_norm{nullptr}, final_layer_norm{nullptr};

@@ -155,6 +155,17 @@ torch::Tensor opt_rows_step(OptDecoderImpl& llm, const torch::Tensor& x, const s
   size_t l = 0;
   for (const auto& module : *llm.layers) {
     OptLayerImpl& layer = *module->as<OptLayer>();
+    // The fused CPU step over every row's own cache (kernels/decode_step.h) when it can take the
+    // step; the LibTorch ops below otherwise (CUDA, more rows than kMaxFusedRows, training).
+    std::vector<KVCache*> layer_caches;
+    layer_caches.reserve(caches.size());
+    for (std::vector<KVCache>* c : caches) layer_caches.push_back(&(*c)[l]);
+    torch::Tensor fused = layer.fused_rows_step(h, layer_caches);
+    if (fused.defined()) {
+      h = fused;
+      l++;
+      continue;
+    }
     auto attend = [&](const torch::Tensor& in) { return rows_attention(*layer.self_attn, in, caches, l); };
     if (layer.pre_norm) {
       h = h + attend(layer.self_attn_layer_norm(h));
