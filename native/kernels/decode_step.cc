@@ -259,6 +259,8 @@ at::Tensor layer_step(const PreparedLayer& p, const at::Tensor& x_in, at::Tensor
         args.scores = scores.data();
         if (path == Path::Avx512) {
           avx512::attend(args);
+        } else if (path == Path::Avx2) {
+          avx2::attend(args);
         } else {
           portable::attend(args);
         }
