@@ -29,6 +29,9 @@ struct AttendArgs {
 namespace portable {
 void attend(const AttendArgs& a);
 }  // namespace portable
+namespace avx2 {
+void attend(const AttendArgs& a);
+}  // namespace avx2
 namespace avx512 {
 void attend(const AttendArgs& a);
 }  // namespace avx512

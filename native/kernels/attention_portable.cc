@@ -1,5 +1,5 @@
-// The portable single-step attention (attention.h): plain C++, the reference the AVX-512 version
-// is tested against, and what every CPU without AVX-512 runs.
+// The portable single-step attention (attention.h): plain C++, the reference the AVX2 and AVX-512
+// versions are tested against, and what CPUs with neither (or SENTENCEVAE_KERNELS=portable) run.
 #include "kernels/attention.h"
 
 #include "kernels/gemv.h"

@@ -265,6 +265,8 @@ at::Tensor step_rows(const PreparedLayer& p, const at::Tensor& x_in, const Cache
         args.scores = scores.data();
         if (path == Path::Avx512) {
           avx512::attend(args);
+        } else if (path == Path::Avx2) {
+          avx2::attend(args);
         } else {
           portable::attend(args);
         }
