@@ -132,6 +132,7 @@ test.serial('quantize CLI: bad arguments are clear errors, and nothing is writte
   const help = await cli(['quantize', '--help']);
   t.is(help.code, 0);
   t.regex(help.stdout, /^Usage: sentencevae quantize <in> <out> \[--force\]/);
+  t.is((await cli(['help', 'quantize'])).stdout, help.stdout);
   t.regex((await cli(['help'])).stdout, /quantize +an int8 copy of an SLLM or OPT folder/);
   await using vae = await SentenceVAE.create({ preset: 'tiny' });
   const svae = join(dir, 'svae');
