@@ -24,6 +24,7 @@ import { expectFlag, firstStop, type GenerationControlOptions, nativeControls, n
 import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, invalid } from '../validate.js';
 import { type OptConfig, readOptConfig } from './optConfig.js';
 import { readOptWeights } from './optWeights.js';
+import { DTypeError } from '../errors/DTypeError.js';
 import { checkInt8Device, holdsInt8, type InferenceDType, inferenceDTypes, type LoadDType, loadDTypes, nativeDType, resolveLoadDType, savedAsInt8 } from './inferenceDType.js';
 import { checkVectors } from './vectors.js';
 import { checkConfig, type PresetName, presetNames, presets, recipeShape, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
@@ -831,6 +832,8 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
   /** Applies `freeze`, then a fresh optimizer state (and EMA of the current weights). */
   async configureTraining(setup: TrainingSetup, seed: number | null): Promise<void> {
     const native = this.#live;
+    // Before setTrainable: marking int8 weights trainable fails inside LibTorch with a raw message.
+    if (this.dtype === 'int8') throw new DTypeError("dtype 'int8' is for inference only: train in float32 or bfloat16 and quantize afterwards");
     callSync(() => native.setTrainable(['encoder.', 'decoder.'], !this.freeze.freezeSvae));
     callSync(() => native.setTrainable(['llm.'], !this.freeze.freezeLlm));
     await this.#training.configure(setup, seed);

@@ -164,6 +164,13 @@ test.serial('SLLM: a float folder loads as float32; quantized by the CLI it load
   t.deepEqual(await sentences(byDefault), await sentences(atLoad));
   await using viaHubPath = await SLLM.fromPretrained(int8Dir);
   t.is(viaHubPath.dtype, 'int8');
+  // Loaded by default, the int8 copy is still not trainable: a DTypeError, from the library and the CLI.
+  const setup = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, emaDecay: 0, amp: 'off' as const, lossReduction: 'token' as const };
+  await t.throwsAsync(byDefault.configureTraining(setup as Parameters<typeof byDefault.configureTraining>[0], null), { instanceOf: DTypeError, message: /^dtype 'int8' is for inference only/ });
+  const train = await cli(['train-sllm', '--model', int8Dir, '--out', join(dir, 'run'), '--max-steps', '1']);
+  t.is(train.code, 1);
+  t.regex(train.stderr, /Expected a float SLLM folder for --model but received '.*sllm-int8' of type string: it holds int8 weights/);
+  t.false(existsSync(join(dir, 'run')));
   const error = await t.throwsAsync(SLLM.load(int8Dir, { dtype: 'float32' }), { instanceOf: DTypeError });
   t.regex(error.message, /^Expected 'auto' or 'int8' for dtype but received 'float32' of type string: .*model\.safetensors holds int8 weights/);
 });
