@@ -162,6 +162,10 @@ test.serial('SLLM: a float folder loads as float32; quantized by the CLI it load
   t.is(byDefault.dtype, 'int8');
   await using atLoad = await SLLM.load(floatDir, { dtype: 'int8' });
   t.deepEqual(await sentences(byDefault), await sentences(atLoad));
+  // encode reads the int8 folder by default too (its encoder in int8).
+  const encoded = await cli(['encode', '--model', int8Dir, '--text', 'The jury said it was fine. It was late.']);
+  t.is(encoded.code, 0, encoded.stderr);
+  t.is(encoded.stdout.trim().split('\n').length, 2);
   await using viaHubPath = await SLLM.fromPretrained(int8Dir);
   t.is(viaHubPath.dtype, 'int8');
   // Loaded by default, the int8 copy is still not trainable: a DTypeError, from the library and the CLI.
