@@ -30,7 +30,7 @@ export {
 } from './data/SentenceDataset.js';
 export { ParagraphDataset, type ParagraphBatches, type ParagraphDatasetOptions, type IndexedParagraphBatch } from './data/ParagraphDataset.js';
 export { SentenceVAE, type CreateSentenceVAEOptions, type LoadSentenceVAEOptions, type GenerateOptions, type EvaluateOptions, type Evaluation, type TrainStepOptions, type StepResult, type ModelDType } from './models/SentenceVAE.js';
-export { type InferenceDType } from './models/inferenceDType.js';
+export { type InferenceDType, type LoadDType } from './models/inferenceDType.js';
 export { presets, presetNames, type PresetName, type SentenceVAEConfig, type Preset } from './models/svaeConfig.js';
 export { recipeShape } from './models/svaeConfig.js';
 export { endsMidSentence } from './models/partialSentence.js';
@@ -50,7 +50,7 @@ export { readOptConfig, type OptConfig } from './models/optConfig.js';
 export { type SamplingOptions, type GenerationControlOptions } from './models/sampling.js';
 export { readOptWeights, type OptWeights } from './models/optWeights.js';
 export { loadTorchCheckpoint } from './io/torchCheckpoint.js';
-export { SLLM, type SllmConfig, type SllmFreeze, type CreateSllmOptions, type FromOptOptions, type SllmGenerateOptions, type SentenceEvent, type SllmEvaluation, type GenerationStats, type SllmStopLoss, defaultStopLoss } from './models/SLLM.js';
+export { SLLM, type SllmConfig, type SllmFreeze, type CreateSllmOptions, type FromOptOptions, type LoadSllmOptions, type SllmGenerateOptions, type SentenceEvent, type SllmEvaluation, type GenerationStats, type SllmStopLoss, defaultStopLoss } from './models/SLLM.js';
 export { TokenBatches, type TokenBatch } from './data/tokenRows.js';
 export { createServer, chatPrompt, chatStops, RequestError, type ServerOptions, type ServableEngine, type ChatMessage, type OpenAiErrorBody } from './serve/http/index.js';
 export {

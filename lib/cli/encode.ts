@@ -17,7 +17,8 @@ export const encodeUsage = `Usage: sentencevae encode --model <dir> (--text "...
   --out <file>           write the JSON lines to this file (whole or not at all) instead of stdout
   --batch-size N         sentences per native call (default: 256)
   --device <cpu|cuda|cuda:N|auto> (default: cpu)
-  --dtype <float32|bfloat16|float16> (default: float32)
+  --dtype <auto|float32|bfloat16|float16> (default: auto = the folder's precision: float32, or
+                         int8 for an SLLM folder written by \`sentencevae quantize\`)
 
 One JSON line per sentence: {"index": 0, "text": "It was late,", "vector": [ ...hidden numbers ]}.
 A sentence over the model's token limit is split into pieces, one line each.`;
@@ -31,7 +32,7 @@ export async function encode(argv: readonly string[]): Promise<number> {
   // Every flag is checked before anything is read, loaded or printed.
   const modelFlag = requiredFlag(f, 'model', '<dir>', encodeUsage);
   const batchSize = intFlag(f, 'batch-size', 1) ?? 256;
-  const placement = { device: deviceFlag(f) ?? 'cpu', dtype: oneOfFlag(f, 'dtype', dtypes) ?? 'float32' };
+  const placement = { device: deviceFlag(f) ?? 'cpu', dtype: oneOfFlag(f, 'dtype', ['auto', ...dtypes]) ?? 'auto' };
   const out = typeof f.out === 'string' ? f.out : undefined;
   const dir = await localFolder(modelFlag, 'model', 'SentenceVAE');
   const isVae = SentenceVAE.isSentenceVaeFolder(dir);

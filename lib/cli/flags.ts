@@ -4,7 +4,7 @@
  * before it prints anything or loads a model.
  */
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
-import type { InferenceDType } from '../models/inferenceDType.js';
+import type { LoadDType } from '../models/inferenceDType.js';
 import { resolveDevice } from '../runtime.js';
 import type { Device } from '../tensor/Tensor.js';
 import { expectInteger, expectNumber, expectOneOf, invalid } from '../validate.js';
@@ -61,13 +61,14 @@ export const inferenceDtypes = ['auto', 'float32', 'bfloat16', 'float16', 'int8'
 /**
  * --dtype of generate and serve. 'auto', the default, is int8 on the CPU — the fastest precision
  * whose accuracy is within issue 13's bars on the trained Brown models (docs/benchmarks.md,
- * "Accuracy") — and float32 on CUDA (int8 is a CPU path). Training commands keep float32: int8
- * weights cannot train.
+ * "Accuracy") — and on CUDA the library's 'auto': the checkpoint's precision (float32 for a
+ * float folder; an int8 folder there is a DTypeError that says int8 runs on the CPU only).
+ * The library itself never quantizes by default: a loaded model may be trained, int8 cannot.
  */
-export function inferenceDtypeFlag(f: Flags, device: Device): InferenceDType {
+export function inferenceDtypeFlag(f: Flags, device: Device): LoadDType {
   const v = oneOfFlag(f, 'dtype', inferenceDtypes) ?? 'auto';
   if (v !== 'auto') return v;
-  return resolveDevice(device) === 'cpu' ? 'int8' : 'float32';
+  return resolveDevice(device) === 'cpu' ? 'int8' : 'auto';
 }
 export const ampModes = ['off', 'bf16', 'fp16'] as const;
 

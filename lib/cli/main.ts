@@ -22,6 +22,7 @@ Commands:
   train-vae       train a SentenceVAE (sentencevae train-vae --help)
   graft           graft a SentenceVAE onto a Hugging Face OPT folder -> an SLLM (sentencevae graft --help)
   train-sllm      train an SLLM on paragraphs (sentencevae train-sllm --help)
+  quantize        an int8 copy of an SLLM or OPT folder, for fast CPU inference (sentencevae quantize --help)
   generate        generate text with an SLLM or OPT folder (sentencevae generate --help)
   eval            held-out perplexity of an SLLM / OPT over the same tokens (sentencevae eval --help)
   encode          a SentenceVAE's sentence vectors as JSON lines (sentencevae encode --help)
@@ -83,6 +84,10 @@ const commands: Record<string, Command> = {
   async eval(argv) {
     const { evaluate } = await import('./evaluate.js');
     return evaluate(argv);
+  },
+  async quantize(argv) {
+    const { quantize } = await import('./quantize.js');
+    return quantize(argv);
   },
   async generate(argv) {
     const { generate } = await import('./generate.js');

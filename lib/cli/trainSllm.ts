@@ -7,9 +7,11 @@ import { join } from 'node:path';
 
 import { checkCorpus } from '../data/corpus.js';
 import { ParagraphDataset } from '../data/ParagraphDataset.js';
+import { DTypeError } from '../errors/DTypeError.js';
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { makeOutputDir } from '../files.js';
 import { SLLM } from '../models/SLLM.js';
+import { savedAsInt8 } from '../models/inferenceDType.js';
 import { checkRunFolderFree } from '../train/runFolder.js';
 import { type RecipeName, recipeNames } from '../train/recipe.js';
 import { Trainer, type TrainerOptions } from '../train/Trainer.js';
@@ -103,6 +105,8 @@ export async function trainSllm(argv: readonly string[]): Promise<number> {
     throw new InvalidArgumentError(`${model} is a SentenceVAE, not an SLLM: graft it onto an OPT first (\`sentencevae graft --opt <opt dir> --svae ${model} --out <dir>\`), or train it further with \`sentencevae train-vae\``);
   }
   if (!SLLM.isSllmFolder(model)) throw new InvalidArgumentError(`${model} is not an SLLM folder (run \`sentencevae graft --opt <dir> --out <dir>\` first)`);
+  // An int8 folder loads (as int8) but cannot train: say so before the corpus is read.
+  if (await savedAsInt8(model)) throw new DTypeError(`Expected a float SLLM folder for --model but received '${model}' of type string: it holds int8 weights (a quantized copy), and int8 is for inference only; train the float folder it was quantized from`);
   const out = plan.trainer.out;
   const seed = plan.trainer.seed ?? 0;
   const data = (f.data as string | undefined) ?? 'brown';

@@ -31,22 +31,29 @@ import type { HubOptions } from '../io/hub/options.js';
 import { splitHubOptions } from '../io/hub/options.js';
 import { localOrHub } from '../io/hub/resolve.js';
 import type { ModelDType } from './SentenceVAE.js';
-import { checkInt8Device, holdsInt8, type InferenceDType, inferenceDTypes, nativeDType } from './inferenceDType.js';
-import { DTypeError } from '../errors/DTypeError.js';
+import { checkInt8Device, holdsInt8, type InferenceDType, inferenceDTypes, type LoadDType, loadDTypes, nativeDType, resolveLoadDType, savedAsInt8 } from './inferenceDType.js';
 
 export interface LoadOptOptions {
   /** @default 'cpu' */
   device?: Device;
   /**
-   * Weights are converted to this dtype on load; 'int8' quantizes them (inference on the CPU only;
-   * a folder saved from an int8 model must be loaded with 'int8').
-   * @default 'float32'
+   * The precision the model runs in. 'auto' is the checkpoint's own: 'int8' for a folder saved
+   * from an int8 model (its only way to load: CPU, inference), 'float32' for any float checkpoint
+   * (fp32/fp16/bf16; trainable). 'auto' never quantizes: for fast CPU inference, quantize once
+   * (`sentencevae quantize <in> <out>`, or load with 'int8' and save) and every later default load
+   * is int8. Another value converts the float weights on load; 'int8' quantizes them (weight-only,
+   * blocks of 32; CPU and inference only). An int8 folder with a dtype other than 'auto' / 'int8',
+   * or on a non-CPU device, is a DTypeError. `opt.dtype` reports the resolved value, never 'auto'.
+   * @default 'auto'
    * @example
    * ```ts
-   * const opt = await OPT.load('./opt-125m', { dtype: 'int8' });
+   * const opt = await OPT.load('./opt-125m');                      // float32: trainable
+   * const int8 = await OPT.load('./opt-125m', { dtype: 'int8' });  // quantized at load
+   * await int8.save('./opt-125m-int8');
+   * const fast = await OPT.load('./opt-125m-int8');                // int8 by default
    * ```
    */
-  dtype?: InferenceDType;
+  dtype?: LoadDType;
   /**
    * The tokenizer of the text APIs. Without one and without tokenizer files in the folder, the
    * model still loads: the id-level APIs (forward, decodeSteps, evaluate of a ParagraphDataset)
@@ -214,8 +221,8 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     expectString(dir, 'dir');
     const o = expectOptions(options);
     if (o.tokenizer !== undefined && !(o.tokenizer instanceof Tokenizer)) invalid('Tokenizer', 'tokenizer', o.tokenizer);
-    const dtype = expectOneOf(o.dtype ?? 'float32', 'dtype', inferenceDTypes);
-    if (dtype === 'int8') checkInt8Device(dtype, callSync(() => addon().resolveDevice(o.device ?? 'cpu')));
+    const requested = expectOneOf(o.dtype ?? 'auto', 'dtype', loadDTypes);
+    if (requested === 'int8') checkInt8Device(requested, callSync(() => addon().resolveDevice(o.device ?? 'cpu')));
     // LibTorch's dlopen on a worker thread, awaited before anything else: while a dlopen holds the
     // loader's lock, the main thread's own first calls into other native modules (the tokenizer)
     // would wait for it (measured: ~1 s stalls when they overlapped).
@@ -226,6 +233,9 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
       throw new FormatError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but the model only ${config.vocabSize}`, { path: dir });
     }
     const device = o.device ?? 'cpu';
+    const resolvedDevice = callSync(() => addon().resolveDevice(device));
+    // From the header alone, before any weight is read: an int8 folder on the wrong dtype or device fails at once.
+    const dtype = resolveLoadDType(requested, await savedAsInt8(dir), resolvedDevice, dir);
     const weights = await readOptWeights(dir);
     // Sampling never picks ids the tokenizer cannot decode; without a tokenizer every id is fair.
     const tokenizerSize = tokenizer?.vocabSize ?? config.vocabSize;
@@ -233,7 +243,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     try {
       // A folder saved from an int8 model holds int8 weights and their scales: quantize first.
       const quantized = holdsInt8(weights.tensors.keys());
-      if (quantized && dtype !== 'int8') throw new DTypeError(`${dir} holds int8 weights (saved from an int8 model): load it with dtype 'int8'`);
+      resolveLoadDType(dtype, quantized, resolvedDevice, dir); // int8 weights outside model.safetensors (not written by save())
       if (quantized) await callAsync(() => native.quantize());
       const byName = Object.fromEntries([...weights.tensors].map(([k, t]) => [k, t.native]));
       await callAsync(() => native.loadTensors(byName)).catch((error: Error) => {
@@ -246,7 +256,7 @@ export class OPT implements AsyncDisposable, TrainableModel<TokenBatch, Paragrap
     } finally {
       await disposeAll(weights.tensors.values());
     }
-    return new OPT(native, config, tokenizer, callSync(() => addon().resolveDevice(device)), dtype, dir);
+    return new OPT(native, config, tokenizer, resolvedDevice, dtype, dir);
   }
 
   /**

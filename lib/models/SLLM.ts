@@ -24,9 +24,8 @@ import { expectFlag, firstStop, type GenerationControlOptions, nativeControls, n
 import { expectInteger, expectNumber, expectOneOf, expectOptions, expectString, invalid } from '../validate.js';
 import { type OptConfig, readOptConfig } from './optConfig.js';
 import { readOptWeights } from './optWeights.js';
-import type { ModelDType } from './SentenceVAE.js';
-import { checkInt8Device, holdsInt8, type InferenceDType, inferenceDTypes, nativeDType } from './inferenceDType.js';
 import { DTypeError } from '../errors/DTypeError.js';
+import { checkInt8Device, holdsInt8, type InferenceDType, inferenceDTypes, type LoadDType, loadDTypes, nativeDType, resolveLoadDType, savedAsInt8 } from './inferenceDType.js';
 import { checkVectors } from './vectors.js';
 import { checkConfig, type PresetName, presetNames, presets, recipeShape, roundUp, type SentenceVAEConfig } from './svaeConfig.js';
 import { endsMidSentence } from './partialSentence.js';
@@ -73,6 +72,28 @@ export interface CreateSllmOptions extends SllmFreeze {
   seed?: number;
   /** A training recipe's SentenceVAE shape ('paper': post-LN blocks; see recipeShape). @default 'default' */
   recipe?: RecipeName;
+}
+
+export interface LoadSllmOptions extends SllmFreeze {
+  /** @default 'cpu' */
+  device?: Device;
+  /**
+   * The precision the model runs in. 'auto' is the checkpoint's own: 'int8' for a folder saved
+   * from an int8 model (its only way to load: CPU, inference), 'float32' for a float one
+   * (trainable). 'auto' never quantizes: for fast CPU inference, quantize once
+   * (`sentencevae quantize <in> <out>`, or load with 'int8' and save) and every later default load
+   * is int8. An int8 folder with a dtype other than 'auto' / 'int8', or on a non-CPU device, is a
+   * DTypeError. `sllm.dtype` reports the resolved value, never 'auto'.
+   * @default 'auto'
+   * @example
+   * ```ts
+   * const sllm = await SLLM.load('./my-sllm');                       // float32: trainable
+   * const int8 = await SLLM.load('./my-sllm', { dtype: 'int8' });    // quantized at load
+   * await int8.save('./my-sllm-int8');
+   * const fast = await SLLM.load('./my-sllm-int8');                  // int8 by default
+   * ```
+   */
+  dtype?: LoadDType;
 }
 
 export interface FromOptOptions extends SllmFreeze {
@@ -444,15 +465,23 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
    * const sllm = await SLLM.fromPretrained('my-org/sllm-opt-125m', { device: 'auto' });
    * ```
    */
-  static async fromPretrained(id: string, options: { device?: Device; dtype?: ModelDType } & SllmFreeze & HubOptions = {}): Promise<SLLM> {
-    const { hub, rest } = splitHubOptions<{ device?: Device; dtype?: ModelDType } & SllmFreeze>(options);
+  static async fromPretrained(id: string, options: LoadSllmOptions & HubOptions = {}): Promise<SLLM> {
+    const { hub, rest } = splitHubOptions<LoadSllmOptions>(options);
     return SLLM.load(await localOrHub(id, 'SLLM', hub), rest);
   }
 
-  /** Loads a folder written by `save()`. */
-  static async load(dir: string, options: { device?: Device; dtype?: InferenceDType } & SllmFreeze = {}): Promise<SLLM> {
+  /**
+   * Loads a folder written by `save()`, in the checkpoint's precision unless `dtype` says
+   * otherwise (LoadSllmOptions.dtype).
+   * @example
+   * ```ts
+   * const sllm = await SLLM.load('./my-sllm', { device: 'auto' });
+   * ```
+   */
+  static async load(dir: string, options: LoadSllmOptions = {}): Promise<SLLM> {
     expectString(dir, 'dir');
     options = expectOptions(options);
+    const requested = expectOneOf(options.dtype ?? 'auto', 'dtype', loadDTypes);
     const { path, raw } = await readModelConfig(dir, 'SLLM');
     let config: SllmConfig;
     try {
@@ -465,17 +494,17 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
     if (tokenizer.vocabSize !== config.svae.tokenizerSize) {
       throw new FormatError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json says tokenizerSize ${config.svae.tokenizerSize}`, { path: dir });
     }
-    const sllm = await SLLM.#make(config, tokenizer, options);
-    sllm.#card = readCardFacts(raw);
     const file = join(dir, 'model.safetensors');
+    // From the header alone, before the model is built: an int8 folder loads only as int8, on the CPU.
+    const int8Weights = await savedAsInt8(dir);
+    const dtype = resolveLoadDType(requested, int8Weights, callSync(() => addon().resolveDevice(options.device ?? 'cpu')), file);
+    const sllm = await SLLM.#make(config, tokenizer, { ...options, dtype });
+    sllm.#card = readCardFacts(raw);
     try {
       const weights = await loadSafetensors(file);
       try {
         // A folder saved from an int8 model holds int8 weights and their scales: quantize first.
-        if (holdsInt8(weights.keys())) {
-          if (sllm.dtype !== 'int8') throw new DTypeError(`${file} holds int8 weights (saved from an int8 model): load it with dtype 'int8'`);
-          await callAsync(() => sllm.#live.quantize());
-        }
+        if (holdsInt8(weights.keys())) await callAsync(() => sllm.#live.quantize());
         await sllm.#training.loadNamedTensors(weights).catch((error: Error) => {
           throw new FormatError(`${file}: ${error.message}`, { path: file });
         });
@@ -803,6 +832,8 @@ export class SLLM implements AsyncDisposable, TrainableModel<ParagraphBatch, Par
   /** Applies `freeze`, then a fresh optimizer state (and EMA of the current weights). */
   async configureTraining(setup: TrainingSetup, seed: number | null): Promise<void> {
     const native = this.#live;
+    // Before setTrainable: marking int8 weights trainable fails inside LibTorch with a raw message.
+    if (this.dtype === 'int8') throw new DTypeError("dtype 'int8' is for inference only: train in float32 or bfloat16 and quantize afterwards");
     callSync(() => native.setTrainable(['encoder.', 'decoder.'], !this.freeze.freezeSvae));
     callSync(() => native.setTrainable(['llm.'], !this.freeze.freezeLlm));
     await this.#training.configure(setup, seed);

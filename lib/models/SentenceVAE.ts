@@ -54,8 +54,17 @@ export interface CreateSentenceVAEOptions {
 export interface LoadSentenceVAEOptions {
   /** @default 'cpu' */
   device?: Device;
-  /** @default 'float32' */
-  dtype?: ModelDType;
+  /**
+   * The precision the model runs in. 'auto' is the checkpoint's own, as for OPT.load and
+   * SLLM.load: a SentenceVAE has no int8 form, so 'auto' is always 'float32' (trainable).
+   * `vae.dtype` reports the resolved value, never 'auto'. float16 needs CUDA.
+   * @default 'auto'
+   * @example
+   * ```ts
+   * const vae = await SentenceVAE.load('./svae', { device: 'cuda', dtype: 'bfloat16' });
+   * ```
+   */
+  dtype?: ModelDType | 'auto';
 }
 
 export interface GenerateOptions extends SamplingOptions {
@@ -227,7 +236,8 @@ export class SentenceVAE implements AsyncDisposable, TrainableModel<SentenceBatc
     if (tokenizer.vocabSize !== config.tokenizerSize) {
       throw new FormatError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json says tokenizerSize ${config.tokenizerSize}`, { path: dir });
     }
-    const dtype = expectOneOf(options.dtype ?? 'float32', 'dtype', ['float32', 'bfloat16', 'float16'] as const);
+    const requested = expectOneOf(options.dtype ?? 'auto', 'dtype', ['auto', 'float32', 'bfloat16', 'float16'] as const);
+    const dtype = requested === 'auto' ? 'float32' : requested;
     const device = options.device ?? 'cpu';
     await preloadAddon();
     const weights = await loadSafetensors(join(dir, 'model.safetensors'));
