@@ -5,7 +5,7 @@
  *  - the easy signals, as the Bayes-optimal decision per cell: (a) nothing (the base rate),
  *    (b) the sentence's last character, (c) its position in the chunk, (d) both;
  *  - the content, with a hashed logistic regression (examples/lib/logistic.ts: 2^18 buckets,
- *    FTRL-Proximal = AdaGrad steps with L1/L2, seed 0) on three nested feature sets: (1) position
+ *    FTRL-Proximal = AdaGrad steps with L1/L2, shuffle seed --seed) on three nested feature sets: (1) position
  *    (one-hot), length in tokens (bucketed), last character, sentences so far; (2) + word unigrams
  *    and bigrams of the current sentence and of the previous one, first word, quote marks;
  *    (3) + the words of every earlier sentence of the chunk, position × last character and
@@ -16,7 +16,7 @@
  * refitted on the whole training split; its threshold is 0.5 or the one with the best accuracy on
  * the training split. Nothing is tuned on the held-out flags.
  *
- *   npm run build:ts && node dist/examples/stop-signal-brown.js [--max-sentences 16] [--held 300] [--train N] [--verbose]
+ *   npm run build:ts && node dist/examples/stop-signal-brown.js [--max-sentences 16] [--held 300] [--train N] [--seed 0] [--verbose]
  *
  * --train N keeps the first N training chunks (default: all 15,563; the first tables in docs/sllm.md
  * used 4000); --verbose prints the dev grid.
@@ -31,6 +31,7 @@ const arg = (name: string, fallback: string) => {
 const started = Date.now();
 const maxSentences = Number(arg('max-sentences', '16'));
 const buckets = 1 << 18;
+const seed = Number(arg('seed', '0')); // the regression's shuffle order
 const tok = await Tokenizer.builtin('gpt2-opt-4k');
 const corpus = { validationFraction: 0.02, maxTokens: 64, maxSentences };
 // The whole training split by default: its first 4,000 chunks (the old default; corpus order) have
@@ -146,13 +147,13 @@ for (const [name, featurize] of Object.entries(featureSets)) {
   const [inner, dev] = [part(false), part(true)];
   let best = { l2: l2Grid[0]!, l1: l1Grid[0]!, epochs: epochGrid[0]!, loss: Infinity, accuracy: NaN };
   for (const epochs of epochGrid) for (const l1 of l1Grid) for (const l2 of l2Grid) {
-    const m = trainLogistic(inner.x, inner.y, { buckets, epochs, l1, l2, seed: 0 });
+    const m = trainLogistic(inner.x, inner.y, { buckets, epochs, l1, l2, seed });
     const p = dev.x.map((v) => m.probability(v));
     const loss = -p.reduce((s, q, k) => s + Math.log(Math.max(1e-12, dev.y[k] === 1 ? q : 1 - q)), 0) / p.length;
     if (process.argv.includes('--verbose')) console.log(`  ${name}: epochs ${epochs} l1 ${l1} l2 ${l2} dev loss ${loss.toFixed(4)} dev acc ${pct(binaryMetrics(p, dev.y, 0.5).accuracy)}`);
     if (loss < best.loss) best = { l2, l1, epochs, loss, accuracy: binaryMetrics(p, dev.y, 0.5).accuracy };
   }
-  const model = trainLogistic(x, y, { buckets, epochs: best.epochs, l1: best.l1, l2: best.l2, seed: 0 });
+  const model = trainLogistic(x, y, { buckets, epochs: best.epochs, l1: best.l1, l2: best.l2, seed });
   const pFit = x.map((v: SparseVector) => model.probability(v));
   const pTest = test.map((f) => model.probability(hashFeatures(featurize(f), buckets)));
   const tuned = bestThreshold(pFit, y);
