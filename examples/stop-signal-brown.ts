@@ -141,7 +141,8 @@ const notes: string[] = [];
 for (const [name, featurize] of Object.entries(featureSets)) {
   const x = fit.map((f) => hashFeatures(featurize(f), buckets));
   const y = labels(fit);
-  // L2 from a dev carve of the training split (every 10th chunk), by dev log loss.
+  // Epochs, L1 and L2 from a dev carve of the training split (every 10th chunk), by dev log loss;
+  // then refitted on the whole training split.
   const isDev = (f: Flag) => f.chunk % 10 === 9;
   const part = (keep: boolean) => { const i = fit.flatMap((f, k) => (isDev(f) === keep ? [k] : [])); return { x: i.map((k) => x[k]!), y: i.map((k) => y[k]!) }; };
   const [inner, dev] = [part(false), part(true)];
