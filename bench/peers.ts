@@ -8,7 +8,10 @@
  * three run in alternating rounds (round 0 is a warm-up), medians reported; pairs run one after
  * the other so that only one pair's weights are in memory (1.3b in float32: ~17 GB).
  * Floor = measured read bandwidth (native/kernels/bandwidth.cc, the kernels' access pattern) /
- * weight bytes read per generated token in that dtype.
+ * weight bytes read per generated token in that dtype. The read probe runs in every round next to
+ * the three models and the floor uses its median over the row's rounds: on a VM whose memory
+ * bandwidth drifts between minutes (this one read 48–76 GB/s within one sitting), one probe at the
+ * start measured a different machine from the one the rounds ran on.
  */
 import { join } from 'node:path';
 
@@ -40,6 +43,8 @@ export interface PeersRow {
   floorOpt: number;
   floorSllm: number;
   floorPeer: number;
+  /** The read probe of this row's rounds, GB/s (its median sets the floors). */
+  readGBs: Spread;
 }
 
 type Named = { namedTensors(): Map<string, { shape: readonly number[]; dtype: string; dispose(): void }> };
@@ -88,10 +93,12 @@ export async function benchPeers(options: { shapes?: string[]; dtypes?: string[]
       const seq = context?.getSequence() ?? null;
       try {
         for (const batch of options.batches ?? [1]) {
-          const optRates: number[] = [], sllmRates: number[] = [], peerRates: number[] = [];
+          const optRates: number[] = [], sllmRates: number[] = [], peerRates: number[] = [], probes: number[] = [];
           const inputIds = Array.from({ length: batch }, () => optPrompt);
           const prompts = Array.from({ length: batch }, () => promptText);
           for (let r = 0; r <= repeats; r++) {
+            const probe = await callAsync(() => addon().kernels.readBandwidth(1024, 3));
+            if (r > 0) probes.push(probe.readGBs);
             // The peer runs batch 1 only (its batch-1 rate is what the ratios compare against).
             if (seq && batch === 1) {
               const rate = await peerGenerate(seq, peerPrompt, total);
@@ -104,10 +111,12 @@ export async function benchPeers(options: { shapes?: string[]; dtypes?: string[]
             for await (const _ of sllm.generate(prompts, { maxSentences: lengths.length, ignoreStop: true, sentenceTokens: lengths })) void _;
             if (r > 0) sllmRates.push((batch * total) / ((performance.now() - t0) / 1000));
           }
+          const read = spread(probes);
           const row: PeersRow = {
             shape, dtype, peerType, batch, opt: spread(optRates), sllm: spread(sllmRates), peer: peerRates.length ? spread(peerRates) : null,
             bytesOpt, bytesSllm, bytesPeer,
-            floorOpt: (bandwidth.readGBs * 1e9) / bytesOpt, floorSllm: (bandwidth.readGBs * 1e9) / bytesSllm, floorPeer: (bandwidth.readGBs * 1e9) / bytesPeer,
+            floorOpt: (read.median * 1e9) / bytesOpt, floorSllm: (read.median * 1e9) / bytesSllm, floorPeer: (read.median * 1e9) / bytesPeer,
+            readGBs: read,
           };
           rows.push(row);
           console.error(`[peers] ${shape} ${dtype} b${batch}: OPT ${row.opt.median.toFixed(1)}, SLLM-H1 ${row.sllm.median.toFixed(1)}, llama.cpp ${peerType} ${row.peer ? row.peer.median.toFixed(1) : '-'} tok/s`);
@@ -128,22 +137,24 @@ export async function benchPeers(options: { shapes?: string[]; dtypes?: string[]
 export function renderPeers(r: Awaited<ReturnType<typeof benchPeers>>): string {
   const cell = (x: Spread | null) => (x ? `${fmt(x.median, 1)} (${fmt(x.min, 1)}–${fmt(x.max, 1)})` : '-');
   const pct = (rate: number, floor: number) => `${(100 * rate / floor).toFixed(0)}%`;
+  const probes = r.rows.flatMap((x) => [x.readGBs.min, x.readGBs.max]);
   const out: string[] = [
     `Output tokens/s, median (min–max) of ${r.repeats} alternating rounds; ${r.threads} threads; kernels: ${r.kernelPath}; peer: ${r.peer}; ` +
-      `${r.total} tokens (sentences of ${r.lengths.join(', ')}), prefill included. Read bandwidth ${r.readGBs.toFixed(1)} GB/s (kernel read benchmark; the old LibTorch sum: ${r.legacySumGBs.toFixed(1)} GB/s).`,
+      `${r.total} tokens (sentences of ${r.lengths.join(', ')}), prefill included. Read bandwidth ${r.readGBs.toFixed(1)} GB/s at the start (kernel read benchmark; the old LibTorch sum: ${r.legacySumGBs.toFixed(1)} GB/s); ` +
+      `the floors use the probe's median over each row's rounds (read GB/s column; ${fmt(Math.min(...probes), 1)}–${fmt(Math.max(...probes), 1)} over all rounds).`,
   ];
   for (const dtype of [...new Set(r.rows.map((x) => x.dtype))]) {
     const rows = r.rows.filter((x) => x.dtype === dtype);
     out.push('', `### ${dtype} (peer: llama.cpp ${rows[0]!.peerType})`, '');
     out.push(table(
-      ['shape', 'batch', `llama.cpp ${rows[0]!.peerType}`, 'our OPT', 'our SLLM-H1', 'OPT / llama.cpp', 'SLLM-H1 / llama.cpp', 'SLLM / OPT', 'OPT achieved / floor', 'SLLM achieved / floor', 'llama.cpp achieved / floor', 'MB / token OPT · SLLM · llama.cpp'],
+      ['shape', 'batch', `llama.cpp ${rows[0]!.peerType}`, 'our OPT', 'our SLLM-H1', 'OPT / llama.cpp', 'SLLM-H1 / llama.cpp', 'SLLM / OPT', 'OPT achieved / floor', 'SLLM achieved / floor', 'llama.cpp achieved / floor', 'read GB/s', 'MB / token OPT · SLLM · llama.cpp'],
       rows.map((x) => {
         const peer = r.rows.find((y) => y.shape === x.shape && y.dtype === x.dtype && y.batch === 1)?.peer ?? null;
         return [
           x.shape, String(x.batch), cell(x.peer), cell(x.opt), cell(x.sllm),
           peer ? `${(x.opt.median / peer.median).toFixed(2)}×` : '-', peer ? `${(x.sllm.median / peer.median).toFixed(2)}×` : '-',
           `${(x.sllm.median / x.opt.median).toFixed(2)}×`,
-          x.batch === 1 ? pct(x.opt.median, x.floorOpt) : '-', x.batch === 1 ? pct(x.sllm.median, x.floorSllm) : '-', x.peer ? pct(x.peer.median, x.floorPeer) : '-',
+          x.batch === 1 ? pct(x.opt.median, x.floorOpt) : '-', x.batch === 1 ? pct(x.sllm.median, x.floorSllm) : '-', x.peer ? pct(x.peer.median, x.floorPeer) : '-', cell(x.readGBs),
           `${fmt(x.bytesOpt / 1e6, 0)} · ${fmt(x.bytesSllm / 1e6, 0)} · ${fmt(x.bytesPeer / 1e6, 0)}`,
         ];
       }),
