@@ -9,13 +9,14 @@ import { isHfUri, parseHfUri } from '../io/hub/repoId.js';
 import type { ModelKind } from '../io/hub/select.js';
 
 /**
- * The local folder for `value`, given as `--<flag>`. OPT's file selection (config, safetensors
+ * The local folder for `value`, given as `--<flag>` (or as a positional argument named `<in>`). OPT's file selection (config, safetensors
  * else .bin, tokenizer when present) also covers SLLM folders: the command decides what the folder
  * is once it is local.
  */
 export async function localFolder(value: string, flag: string, kind: ModelKind = 'OPT'): Promise<string> {
   if (!isHfUri(value)) return value;
-  const id = parseHfUri(value, `--${flag}`);
+  // A positional argument is named as in its usage line ('<in>'), a flag as typed ('--model').
+  const id = parseHfUri(value, flag.startsWith('<') ? flag : `--${flag}`);
   // The Hub client is loaded only for hf: values: a plain folder never pays its import.
   const { resolvePretrained } = await import('../io/hub/resolve.js');
   return resolvePretrained(id.revision ? `${id.repo}@${id.revision}` : id.repo, kind);

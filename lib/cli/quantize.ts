@@ -3,9 +3,9 @@
  * loaders default to the checkpoint's precision (a float folder loads as float32, trainable), so
  * quantizing once is how a folder becomes int8 for every later default load.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 
 import { InvalidArgumentError } from '../errors/InvalidArgumentError.js';
 import { OPT } from '../models/OPT.js';
@@ -42,6 +42,21 @@ async function weightBytes(dir: string): Promise<number> {
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
+/** The real path where it exists (symlinks followed), else the absolute one. */
+const real = (path: string) => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+};
+
+/** True when `inner` is `outer` or lies inside it. */
+const within = (inner: string, outer: string) => {
+  const rel = relative(outer, inner);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+};
+
 export async function quantize(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(quantizeUsage);
@@ -50,20 +65,25 @@ export async function quantize(argv: readonly string[]): Promise<number> {
   const positional = argv.filter((a) => !a.startsWith('--'));
   const f = parseFlags(argv.filter((a) => a.startsWith('--')), { force: 'boolean' });
   if (positional.length !== 2) {
-    throw new InvalidArgumentError(`Expected two folders, <in> and <out>, but received ${positional.length === 0 ? 'none' : positional.map((p) => `'${p}'`).join(', ')}\n\n${quantizeUsage}`);
+    throw new InvalidArgumentError(`Expected two folders, <in> and <out>, for quantize but received ${positional.length === 0 ? 'none' : positional.map((p) => `'${p}'`).join(', ')}\n\n${quantizeUsage}`);
   }
-  const [inArg, out] = positional as [string, string];
-  if (out === '') invalid('a folder path', '<out>', out);
+  const [inArg, outArg] = positional as [string, string];
+  if (outArg === '') invalid('a folder path', '<out>', outArg);
   const force = f.force === true;
-  if (resolve(inArg) === resolve(out)) invalid('a folder other than <in> (the float checkpoint is what training and CUDA need)', '<out>', out);
-  if (existsSync(out) && !force) invalid('a folder that does not exist yet (--force replaces it)', '<out>', out);
-  const dir = await localFolder(inArg, 'in');
+  // Absolute and without a trailing slash: the temporary and backup names below are siblings of
+  // <out>, never folders inside it ('q/' + '.tmp-1' would land in q/ and then be renamed into itself).
+  const out = resolve(outArg);
+  if (existsSync(out) && !force) invalid('a folder that does not exist yet (--force replaces it)', '<out>', outArg);
+  const dir = await localFolder(inArg, '<in>');
+  // --force removes the old <out>: never when that would remove <in> (the float checkpoint is what
+  // training and CUDA need).
+  if (within(real(dir), real(out))) invalid('a folder that neither is <in> nor contains it', '<out>', outArg);
   if (SentenceVAE.isSentenceVaeFolder(dir)) {
-    throw new InvalidArgumentError(`${dir} is a SentenceVAE: it has no int8 form (int8 is for OPT and SLLM generation). Quantize an SLLM or OPT folder`);
+    invalid('an SLLM folder or a Hugging Face OPT folder (a SentenceVAE has no int8 form: int8 is for OPT and SLLM generation)', '<in>', inArg);
   }
   const isSllm = SLLM.isSllmFolder(dir);
   if (!isSllm && !OPT.isOptFolder(dir)) {
-    throw new InvalidArgumentError(`${dir} is not a model folder sentencevae can quantize (expected an SLLM folder, or a Hugging Face OPT folder: config.json + model.safetensors or pytorch_model.bin)`);
+    invalid('a model folder sentencevae can quantize (an SLLM folder, or a Hugging Face OPT folder: config.json + model.safetensors or pytorch_model.bin)', '<in>', inArg);
   }
   // The copy is written beside <out> and renamed in: an interrupted run leaves <out> as it was.
   const tmp = `${out}.tmp-${process.pid}`;
@@ -78,9 +98,18 @@ export async function quantize(argv: readonly string[]): Promise<number> {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined); // e.g. a full disk: no tmp left behind
     throw error;
   }
-  if (existsSync(out)) await rename(out, old);
-  await rename(tmp, out);
-  await rm(old, { recursive: true, force: true });
-  console.error(`[quantize] ${dir} (${isSllm ? 'SLLM' : 'OPT'}, ${parameters.toLocaleString('en-US')} parameters, ${mb(await weightBytes(dir))}) -> ${out} (int8, ${mb(await weightBytes(out))})`);
+  const replacing = existsSync(out);
+  if (replacing) await rename(out, old);
+  try {
+    await rename(tmp, out);
+  } catch (error) {
+    // Put the old <out> back: a failed swap must not lose the folder the user had.
+    if (replacing) await rename(old, out).catch(() => undefined);
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
+  // The new <out> is in place: failing to delete the old copy is worth a warning, not a failure.
+  if (replacing) await rm(old, { recursive: true, force: true }).catch((error: Error) => console.error(`[quantize] warning: could not remove ${old}: ${error.message}`));
+  console.error(`[quantize] ${dir} (${isSllm ? 'SLLM' : 'OPT'}, ${parameters.toLocaleString('en-US')} parameters, ${mb(await weightBytes(dir))}) -> ${outArg} (int8, ${mb(await weightBytes(out))})`);
   return 0;
 }

@@ -83,9 +83,10 @@ SVAE_AVX512 void attend_t(const AttendArgs& a) {
         const __m512 q = _mm512_maskz_loadu_ps(m, qv + e);
 #pragma GCC unroll 16
         for (int i = 0; i < 16; i++) {
-          // The next block's keys, a line at a time (never faults): the cache streams from
-          // DRAM at batch > 1, and the hardware prefetcher alone left it at ~20 GB/s.
-          _mm_prefetch(static_cast<const char*>(a.k) + ((j0 + 16 + i) * hd + e) * esz, _MM_HINT_T0);
+          // The next block's keys, a line at a time: the cache streams from DRAM at batch > 1,
+          // and the hardware prefetcher alone left it at ~20 GB/s. Bounded by S so that no
+          // pointer past the cache is formed.
+          if (j0 + 16 + i < S) _mm_prefetch(static_cast<const char*>(a.k) + ((j0 + 16 + i) * hd + e) * esz, _MM_HINT_T0);
           if (i < nk) acc[i] = _mm512_fmadd_ps(q, row16<BF>(a.k, (j0 + i) * hd + e, m), acc[i]);
         }
       }
@@ -133,7 +134,7 @@ SVAE_AVX512 void attend_t(const AttendArgs& a) {
         const __m512 w = _mm512_set1_ps(a.scores[j]);
 #pragma GCC unroll 8
         for (int c = 0; c < 8; c++) {
-          if (c < nc) _mm_prefetch(static_cast<const char*>(a.v) + ((j + 4) * hd + e0 + 16 * c) * esz, _MM_HINT_T0);
+          if (c < nc && j + 4 < S) _mm_prefetch(static_cast<const char*>(a.v) + ((j + 4) * hd + e0 + 16 * c) * esz, _MM_HINT_T0);
           if (c < nc) acc[c] = _mm512_fmadd_ps(w, row16<BF>(a.v, j * hd + e0 + 16 * c, m[c]), acc[c]);
         }
       }

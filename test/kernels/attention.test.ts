@@ -3,8 +3,8 @@
 // positions) and at head sizes that are not a multiple of 16 or exceed one 128-value pass:
 // head_dim 8, 24, 64 and 136, batch 3 with left padding (prompts of 5, 18 and 33 tokens, so the
 // padding mask is in play), 24 greedy steps (up to 57 cached positions). Every kernel path this
-// CPU has (avx512's attention is its own code; avx2 runs the portable attention with its own
-// linears) is compared with the LibTorch cached step (kernels.setFused(false)), tolerances as in
+// CPU has (avx512 and avx2 each have their own attention code, portable is the reference) is
+// compared with the LibTorch cached step (kernels.setFused(false)), tolerances as in
 // fused-step.test.ts: float32 1e-4 σ, bfloat16 and int8 0.1 σ of the reference logits.
 import test from 'ava';
 

@@ -4,7 +4,7 @@
 // resolved value. An int8 folder with another explicit dtype, or on a non-CPU device, is a
 // DTypeError in validate.ts's wording; a bad dtype lists 'auto'. `sentencevae quantize <in> <out>`
 // writes the int8 copy that later default loads run in int8.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -109,6 +109,22 @@ test.serial('quantize CLI: an OPT folder -> an int8 folder that loads as int8 by
   t.deepEqual(readdirSync(dir), ['q'], 'the replaced folder is gone');
   t.is((await cli(['quantize', out, out, '--force'])).code, 1);
 
+  // <out> with a trailing slash is the same folder (the temporary copy is its sibling, not inside it).
+  const slash = await cli(['quantize', fixture, `${out}/`, '--force']);
+  t.is(slash.code, 0, slash.stderr);
+  t.deepEqual(readdirSync(dir), ['q']);
+  t.true(existsSync(join(out, 'model.safetensors')));
+  t.deepEqual(readdirSync(out).filter((f) => f.includes('.tmp-') || f.includes('.old-')), [], 'nothing written inside <out>');
+  // --force never replaces a folder that contains <in>: that would delete the float checkpoint.
+  const parent = join(dir, 'models');
+  const floatCopy = join(parent, 'opt');
+  cpSync(fixture, floatCopy, { recursive: true });
+  const swallow = await cli(['quantize', floatCopy, parent, '--force']);
+  t.is(swallow.code, 1);
+  t.regex(swallow.stderr, /Expected a folder that neither is <in> nor contains it for <out> but received '.*models' of type string/);
+  t.true(existsSync(join(floatCopy, 'config.json')), '<in> is untouched');
+  t.deepEqual(readdirSync(dir).sort(), ['models', 'q']);
+
   // The CLI's generate runs the int8 folder by default; an explicit float dtype says why not.
   const gen = await cli(['generate', '--model', out, '--prompt', 'The jury said', '--max-new-tokens', '4']);
   t.is(gen.code, 0, gen.stderr);
@@ -121,10 +137,10 @@ test.serial('quantize CLI: bad arguments are clear errors, and nothing is writte
   const dir = tempDir(t, 'svae-quantize-bad-');
   const one = await cli(['quantize', fixture]);
   t.is(one.code, 1);
-  t.regex(one.stderr, /Expected two folders, <in> and <out>, but received '.*pre-ln'\n\nUsage: sentencevae quantize/);
+  t.regex(one.stderr, /Expected two folders, <in> and <out>, for quantize but received '.*pre-ln'\n\nUsage: sentencevae quantize/);
   const none = await cli(['quantize', join(packageRoot, 'docs'), join(dir, 'x')]);
   t.is(none.code, 1);
-  t.regex(none.stderr, /is not a model folder sentencevae can quantize/);
+  t.regex(none.stderr, /Expected a model folder sentencevae can quantize \(.*\) for <in> but received '.*docs' of type string/);
   t.false(existsSync(join(dir, 'x')));
   const flag = await cli(['quantize', fixture, join(dir, 'y'), '--dtype', 'int8']);
   t.is(flag.code, 1);
@@ -139,7 +155,7 @@ test.serial('quantize CLI: bad arguments are clear errors, and nothing is writte
   await vae.save(svae);
   const refused = await cli(['quantize', svae, join(dir, 'z')]);
   t.is(refused.code, 1);
-  t.regex(refused.stderr, /is a SentenceVAE: it has no int8 form/);
+  t.regex(refused.stderr, /Expected an SLLM folder or a Hugging Face OPT folder \(a SentenceVAE has no int8 form.*\) for <in> but received '.*svae' of type string/);
   t.false(existsSync(join(dir, 'z')));
   await using back = await SentenceVAE.load(svae, { dtype: 'auto' });
   t.is(back.dtype, 'float32');
