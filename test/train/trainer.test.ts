@@ -154,8 +154,10 @@ test('a checkpoint write killed midway leaves the previous checkpoint loadable',
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('first written') && resolve()));
   // Kill it while the 160 MB checkpoint is being written (the temp file is growing).
+  // Polled until seen (the child rewrites the checkpoint forever, so a temp file keeps appearing);
+  // the cap only guards a child that died. 500 polls were too few on a loaded CI machine.
   const tmpGrowing = async () => {
-    for (let i = 0; i < 500; i++) {
+    for (let i = 0; i < 200_000 && child.exitCode === null; i++) {
       const { readdirSync } = await import('node:fs');
       const tmp = readdirSync(dir).find((f) => f.includes('.tmp-'));
       if (tmp && statSync(join(dir, tmp)).size > 1 << 20) return true;
